@@ -1,0 +1,130 @@
+/** The vramfit command line: parses input, calls the library, renders the answer. */
+import { Command, CommanderError } from "commander";
+import pc from "picocolors";
+import { catalogModel, catalogModelEntries } from "../catalog/models.js";
+import { gpuCatalog } from "../catalog/gpus.js";
+import { estimate } from "../core/estimate.js";
+import { VramfitError } from "../core/errors.js";
+import { maxBatch, maxSeq, type SolveResult } from "../core/solve.js";
+import { formatBytes, formatCount, GiB } from "../core/units.js";
+import { resolveModelArg } from "./model-source.js";
+import { addWorkloadOptions, toEstimateOptions } from "./options.js";
+import { renderEstimate } from "./render.js";
+import "../engines.js";
+
+const VERSION = "0.1.0";
+
+export function buildProgram(print: (s: string) => void): Command {
+  const program = new Command("vramfit")
+    .description("Will it fit? GPU memory for inference and training, component by component.")
+    .version(VERSION)
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeOut: (s) => print(s.trimEnd()), writeErr: (s) => process.stderr.write(s) })
+    .addHelpText(
+      "after",
+      `
+Examples:
+  vramfit estimate llama-3.1-8b --gpu rtx-4090
+  vramfit estimate Qwen/Qwen2.5-7B-Instruct --quant nf4 --seq 8k --batch 4 --json
+  vramfit max-batch mistral-7b-v0.3 --gpu a100-80gb --seq 4096
+  vramfit max-seq llama-3.1-70b --quant awq --gpu h100-sxm --gpus 2
+  vramfit estimate 7b --dtype fp16 --gpu 24gb
+
+<model> is a catalog id (vramfit models), a Hugging Face id, a path to a config.json or model folder,
+or a parameter count (7b, 1.5b, 350m). Sizes print in GiB (2^30 bytes); --json gives bytes.`,
+    );
+
+  addWorkloadOptions(
+    program.command("estimate").argument("<model>", "catalog id, Hugging Face id, path, or parameter count").description("memory breakdown of one configuration"),
+  )
+    .option("--formulas", "show the formula behind each component")
+    .action(async (spec: string, o: Record<string, unknown>) => {
+      const model = await resolveModelArg(spec);
+      const e = estimate(model, toEstimateOptions(o));
+      print(o.json ? JSON.stringify(e, null, 2) : renderEstimate(e, { formulas: Boolean(o.formulas) }));
+    });
+
+  addWorkloadOptions(program.command("max-batch").argument("<model>").description("largest batch size that fits the GPU")).action(
+    async (spec: string, o: Record<string, unknown>) => {
+      const model = await resolveModelArg(spec);
+      const r = maxBatch(model, toEstimateOptions(o));
+      print(o.json ? JSON.stringify(solveJson("batch", r), null, 2) : renderSolve("batch", r));
+    },
+  );
+
+  addWorkloadOptions(program.command("max-seq").argument("<model>").description("longest sequence (context) that fits the GPU")).action(
+    async (spec: string, o: Record<string, unknown>) => {
+      const model = await resolveModelArg(spec);
+      const r = maxSeq(model, toEstimateOptions(o));
+      print(o.json ? JSON.stringify(solveJson("seq", r), null, 2) : renderSolve("seq", r));
+    },
+  );
+
+  program
+    .command("models")
+    .description("list the built-in model catalog")
+    .option("--json", "as JSON")
+    .action((o: { json?: boolean }) => {
+      const rows = catalogModelEntries().map((e) => {
+        const m = catalogModel(e.id);
+        return { id: e.id, hf_id: e.hf_id, architecture: m.architecture, parameters: m.parameters, active_parameters: m.activeParameters };
+      });
+      if (o.json) return print(JSON.stringify(rows, null, 2));
+      const w = Math.max(...rows.map((r) => r.id.length), 4);
+      print(rows.map((r) => `${r.id.padEnd(w)}  ${formatCount(r.parameters).padStart(8)}  ${r.architecture.padEnd(12)}  ${pc.dim(r.hf_id)}`).join("\n"));
+    });
+
+  program
+    .command("gpus")
+    .description("list the built-in GPU catalog")
+    .option("--json", "as JSON")
+    .action((o: { json?: boolean }) => {
+      const gpus = gpuCatalog();
+      if (o.json) return print(JSON.stringify(gpus, null, 2));
+      const w = Math.max(...gpus.map((g) => g.id.length), 4);
+      print(gpus.map((g) => `${g.id.padEnd(w)}  ${((g.usable_bytes ?? g.memory_bytes) / GiB).toFixed(1).padStart(6)} GiB  ${pc.dim(g.name)}`).join("\n"));
+    });
+
+  return program;
+}
+
+function solveJson(key: string, r: SolveResult) {
+  return { [`max_${key}`]: r.value, fits: r.value > 0, next: r.next ?? null, estimate: r.estimate };
+}
+
+function renderSolve(key: "batch" | "seq", r: SolveResult): string {
+  const g = r.estimate.gpu!;
+  const what = key === "batch" ? "batch size" : "sequence length";
+  if (r.value === 0) {
+    return pc.red(`✘ even ${what} 1 does not fit on ${g.name}: needs ${formatBytes(r.estimate.totals.device_bytes)} of ${formatBytes(g.memory_bytes)}`);
+  }
+  const lines = [
+    pc.green(`✔ largest ${what} that fits on ${g.name}${g.count > 1 ? ` ×${g.count}` : ""}: ${pc.bold(String(r.value))}`),
+    `  at ${r.value}: ${formatBytes(r.estimate.totals.device_bytes)} of ${formatBytes(g.memory_bytes)} (${formatBytes(g.headroom_bytes)} headroom)`,
+  ];
+  if (r.next) lines.push(pc.dim(`  at ${r.next.value}: ${formatBytes(r.next.device_bytes)} — does not fit`));
+  return lines.join("\n");
+}
+
+/** Runs the CLI; returns the exit code. Errors are one readable line, never a stack trace. */
+export async function runCli(argv: string[], print: (s: string) => void = (s) => process.stdout.write(s + "\n")): Promise<number> {
+  const program = buildProgram(print);
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Commander has printed its own message (help and version exit 0).
+      return e.exitCode === 0 || e.code === "commander.helpDisplayed" || e.code === "commander.version" ? 0 : 1;
+    }
+    if (e instanceof VramfitError) {
+      process.stderr.write(`${pc.red("error:")} ${e.message}\n`);
+      if (e.suggestion) process.stderr.write(`  ${e.suggestion}\n`);
+      return 1;
+    }
+    process.stderr.write(`${pc.red("internal error:")} ${(e as Error)?.message ?? String(e)}\n`);
+    if (process.env.VRAMFIT_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,59 @@
+/** Option parsing shared by estimate, max-batch and max-seq. */
+import { InvalidArgumentError, type Command } from "commander";
+import type { EstimateOptions } from "../core/estimate.js";
+
+export function intArg(name: string) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError(`${name} must be a positive whole number, got '${v}'`);
+    const n = Number(v);
+    if (n < 1 || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`${name} must be at least 1`);
+    return n;
+  };
+}
+
+/** Sizes like 4096, 8k, 128k for sequence lengths. */
+export function tokensArg(name: string) {
+  return (v: string): number => {
+    const m = /^(\d+)(k?)$/i.exec(v.trim());
+    if (!m) throw new InvalidArgumentError(`${name} must be a token count like 4096 or 8k, got '${v}'`);
+    const n = Number(m[1]) * (m[2] ? 1024 : 1);
+    if (n < 1) throw new InvalidArgumentError(`${name} must be at least 1`);
+    return n;
+  };
+}
+
+export function addWorkloadOptions(cmd: Command): Command {
+  return cmd
+    .option("--mode <mode>", "infer | train", "infer")
+    .option("--runtime <runtime>", "transformers | vllm | llama.cpp | ollama (default: transformers, or llama.cpp for GGUF)")
+    .option("-b, --batch <n>", "batch size (sequences at once)", intArg("--batch"))
+    .option("-s, --seq <tokens>", "tokens per sequence: prompt + generated (default 4096 or the model's limit)", tokensArg("--seq"))
+    .option("--dtype <dtype>", "fp32 | fp16 | bf16 (weights and compute)")
+    .option("-q, --quant <type>", "int8 | nf4 | fp4 | gptq | awq | fp8 | GGUF types (q4_k_m, q8_0, ...)")
+    .option("--kv-dtype <dtype>", "KV cache: fp16 | bf16 | fp8 | fp32 (llama.cpp: q8_0, q4_0, ...)")
+    .option("--attention <impl>", "sdpa | flash | eager (default sdpa)")
+    .option("--logits <which>", "last (generate) | all (plain forward)")
+    .option("--gpu <id>", "GPU from `vramfit gpus`, or a size such as 24gb")
+    .option("--gpus <n>", "number of identical GPUs (per-GPU figures)", intArg("--gpus"))
+    .option("--json", "print the estimate as one JSON object");
+}
+
+/** Commander's camelCase options → the library's workload keys. */
+export function toEstimateOptions(o: Record<string, unknown>): EstimateOptions {
+  const r: Record<string, unknown> = {
+    mode: o.mode,
+    runtime: o.runtime,
+    batch: o.batch,
+    seq: o.seq,
+    dtype: o.dtype,
+    quant: o.quant,
+    kv_dtype: o.kvDtype,
+    attention: o.attention,
+    logits: o.logits,
+    gpus: o.gpus,
+    gpu: o.gpu,
+  };
+  for (const k of Object.keys(r)) if (r[k] === undefined) delete r[k];
+  if (typeof r.quant === "string") r.quant = r.quant.toLowerCase();
+  return r as EstimateOptions;
+}

@@ -1,0 +1,61 @@
+/** Human output: a table of components, the three totals, and a bar against the GPU. */
+import pc from "picocolors";
+import type { Estimate } from "../core/estimate-types.js";
+import { formatBytes, formatCount, GiB } from "../core/units.js";
+
+const BAR = 40;
+
+export function renderEstimate(e: Estimate, opts: { formulas?: boolean } = {}): string {
+  const out: string[] = [];
+  const w = e.workload;
+  const params = e.model.active_parameters !== e.model.parameters ? `${formatCount(e.model.parameters)} params (${formatCount(e.model.active_parameters)} active)` : `${formatCount(e.model.parameters)} params`;
+  out.push(pc.bold(`${e.model.id}`) + pc.dim(` · ${e.model.architecture} · ${params}`));
+  const wl = [`${w.mode === "train" ? "training" : "inference"}`, `runtime ${w.runtime}`, `batch ${w.batch}`];
+  if (typeof w.seq === "number") wl.push(`seq ${w.seq}`);
+  if (w.dtype) wl.push(String(w.dtype));
+  if (w.quant) wl.push(`quant ${w.quant}`);
+  if (w.kv_dtype && w.mode !== "train") wl.push(`kv ${w.kv_dtype}`);
+  if (w.gpus > 1) wl.push(`${w.gpus} GPUs (per GPU below)`);
+  out.push(pc.dim(wl.join(" · ")));
+  out.push("");
+
+  const rows = e.components.filter((c) => c.bytes > 0);
+  const labelW = Math.max(...rows.map((c) => c.label.length), 10);
+  const total = e.totals.device_bytes || 1;
+  for (const c of rows) {
+    const share = c.bytes / total;
+    const bar = "█".repeat(Math.max(share > 0.005 ? 1 : 0, Math.round(share * 20)));
+    const where = c.location === "cpu" ? pc.dim(" (CPU)") : "";
+    out.push(`  ${c.label.padEnd(labelW)}  ${fmt(c.bytes).padStart(11)}  ${pc.cyan(bar.padEnd(20))}${where}`);
+    if (opts.formulas) out.push(pc.dim(`  ${" ".repeat(labelW)}  ${c.formula}`));
+  }
+  out.push("");
+  out.push(`  ${"Tensors allocated".padEnd(labelW)}  ${fmt(e.totals.allocated_bytes).padStart(11)}  ${pc.dim("torch max_memory_allocated")}`);
+  out.push(`  ${"Allocator reserved".padEnd(labelW)}  ${fmt(e.totals.reserved_bytes).padStart(11)}  ${pc.dim("torch max_memory_reserved")}`);
+  out.push(pc.bold(`  ${"Device total".padEnd(labelW)}  ${fmt(e.totals.device_bytes).padStart(11)}`) + `  ${pc.dim("nvidia-smi, incl. CUDA context")}`);
+
+  if (e.gpu) {
+    const g = e.gpu;
+    const used = Math.min(1, e.totals.device_bytes / g.memory_bytes);
+    const filled = Math.round(used * BAR);
+    const bar = (g.fits ? pc.green : pc.red)("█".repeat(filled)) + pc.dim("░".repeat(BAR - filled));
+    out.push("");
+    out.push(`  ${g.name}${g.count > 1 ? ` ×${g.count}` : ""}: ${fmt(g.memory_bytes)} per GPU`);
+    out.push(`  [${bar}] ${((e.totals.device_bytes / g.memory_bytes) * 100).toFixed(0)}%`);
+    out.push(
+      g.fits
+        ? pc.green(`  ✔ fits, ${fmt(g.headroom_bytes)} headroom`)
+        : pc.red(`  ✘ does not fit: ${fmt(-g.headroom_bytes)} over`),
+    );
+  }
+  out.push("");
+  out.push(pc.dim(`  peak: ${e.peak.phase}`));
+  for (const a of e.assumptions) out.push(pc.dim(`  assumes: ${a}`));
+  for (const warn of e.warnings) out.push(pc.yellow(`  warning: ${warn}`));
+  if (!opts.formulas) out.push(pc.dim("  (--formulas shows how each line is computed, --json the full object)"));
+  return out.join("\n");
+}
+
+function fmt(bytes: number): string {
+  return bytes >= GiB ? `${(bytes / GiB).toFixed(2)} GiB` : formatBytes(bytes);
+}

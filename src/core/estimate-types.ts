@@ -1,0 +1,67 @@
+/**
+ * The estimate object: what `estimate()` returns and what `vramfit ... --json` prints, key for key.
+ * Keys are snake_case because this is a public JSON contract; keep them stable.
+ */
+import type { Workload } from "./workload.js";
+
+/**
+ * Which of the three totals a component belongs to:
+ * - allocated: live tensors (PyTorch `max_memory_allocated`);
+ * - reserved: what the caching allocator holds beyond live tensors (rounding, cached blocks);
+ * - device: memory outside the allocator (CUDA context, NCCL, runtimes' own buffers) — nvidia-smi.
+ */
+export type Level = "allocated" | "reserved" | "device";
+
+export interface Component {
+  /** snake_case id: weights, kv_cache, activations, logits, cuda_context, ... */
+  id: string;
+  label: string;
+  bytes: number;
+  /** The formula with the numbers filled in, and its source where it has one. */
+  formula: string;
+  level: Level;
+  /** Where it lives. Components on the CPU (offload) do not count toward GPU totals. */
+  location?: "gpu" | "cpu";
+}
+
+export interface Totals {
+  allocated_bytes: number;
+  reserved_bytes: number;
+  device_bytes: number;
+}
+
+export interface GpuFit {
+  id: string;
+  name: string;
+  /** Memory of one device in bytes (what the driver reports as total). */
+  memory_bytes: number;
+  count: number;
+  fits: boolean;
+  /** memory_bytes − device total (negative when it does not fit). */
+  headroom_bytes: number;
+}
+
+export interface EstimateModel {
+  id: string;
+  hf_id?: string;
+  architecture: string;
+  family: string;
+  parameters: number;
+  active_parameters: number;
+  source: { kind: string; ref: string; origin?: string };
+}
+
+export interface Estimate {
+  model: EstimateModel;
+  workload: Workload & Record<string, unknown>;
+  /** Components live at the peak, per GPU. */
+  components: Component[];
+  /** Per GPU. */
+  totals: Totals;
+  gpu?: GpuFit;
+  /** When the peak happens (inference: prefill of the last layer; training: see the training engine). */
+  peak: { phase: string; description: string };
+  warnings: string[];
+  /** Assumptions made where the user said nothing (attention backend, logits kept, ...). */
+  assumptions: string[];
+}

@@ -1,0 +1,109 @@
+/**
+ * estimate(): model + workload (+ GPU) → the Estimate object. Pure: no I/O. Front ends resolve files,
+ * Hub ids and catalog ids into a ModelDescription first (or pass a catalog id / parameter count string).
+ */
+import { catalogModel, findCatalogModel } from "../catalog/models.js";
+import { findGpu } from "../catalog/gpus.js";
+import { modelFromParameterCount, parseParameterCount } from "../models/param-count.js";
+import { VramfitError } from "./errors.js";
+import type { Estimate } from "./estimate-types.js";
+import { gpuFit, totalsOf } from "./fit.js";
+import type { Gpu } from "./gpu.js";
+import { transformersInference, type PartialEstimate } from "./inference.js";
+import type { ModelDescription } from "./model.js";
+import { isGgufQuant } from "./precision.js";
+import { parseWorkload, type Workload, type WorkloadInput } from "./workload.js";
+
+export type EstimateOptions = WorkloadInput & {
+  /** A GPU id from the catalog ("rtx-4090"), a size ("24gb"), or a Gpu object. */
+  gpu?: string | Gpu;
+};
+
+/** Engines that other modules register (training, vision, runtime profiles) — keeps the core acyclic. */
+export type Engine = (model: ModelDescription, w: Workload, gpu?: Gpu) => PartialEstimate;
+const engines: { train?: Engine; runtimes: Partial<Record<string, Engine>>; family: Partial<Record<string, (model: ModelDescription, input: EstimateOptions, gpu?: Gpu) => Estimate>> } = {
+  runtimes: {},
+  family: {},
+};
+
+export function registerTrainingEngine(engine: Engine): void {
+  engines.train = engine;
+}
+export function registerRuntimeEngine(runtime: string, engine: Engine): void {
+  engines.runtimes[runtime] = engine;
+}
+export function registerFamilyEngine(family: string, engine: (model: ModelDescription, input: EstimateOptions, gpu?: Gpu) => Estimate): void {
+  engines.family[family] = engine;
+}
+
+/** A catalog id, HF id in the catalog, or a parameter count → model description. */
+export function resolveModelSync(spec: string | ModelDescription): ModelDescription {
+  if (typeof spec !== "string") return spec;
+  if (findCatalogModel(spec)) return catalogModel(spec);
+  if (parseParameterCount(spec) != null) return modelFromParameterCount(spec);
+  return catalogModel(spec); // throws "unknown model" with suggestions
+}
+
+export function resolveGpu(gpu: string | Gpu | undefined): Gpu | undefined {
+  if (gpu === undefined) return undefined;
+  return typeof gpu === "string" ? findGpu(gpu) : gpu;
+}
+
+export function estimate(modelSpec: string | ModelDescription, options: EstimateOptions = {}): Estimate {
+  const model = resolveModelSync(modelSpec);
+  const gpu = resolveGpu(options.gpu);
+  const familyEngine = engines.family[model.family];
+  if (familyEngine) return familyEngine(model, options, gpu);
+  if (!model.transformer) throw new VramfitError(`${model.id}: no engine can estimate a ${model.family} model`);
+
+  const { gpu: _gpu, ...workloadInput } = options;
+  const inferred: string[] = [];
+  if (workloadInput.runtime === undefined && (isGgufQuant(workloadInput.quant) || model.source.kind === "gguf") && engines.runtimes["llama.cpp"]) {
+    workloadInput.runtime = "llama.cpp";
+    inferred.push("runtime llama.cpp inferred from the GGUF quantization");
+  }
+  const defaultSeq = Math.min(model.transformer.maxPositions, model.transformer.encoderOnly ? 512 : 4096);
+  const w = parseWorkload(workloadInput, { seq: defaultSeq });
+  validateWorkload(model, w);
+
+  let part: PartialEstimate;
+  if (w.mode === "train") {
+    if (!engines.train) throw new VramfitError("training estimates are not available in this build");
+    part = engines.train(model, w, gpu);
+  } else if (w.runtime === "transformers") {
+    part = transformersInference(model, w, gpu);
+  } else {
+    const engine = engines.runtimes[w.runtime];
+    if (!engine) throw new VramfitError(`runtime '${w.runtime}' is not available in this build`);
+    part = engine(model, w, gpu);
+  }
+  const totals = totalsOf(part.components);
+  return {
+    model: {
+      id: model.id,
+      hf_id: model.hfId,
+      architecture: model.architecture,
+      family: model.family,
+      parameters: model.parameters,
+      active_parameters: model.activeParameters,
+      source: model.source,
+    },
+    workload: w,
+    components: part.components,
+    totals,
+    gpu: gpu ? gpuFit(gpu, w.gpus, totals) : undefined,
+    peak: part.peak,
+    warnings: [...model.warnings, ...part.warnings],
+    assumptions: [...inferred, ...part.assumptions],
+  };
+}
+
+function validateWorkload(model: ModelDescription, w: Workload): void {
+  const shape = model.transformer!;
+  if (shape.encoderOnly && w.seq > shape.maxPositions) {
+    throw new VramfitError(`${model.id} is an encoder with ${shape.maxPositions} positions; --seq ${w.seq} is longer`);
+  }
+  if (w.quant && isGgufQuant(w.quant) && w.runtime === "transformers") {
+    throw new VramfitError(`GGUF quantization '${w.quant}' runs in llama.cpp or Ollama, not transformers`, "add --runtime llama.cpp");
+  }
+}

