@@ -53,6 +53,8 @@ export interface OnnxInitializer {
   numel: number;
   /** True when the weight bytes live in an external file (TensorProto.data_location = EXTERNAL). */
   external: boolean;
+  /** Values of small int32/int64 tensors (Reshape targets, Slice bounds): at most 64 elements. */
+  values?: number[];
 }
 
 /** Attribute values as decoded from AttributeProto; tensors and graphs are summarized, not copied. */
@@ -61,7 +63,7 @@ export type OnnxAttributeValue =
   | string
   | number[]
   | string[]
-  | { tensor: { dataType: number; dims: number[] } }
+  | { tensor: { dataType: number; dims: number[]; values?: number[] } }
   | { graph: string };
 
 export interface OnnxNode {
