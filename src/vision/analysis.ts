@@ -1,0 +1,168 @@
+/**
+ * Memory analyses of a layer graph:
+ * - savedActivations: what autograd keeps from forward to backward (each storage once);
+ * - backwardPeak: saved maps freed as backward walks the graph in reverse while parameter gradients
+ *   accumulate (research/mechanics.md §5 "When does the peak occur", §9.2);
+ * - inferencePeak: the largest set of live storages along execution order, a storage dying after its
+ *   last consumer (mechanics §9.3). The input batch and the model outputs stay live throughout (the
+ *   caller holds them).
+ * Bytes are reported raw and after the caching allocator's 512-B rounding (src/core/allocator.ts).
+ */
+import { allocatedSize } from "../core/allocator.js";
+import { ELEM_BYTES, type VisionGraph, numelOf } from "./graph.js";
+
+export interface SavedActivations {
+  /** Sum of distinct saved storages, exact bytes (what saved_tensors_hooks sees). */
+  bytes: number;
+  /** The same after 512-B allocator rounding (what max_memory_allocated sees). */
+  allocated: number;
+  byDtype: Record<string, number>;
+  /** Per op kind, for the breakdown. */
+  byOp: Record<string, number>;
+  storages: number[];
+}
+
+export function savedActivations(g: VisionGraph): SavedActivations {
+  const seen = new Set<number>();
+  const byDtype: Record<string, number> = {};
+  const byOp: Record<string, number> = {};
+  let bytes = 0;
+  let allocated = 0;
+  for (const node of g.nodes) {
+    for (const s of node.saved) {
+      if (seen.has(s)) continue;
+      seen.add(s);
+      const st = g.storages[s];
+      bytes += st.bytes;
+      allocated += allocatedSize(st.bytes);
+      byDtype[st.dtype] = (byDtype[st.dtype] ?? 0) + st.bytes;
+      byOp[node.op] = (byOp[node.op] ?? 0) + st.bytes;
+    }
+  }
+  return { bytes, allocated, byDtype, byOp, storages: [...seen] };
+}
+
+/** Index of the first node that saves each storage (backward frees it after that node). */
+function firstSaver(g: VisionGraph): Map<number, number> {
+  const first = new Map<number, number>();
+  for (const node of g.nodes) for (const s of node.saved) if (!first.has(s)) first.set(s, node.id);
+  return first;
+}
+
+export interface BackwardPeak {
+  /** Allocated bytes at the worst moment of backward (saved maps + grads so far + transient grads). */
+  bytes: number;
+  /** Node at which it happens. */
+  at: string;
+  /** Parameter-gradient bytes live at that moment. */
+  gradBytes: number;
+  /** Activation-gradient transients at that moment. */
+  transientBytes: number;
+}
+
+/**
+ * Walk backward in reverse order. At node i: saved storages whose first saver is ≤ i are still live,
+ * gradients of trainable params of nodes ≥ i exist (param dtype), and the op holds the gradient of its
+ * output and produces the gradient of its input (activation dtype; approx — residual branches may keep
+ * one more gradient map alive).
+ */
+export function backwardPeak(g: VisionGraph, gradElemBytes: number): BackwardPeak {
+  const n = g.nodes.length;
+  const freedAt = new Array<number>(n).fill(0);
+  for (const [s, i] of firstSaver(g)) freedAt[i] += allocatedSize(g.storages[s].bytes);
+  const savedPrefix = new Array<number>(n).fill(0);
+  let acc = 0;
+  for (let i = 0; i < n; i++) {
+    acc += freedAt[i];
+    savedPrefix[i] = acc;
+  }
+  let grads = 0;
+  let best: BackwardPeak = { bytes: 0, at: "", gradBytes: 0, transientBytes: 0 };
+  for (let i = n - 1; i >= 0; i--) {
+    const node = g.nodes[i];
+    if (node.trainable) for (const p of node.params) grads += allocatedSize(numelOf(p) * gradElemBytes);
+    let transient = 0;
+    const tracked = node.saved.length > 0;
+    if (tracked) {
+      for (const t of [...node.inputs, ...node.outputs.slice(0, 1)]) {
+        const tt = g.tensors[t];
+        if (tt.requiresGrad || node.outputs.includes(t)) transient += allocatedSize(numelOf(tt.shape) * ELEM_BYTES[tt.dtype]);
+      }
+    }
+    const total = savedPrefix[i] + grads + transient;
+    if (total > best.bytes) best = { bytes: total, at: node.name, gradBytes: grads, transientBytes: transient };
+  }
+  return best;
+}
+
+export interface LivePeak {
+  /** Allocated bytes (512-B rounded) of live storages at the peak. */
+  allocated: number;
+  /** Exact bytes of the same set. */
+  bytes: number;
+  at: string;
+  /** The storages live at the peak (for the reserved-memory estimate). */
+  live: number[];
+}
+
+/**
+ * Inference (no_grad) live-tensor peak. `device: "cpu"` drops max-pool indices, which PyTorch's CPU
+ * no-grad max_pool2d never creates (aten MaxPooling.cpp); on CUDA they exist during the op.
+ */
+export function inferencePeak(g: VisionGraph, device: "cuda" | "cpu" = "cuda"): LivePeak {
+  const n = g.nodes.length;
+  const birth = new Map<number, number>();
+  const death = new Map<number, number>();
+  const dropped = new Set<number>();
+  for (const node of g.nodes) {
+    for (const t of node.inputs) {
+      const s = g.tensors[t].storage;
+      death.set(s, Math.max(death.get(s) ?? node.id, node.id));
+    }
+    node.outputs.forEach((t, k) => {
+      const s = g.tensors[t].storage;
+      if (!birth.has(s)) birth.set(s, node.id);
+      if (!death.has(s)) death.set(s, node.id);
+      // Outputs after the first that nothing consumes are training-only byproducts (BN batch statistics,
+      // max-pool indices): in no_grad they are not produced (BN eval) or only live during the op.
+      if (k > 0 && device === "cpu" && node.op === "max_pool2d") dropped.add(s);
+      if (k > 0 && (node.op === "batch_norm" || node.op === "layer_norm" || node.op === "group_norm" || node.op === "dropout" || node.op === "sdpa"))
+        dropped.add(s);
+    });
+  }
+  for (const [s, until] of g.holds) if (death.has(s)) death.set(s, Math.max(death.get(s)!, until));
+  const inputStorage = g.tensors[g.input].storage;
+  birth.set(inputStorage, -1);
+  death.set(inputStorage, n);
+  for (const t of g.outputs) death.set(g.tensors[t].storage, n);
+  // Sweep events.
+  const add = new Array<number>(n + 2).fill(0);
+  const sub = new Array<number>(n + 2).fill(0);
+  for (const [s, b] of birth) {
+    if (dropped.has(s)) continue;
+    const bytes = allocatedSize(g.storages[s].bytes);
+    add[b + 1] += bytes;
+    sub[(death.get(s) ?? b) + 1] += bytes;
+  }
+  let live = 0;
+  let peak = 0;
+  let at = -1;
+  for (let i = 0; i <= n; i++) {
+    live += add[i];
+    if (live > peak) {
+      peak = live;
+      at = i - 1;
+    }
+    live -= sub[i];
+  }
+  const liveSet: number[] = [];
+  let exact = 0;
+  for (const [s, b] of birth) {
+    if (dropped.has(s)) continue;
+    if (b <= at && (death.get(s) ?? b) >= at) {
+      liveSet.push(s);
+      exact += g.storages[s].bytes;
+    }
+  }
+  return { allocated: peak, bytes: exact, at: at >= 0 ? g.nodes[at].name : "input", live: liveSet };
+}

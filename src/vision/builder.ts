@@ -1,0 +1,495 @@
+/**
+ * GraphBuilder: the ops of the vision engine. Each method propagates shapes, counts parameters and
+ * records what autograd saves for backward, following PyTorch's tools/autograd/derivatives.yaml as
+ * summarised in research/mechanics.md §9.1:
+ *   conv/linear/matmul save their inputs · batch norm saves input + fp32 mean/invstd · ReLU saves its
+ *   output (in place: shares the input's storage) · SiLU/GELU/Hardswish/Hardsigmoid save their input ·
+ *   sigmoid/softmax save their output · max pool saves input + int64 indices · avg pools save input ·
+ *   add/cat/views/nearest upsample save nothing · mul saves the other operand · dropout a 1-byte mask.
+ * An op records saves only when autograd creates a node for it: some input requires grad or it owns
+ * trainable parameters.
+ * Autocast (amp-*): conv/linear/matmul cast fp32 inputs to 16 bit (the cast copy is what they save);
+ * layer/group norm and softmax cast 16-bit inputs to fp32 (PyTorch autocast op lists).
+ */
+import { VramfitError } from "../core/errors.js";
+import {
+  ELEM_BYTES,
+  type ElemType,
+  type GraphNode,
+  type GraphTensor,
+  type Storage,
+  type VisionGraph,
+  type VisionPrecision,
+  numelOf,
+} from "./graph.js";
+
+export type T = GraphTensor;
+export type Act = "relu" | "relu6" | "silu" | "gelu" | "hardswish" | "hardsigmoid" | "sigmoid" | "tanh" | "leaky_relu";
+
+export interface ConvOpts {
+  out: number;
+  k: number | [number, number];
+  s?: number | [number, number];
+  /** Padding; default k//2 × dilation ("same" for odd kernels at stride 1). */
+  p?: number | [number, number];
+  g?: number;
+  d?: number;
+  bias?: boolean;
+}
+
+const pair = (v: number | [number, number]): [number, number] => (Array.isArray(v) ? v : [v, v]);
+
+export class GraphBuilder {
+  readonly tensors: GraphTensor[] = [];
+  readonly storages: Storage[] = [];
+  readonly nodes: GraphNode[] = [];
+  readonly holds: Array<[number, number]> = [];
+  readonly precision: VisionPrecision;
+  /** Dtype of activations that come out of 16-bit compute. */
+  readonly half: ElemType;
+  readonly amp: boolean;
+  /** Whether new parameters are trainable (false inside a frozen stage). */
+  trainable = true;
+  private prefix: string[] = [];
+  private inputId = -1;
+
+  constructor(precision: VisionPrecision) {
+    this.precision = precision;
+    this.amp = precision.startsWith("amp-");
+    this.half = precision.endsWith("bf16") ? "bf16" : precision === "fp32" ? "f32" : "f16";
+  }
+
+  // ---- structure ---------------------------------------------------------------------------
+
+  /** Run `f` with a module-name prefix (layer1.0). */
+  scope<R>(name: string, f: () => R): R {
+    this.prefix.push(name);
+    try {
+      return f();
+    } finally {
+      this.prefix.pop();
+    }
+  }
+
+  /**
+   * A module call: like `scope`, and the module's inputs stay alive until it returns, because the
+   * caller's Python variable (or nn.Sequential's loop variable) still references them. This is why a
+   * residual block's input, or a Conv-BN-act Sequential's input, is live during the whole call.
+   */
+  block<R>(name: string, inputs: T | T[], f: () => R): R {
+    const start = this.nodes.length;
+    const r = this.scope(name, f);
+    const end = this.nodes.length - 1;
+    if (end >= start) for (const t of Array.isArray(inputs) ? inputs : [inputs]) this.holds.push([t.storage, end]);
+    return r;
+  }
+
+  /** Run `f` with parameters frozen (requires_grad=False), e.g. torchvision detectors' conv1 + layer1. */
+  frozen<R>(f: () => R): R {
+    const was = this.trainable;
+    this.trainable = false;
+    try {
+      return f();
+    } finally {
+      this.trainable = was;
+    }
+  }
+
+  private name(op: string): string {
+    return this.prefix.length ? `${this.prefix.join(".")}.${op}` : op;
+  }
+
+  private newStorage(shape: number[], dtype: ElemType): number {
+    const id = this.storages.length;
+    this.storages.push({ id, bytes: numelOf(shape) * ELEM_BYTES[dtype], dtype });
+    return id;
+  }
+
+  private tensor(shape: number[], dtype: ElemType, requiresGrad: boolean, storage?: number): T {
+    for (const d of shape) {
+      if (!Number.isSafeInteger(d) || d < 1) {
+        throw new VramfitError(
+          `shape inference gave a non-positive size ${JSON.stringify(shape)} at ${this.prefix.join(".") || "input"}`,
+          "the image is too small for this model's strides; use a larger --image",
+        );
+      }
+    }
+    const t: T = { id: this.tensors.length, shape, dtype, storage: storage ?? this.newStorage(shape, dtype), requiresGrad };
+    this.tensors.push(t);
+    return t;
+  }
+
+  private node(op: string, inputs: T[], outputs: T[], saved: T[], params: number[][] = [], extra: Partial<GraphNode> = {}): void {
+    const tracked = inputs.some((t) => t.requiresGrad) || (params.length > 0 && this.trainable);
+    this.nodes.push({
+      id: this.nodes.length,
+      op,
+      name: this.name(op),
+      inputs: inputs.map((t) => t.id),
+      outputs: outputs.map((t) => t.id),
+      saved: tracked ? [...new Set(saved.map((t) => t.storage))] : [],
+      params,
+      trainable: this.trainable,
+      ...extra,
+    });
+  }
+
+  private grad(inputs: T[], hasParams: boolean): boolean {
+    return inputs.some((t) => t.requiresGrad) || (hasParams && this.trainable);
+  }
+
+  /** Parameter dtype: 16 bit for model.to(fp16/bf16), fp32 otherwise. */
+  get paramElem(): ElemType {
+    return this.amp || this.precision === "fp32" ? "f32" : this.half;
+  }
+
+  input(shape: number[]): T {
+    // The batch as the data loader delivers it: fp32, or already cast for a 16-bit model.
+    const t = this.tensor(shape, this.paramElem, false);
+    this.inputId = t.id;
+    return t;
+  }
+
+  /** Autocast: a 16-bit op receiving fp32 makes a 16-bit copy (saved in its place). */
+  private toHalf(x: T): T {
+    if (!this.amp || x.dtype !== "f32") return x;
+    const y = this.tensor(x.shape, this.half, x.requiresGrad);
+    this.node("autocast_cast", [x], [y], []);
+    return y;
+  }
+
+  /** Autocast: an fp32-list op (layer/group norm, softmax) receiving 16 bit makes an fp32 copy. */
+  private toFloat(x: T): T {
+    if (!this.amp || x.dtype === "f32") return x;
+    const y = this.tensor(x.shape, "f32", x.requiresGrad);
+    this.node("autocast_cast", [x], [y], []);
+    return y;
+  }
+
+  private outDtype(x: T): ElemType {
+    return this.amp ? this.half : x.dtype;
+  }
+
+  // ---- convolution and linear --------------------------------------------------------------
+
+  conv(x: T, o: ConvOpts): T {
+    if (x.shape.length !== 4) throw new VramfitError(`conv2d expects N×C×H×W, got ${JSON.stringify(x.shape)} at ${this.name("conv")}`);
+    const [n, c, h, w] = x.shape;
+    const [kh, kw] = pair(o.k);
+    const [sh, sw] = pair(o.s ?? 1);
+    const d = o.d ?? 1;
+    const [ph, pw] = pair(o.p ?? [Math.floor(kh / 2) * d, Math.floor(kw / 2) * d]);
+    const g = o.g ?? 1;
+    if (c % g !== 0 || o.out % g !== 0) throw new VramfitError(`conv2d groups ${g} do not divide channels ${c}→${o.out} at ${this.name("conv")}`);
+    const oh = Math.floor((h + 2 * ph - d * (kh - 1) - 1) / sh + 1);
+    const ow = Math.floor((w + 2 * pw - d * (kw - 1) - 1) / sw + 1);
+    const xin = this.toHalf(x);
+    const params: number[][] = [[o.out, c / g, kh, kw]];
+    if (o.bias) params.push([o.out]);
+    const y = this.tensor([n, o.out, oh, ow], this.outDtype(x), this.grad([x], true));
+    // cuDNN workspace (approx, research/mechanics.md §9.4): the larger feature map of the call.
+    const ws = Math.max(this.storages[xin.storage].bytes, this.storages[y.storage].bytes);
+    this.node("conv2d", [xin], [y], [xin], params, { workspaceBytes: ws });
+    return y;
+  }
+
+  /** nn.ConvTranspose2d (U-Net up path): out = (in − 1)·s − 2p + k. */
+  convTranspose(x: T, o: { out: number; k: number; s: number; p?: number; bias?: boolean }): T {
+    const [n, c, h, w] = x.shape;
+    const p = o.p ?? 0;
+    const xin = this.toHalf(x);
+    const params: number[][] = [[c, o.out, o.k, o.k]];
+    if (o.bias ?? true) params.push([o.out]);
+    const y = this.tensor([n, o.out, (h - 1) * o.s - 2 * p + o.k, (w - 1) * o.s - 2 * p + o.k], this.outDtype(x), this.grad([x], true));
+    this.node("conv_transpose2d", [xin], [y], [xin], params, { workspaceBytes: Math.max(this.storages[xin.storage].bytes, this.storages[y.storage].bytes) });
+    return y;
+  }
+
+  /** nn.Linear over the last dimension (any leading dims). */
+  linear(x: T, out: number, bias = true): T {
+    const inF = x.shape[x.shape.length - 1];
+    const xin = this.toHalf(x);
+    const params: number[][] = [[out, inF]];
+    if (bias) params.push([out]);
+    const y = this.tensor([...x.shape.slice(0, -1), out], this.outDtype(x), this.grad([x], true));
+    this.node("linear", [xin], [y], [xin], params);
+    return y;
+  }
+
+  /** Batched matmul a @ b over the last two dims; both operands saved (mechanics §9.1). */
+  matmul(a: T, b: T): T {
+    const a2 = this.toHalf(a);
+    const b2 = this.toHalf(b);
+    const m = a.shape[a.shape.length - 2];
+    const nOut = b.shape[b.shape.length - 1];
+    const y = this.tensor([...a.shape.slice(0, -2), m, nOut], this.amp ? this.half : a.dtype, this.grad([a, b], false));
+    const saved: T[] = [];
+    if (b.requiresGrad) saved.push(a2);
+    if (a.requiresGrad) saved.push(b2);
+    this.node("matmul", [a2, b2], [y], saved);
+    return y;
+  }
+
+  // ---- normalization -----------------------------------------------------------------------
+
+  /** BatchNorm2d (training): saves input + per-channel fp32 save_mean / save_invstd; output is new. */
+  batchNorm(x: T): T {
+    const c = x.shape[1];
+    const y = this.tensor(x.shape, x.dtype, this.grad([x], true));
+    const stats = [this.tensor([c], "f32", false), this.tensor([c], "f32", false)];
+    this.node("batch_norm", [x], [y, ...stats], [x, ...stats], [[c], [c]]);
+    return y;
+  }
+
+  /**
+   * torchvision FrozenBatchNorm2d (detector backbones): x * scale + shift with buffers, two new maps,
+   * nothing big saved (mul keeps the per-channel scale).
+   */
+  frozenBatchNorm(x: T): T {
+    const c = x.shape[1];
+    const scale = this.tensor([1, c, 1, 1], x.dtype, false);
+    const m = this.tensor(x.shape, x.dtype, x.requiresGrad);
+    this.node("frozen_bn_mul", [x], [m], [scale]);
+    const y = this.tensor(x.shape, x.dtype, x.requiresGrad);
+    this.node("frozen_bn_add", [m], [y], []);
+    return y;
+  }
+
+  /** LayerNorm over the last `dims` sizes: saves input + fp32 mean/rstd per row (fp32 under autocast). */
+  layerNorm(x: T, affine = true): T {
+    const xin = this.toFloat(x);
+    const dim = x.shape[x.shape.length - 1];
+    const rows = numelOf(x.shape.slice(0, -1));
+    const y = this.tensor(x.shape, xin.dtype, this.grad([x], affine));
+    const stats = [this.tensor([rows], "f32", false), this.tensor([rows], "f32", false)];
+    this.node("layer_norm", [xin], [y, ...stats], [xin, ...stats], affine ? [[dim], [dim]] : []);
+    return y;
+  }
+
+  /** GroupNorm: saves input + fp32 mean/rstd per (sample, group). */
+  groupNorm(x: T, groups: number): T {
+    const xin = this.toFloat(x);
+    const c = x.shape[1];
+    const y = this.tensor(x.shape, xin.dtype, this.grad([x], true));
+    const stats = [this.tensor([x.shape[0] * groups], "f32", false), this.tensor([x.shape[0] * groups], "f32", false)];
+    this.node("group_norm", [xin], [y, ...stats], [xin, ...stats], [[c], [c]]);
+    return y;
+  }
+
+  // ---- activations -------------------------------------------------------------------------
+
+  /**
+   * Elementwise activation. ReLU family saves its output; an in-place ReLU writes into the input's
+   * storage. SiLU/GELU/Hardswish/Hardsigmoid save their input: run in place, autograd keeps a copy of
+   * the original input, so the storage count is the same as out of place.
+   */
+  act(x: T, kind: Act, inplace = false): T {
+    const savesOutput = kind === "relu" || kind === "relu6" || kind === "sigmoid" || kind === "tanh" || kind === "leaky_relu";
+    if (savesOutput) {
+      const y = inplace ? this.tensor(x.shape, x.dtype, x.requiresGrad, x.storage) : this.tensor(x.shape, x.dtype, x.requiresGrad);
+      // relu6/leaky_relu backward use the input; with in-place it is the same storage either way.
+      this.node(kind, [x], [y], [kind === "relu6" || kind === "leaky_relu" ? x : y]);
+      return y;
+    }
+    const y = this.tensor(x.shape, x.dtype, x.requiresGrad);
+    this.node(kind, [x], [y], [x]);
+    return y;
+  }
+
+  softmax(x: T): T {
+    const xin = this.toFloat(x);
+    const y = this.tensor(x.shape, xin.dtype, x.requiresGrad);
+    this.node("softmax", [xin], [y], [y]);
+    return y;
+  }
+
+  /** Dropout in training with p > 0 keeps a 1-byte mask (CUDA fused kernel); p = 0 is the identity. */
+  dropout(x: T, p: number): T {
+    if (p <= 0) return x;
+    const y = this.tensor(x.shape, x.dtype, x.requiresGrad);
+    const mask = this.tensor(x.shape, "bool", false);
+    this.node("dropout", [x], [y, mask], [mask]);
+    return y;
+  }
+
+  // ---- pooling and resizing ----------------------------------------------------------------
+
+  maxPool(x: T, k: number, s = k, p = 0, ceil = false): T {
+    const [n, c, h, w] = x.shape;
+    const f = ceil ? Math.ceil : Math.floor;
+    let oh = f((h + 2 * p - k) / s) + 1;
+    let ow = f((w + 2 * p - k) / s) + 1;
+    // PyTorch: with ceil_mode the last window must start inside the input or left padding.
+    if (ceil && (oh - 1) * s >= h + p) oh--;
+    if (ceil && (ow - 1) * s >= w + p) ow--;
+    const y = this.tensor([n, c, oh, ow], x.dtype, x.requiresGrad);
+    const idx = this.tensor([n, c, oh, ow], "i64", false);
+    this.node("max_pool2d", [x], [y, idx], [x, idx]);
+    return y;
+  }
+
+  avgPool(x: T, k: number, s = k, p = 0): T {
+    const [n, c, h, w] = x.shape;
+    const y = this.tensor([n, c, Math.floor((h + 2 * p - k) / s) + 1, Math.floor((w + 2 * p - k) / s) + 1], x.dtype, x.requiresGrad);
+    this.node("avg_pool2d", [x], [y], [x]);
+    return y;
+  }
+
+  adaptiveAvgPool(x: T, out: [number, number]): T {
+    const [n, c] = x.shape;
+    const y = this.tensor([n, c, out[0], out[1]], x.dtype, x.requiresGrad);
+    this.node("adaptive_avg_pool2d", [x], [y], [x]);
+    return y;
+  }
+
+  /** Nearest or bilinear resize by an integer factor or to a size: saves sizes only. */
+  upsample(x: T, to: number | [number, number]): T {
+    const [n, c, h, w] = x.shape;
+    const [oh, ow] = typeof to === "number" ? [h * to, w * to] : to;
+    const y = this.tensor([n, c, oh, ow], x.dtype, x.requiresGrad);
+    this.node("upsample", [x], [y], []);
+    return y;
+  }
+
+  // ---- tensor plumbing ---------------------------------------------------------------------
+
+  cat(xs: T[], dim: number): T {
+    const shape = [...xs[0].shape];
+    const d = dim < 0 ? shape.length + dim : dim;
+    shape[d] = xs.reduce((s, t) => s + t.shape[d], 0);
+    const dtype = xs.some((t) => t.dtype === "f32") ? "f32" : xs[0].dtype;
+    const y = this.tensor(shape, dtype, xs.some((t) => t.requiresGrad));
+    this.node("cat", xs, [y], []);
+    return y;
+  }
+
+  /** split/chunk: views into the input's storage. */
+  split(x: T, sizes: number[], dim: number): T[] {
+    const d = dim < 0 ? x.shape.length + dim : dim;
+    const outs = sizes.map((s) => {
+      const shape = [...x.shape];
+      shape[d] = s;
+      return this.tensor(shape, x.dtype, x.requiresGrad, x.storage);
+    });
+    this.node("split", [x], outs, []);
+    return outs;
+  }
+
+  /** A view (reshape of a contiguous tensor, flatten, permute without copy, slicing). */
+  view(x: T, shape: number[]): T {
+    const y = this.tensor(shape, x.dtype, x.requiresGrad, x.storage);
+    this.node("view", [x], [y], []);
+    return y;
+  }
+
+  /** A materialising copy: .contiguous(), reshape of a non-contiguous tensor, roll, pad. Saves nothing. */
+  copy(x: T, shape: number[] = x.shape, op = "copy"): T {
+    const y = this.tensor(shape, x.dtype, x.requiresGrad);
+    this.node(op, [x], [y], []);
+    return y;
+  }
+
+  /** Residual add (out of place; `inplace` writes into a's storage, as `x += identity`). Saves nothing. */
+  add(a: T, b: T, inplace = false): T {
+    const dtype = a.dtype === "f32" || b.dtype === "f32" ? "f32" : a.dtype;
+    const rg = a.requiresGrad || b.requiresGrad;
+    const y = inplace && dtype === a.dtype ? this.tensor(a.shape, dtype, rg, a.storage) : this.tensor(a.shape, dtype, rg);
+    this.node("add", [a, b], [y], []);
+    return y;
+  }
+
+  /** Elementwise multiply with broadcasting: saves the other operand of each operand that needs grad. */
+  mul(a: T, b: T): T {
+    const shape = a.shape.length >= b.shape.length ? a.shape : b.shape;
+    const big = numelOf(a.shape) >= numelOf(b.shape) ? a.shape : b.shape;
+    const dtype = a.dtype === "f32" || b.dtype === "f32" ? "f32" : a.dtype;
+    const y = this.tensor(big.length === shape.length ? big : shape, dtype, a.requiresGrad || b.requiresGrad);
+    const saved: T[] = [];
+    if (a.requiresGrad) saved.push(b);
+    if (b.requiresGrad) saved.push(a);
+    this.node("mul", [a, b], [y], saved);
+    return y;
+  }
+
+  /** Multiply by a scalar (attention scaling): saves nothing. */
+  scale(x: T): T {
+    const y = this.tensor(x.shape, x.dtype, x.requiresGrad);
+    this.node("mul_scalar", [x], [y], []);
+    return y;
+  }
+
+  /** Learnable per-channel scale (ConvNeXt/CaiT layer scale): param * x saves x. */
+  layerScale(x: T, channels: number): T {
+    const y = this.tensor(x.shape, x.dtype, this.grad([x], true));
+    this.node("layer_scale", [x], [y], this.trainable ? [x] : [], [[channels, 1, 1]]);
+    return y;
+  }
+
+  /**
+   * Stochastic depth (torchvision ops.StochasticDepth, mode "row") in training with p > 0:
+   * input * noise[N,1,1,...] — a new map, the tiny noise saved. p = 0 or inference: identity.
+   */
+  stochasticDepth(x: T, p: number, training: boolean): T {
+    if (!training || p <= 0) return x;
+    const noise = this.tensor([x.shape[0], ...x.shape.slice(1).map(() => 1)], x.dtype, false);
+    this.node("bernoulli", [], [noise], []);
+    return this.mul(x, noise);
+  }
+
+  /** A parameter tensor used as an activation (ViT class token, position embedding). */
+  parameter(shape: number[]): T {
+    const t = this.tensor(shape, this.paramElem, this.trainable);
+    this.node("parameter", [], [t], [], [shape]);
+    return t;
+  }
+
+  /**
+   * Fused scaled-dot-product attention (flash / memory-efficient SDPA) over q, k, v [B, heads, S, d]:
+   * saves q, k, v, the output and the fp32 log-sum-exp [B, heads, S] (no S×S matrix).
+   */
+  sdpa(q: T, k: T, v: T): T {
+    const [b, a, s] = q.shape;
+    const qs = [this.toHalf(q), this.toHalf(k), this.toHalf(v)];
+    const y = this.tensor(q.shape, qs[0].dtype, q.requiresGrad || k.requiresGrad || v.requiresGrad);
+    const lse = this.tensor([b, a, s], "f32", false);
+    this.node("sdpa", qs, [y, lse], [...qs, y, lse]);
+    return y;
+  }
+
+  /**
+   * Eager attention (torch MHA before 2.0, HF "eager"): q·scale, softmax(q kᵀ), attn·v — saves the
+   * scaled q, k, the S×S probabilities (and a dropout mask when attn_drop > 0), and v.
+   */
+  eagerAttention(q: T, k: T, v: T, attnDrop = 0): T {
+    const qs = this.scale(q);
+    const kt = this.view(k, [...k.shape.slice(0, -2), k.shape[k.shape.length - 1], k.shape[k.shape.length - 2]]);
+    const scores = this.matmul(qs, kt);
+    const p = this.dropout(this.softmax(scores), attnDrop);
+    return this.matmul(p, v);
+  }
+
+  /** A labelled approximation of a detector part: a tensor of `shape` whose bytes were estimated. */
+  approx(what: string, inputs: T[], shape: number[], dtype: ElemType, note: string, saved = false): T {
+    const y = this.tensor(shape, dtype, saved && inputs.some((t) => t.requiresGrad));
+    this.node(what, inputs, [y], saved ? [y] : [], [], { approx: note });
+    return y;
+  }
+
+  /** Parameters with no activation role in the graph (e.g. a frozen DFL conv counted by model.info()). */
+  extraParams(op: string, shapes: number[][]): void {
+    this.node(op, [], [], [], shapes);
+  }
+
+  finish(outputs: T[]): VisionGraph {
+    return {
+      tensors: this.tensors,
+      storages: this.storages,
+      nodes: this.nodes,
+      input: this.inputId,
+      outputs: outputs.map((t) => t.id),
+      precision: this.precision,
+      holds: this.holds,
+      paramBytes: ELEM_BYTES[this.paramElem],
+    };
+  }
+}
