@@ -103,7 +103,7 @@ describe("readOnnxGraph rejects malformed input", () => {
   it("empty file", () => reject(new Uint8Array(0), /no graph/));
   it("deep nesting (graph → node → attribute → graph ...)", () => {
     // Build 200 levels of GraphProto{node: NodeProto{attribute: AttributeProto{g: GraphProto{...}}}}.
-    let inner = new Uint8Array(0);
+    let inner: Uint8Array = new Uint8Array(0);
     const wrap = (field: number, payload: Uint8Array) => {
       const w = protobuf.Writer.create();
       w.uint32((field << 3) | 2).bytes(payload);

@@ -4,15 +4,8 @@ import { VramfitError } from "../core/errors.js";
 import { fileSource, memorySource } from "./byte-source.js";
 import { readSafetensorsHeader, readSafetensorsSource } from "./safetensors.js";
 import { fixture } from "./fixtures.test.js";
+import { makeSafetensors } from "./synth.test.js";
 
-/** Build a safetensors file: 8-byte LE length + JSON header + data bytes. */
-export function makeSafetensors(header: unknown, dataBytes: number, rawHeader?: string): Uint8Array {
-  const json = new TextEncoder().encode(rawHeader ?? JSON.stringify(header));
-  const out = new Uint8Array(8 + json.length + dataBytes);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  return out;
-}
 
 describe("readSafetensorsHeader on real files", () => {
   // Ground truth: fixtures/SOURCES.md (header length 128 / 144, one BF16 [3072] tensor, 6144 data bytes).
