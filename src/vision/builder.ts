@@ -53,7 +53,14 @@ export class GraphBuilder {
   private prefix: string[] = [];
   private inputId = -1;
 
-  constructor(precision: VisionPrecision) {
+  /**
+   * torch < 2.0 semantics for N-D linear (bias added out of place unless the input is 3-D): used to
+   * compare with the CPU ground truth recorded with torch 1.13.
+   */
+  readonly legacyLinear: boolean;
+
+  constructor(precision: VisionPrecision, opts: { legacyLinear?: boolean } = {}) {
+    this.legacyLinear = opts.legacyLinear ?? false;
     this.precision = precision;
     this.amp = precision.startsWith("amp-");
     this.half = precision.endsWith("bf16") ? "bf16" : precision === "fp32" ? "f32" : "f16";
@@ -205,14 +212,33 @@ export class GraphBuilder {
     return y;
   }
 
-  /** nn.Linear over the last dimension (any leading dims). */
-  linear(x: T, out: number, bias = true): T {
+  /**
+   * nn.Linear over the last dimension (any leading dims). ATen's linear (aten/src/ATen/native/Linear.cpp)
+   * uses one fused addmm for 2-D inputs and for contiguous N-D inputs (3-D only before torch 2.x,
+   * `legacyLinear`); otherwise it runs matmul — which first copies a non-contiguous input (the copy is
+   * what gets saved) — and adds the bias out of place, so the op briefly holds two outputs.
+   */
+  linear(x: T, out: number, bias = true, opts: { contiguous?: boolean } = {}): T {
     const inF = x.shape[x.shape.length - 1];
-    const xin = this.toHalf(x);
+    const contiguous = opts.contiguous ?? true;
+    let xin = this.toHalf(x);
+    if (!contiguous && x.shape.length > 2 && xin === x) xin = this.copy(x, x.shape, "contiguous");
     const params: number[][] = [[out, inF]];
     if (bias) params.push([out]);
-    const y = this.tensor([...x.shape.slice(0, -1), out], this.outDtype(x), this.grad([x], true));
-    this.node("linear", [xin], [y], [xin], params);
+    const fused = x.shape.length === 2 || (contiguous && (!this.legacyLinear || x.shape.length === 3));
+    const shape = [...x.shape.slice(0, -1), out];
+    const rg = this.grad([x], true);
+    if (!bias || fused) {
+      const y = this.tensor(shape, this.outDtype(x), rg);
+      this.node("linear", [xin], [y], [xin], params);
+      return y;
+    }
+    const mm = this.tensor(shape, this.outDtype(x), rg);
+    this.node("linear", [xin], [mm], [xin], params);
+    const y = this.tensor(shape, mm.dtype, rg);
+    this.node("linear_bias_add", [mm], [y], []);
+    // The module's input is referenced until forward returns.
+    this.holds.push([x.storage, this.nodes.length - 1], [xin.storage, this.nodes.length - 1]);
     return y;
   }
 
@@ -289,6 +315,13 @@ export class GraphBuilder {
       const y = inplace ? this.tensor(x.shape, x.dtype, x.requiresGrad, x.storage) : this.tensor(x.shape, x.dtype, x.requiresGrad);
       // relu6/leaky_relu backward use the input; with in-place it is the same storage either way.
       this.node(kind, [x], [y], [kind === "relu6" || kind === "leaky_relu" ? x : y]);
+      return y;
+    }
+    if (inplace) {
+      // In place, autograd saves a clone of the original input (checked: torch 1.13 hardswish_/silu_).
+      const y = this.tensor(x.shape, x.dtype, x.requiresGrad, x.storage);
+      const clone = x.requiresGrad ? [this.tensor(x.shape, x.dtype, false)] : [];
+      this.node(kind, [x], [y], clone);
       return y;
     }
     const y = this.tensor(x.shape, x.dtype, x.requiresGrad);

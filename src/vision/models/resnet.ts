@@ -69,7 +69,7 @@ export function resnetTrunk(b: GraphBuilder, x: T, spec: ResNetSpec, normKind: N
   const planes = [64, 128, 256, 512];
   for (let s = 0; s < 4; s++) {
     const stage = () =>
-      b.scope(`layer${s + 1}`, () => {
+      b.block(`layer${s + 1}`, y, () => {
         for (let i = 0; i < spec.layers[s]; i++) {
           const stride = i === 0 && s > 0 ? 2 : 1;
           y = b.block(String(i), y, () =>
