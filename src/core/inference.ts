@@ -30,7 +30,7 @@ export function transformersInference(model: ModelDescription, w: Workload, gpu?
   const warnings: string[] = [];
   const assumptions: string[] = [];
 
-  const { component: weights, breakdown } = weightsComponent(model, w.dtype, w.quant, shards);
+  const { component: weights, breakdown } = weightsComponent(model, w.dtype, w.quant, shards, { doubleQuant: w.double_quant });
   components.push(weights);
 
   const kv = kvCacheComponent(shape, { batch: w.batch, seq: w.seq, kvDtype: w.kv_dtype, runtime: w.runtime, shards });
@@ -66,6 +66,21 @@ export function transformersInference(model: ModelDescription, w: Workload, gpu?
       label: "KV cache concat copy",
       bytes: oneLayer,
       formula: "one layer's K (or V) copied by torch.cat when DynamicCache grows (cache_utils.py)",
+      level: "allocated",
+    });
+  }
+
+  // bitsandbytes 4-bit matmuls dequantize one weight at a time to the compute dtype
+  // (bitsandbytes MatMul4Bit: F.dequantize_4bit(B, quant_state).to(A.dtype)); the largest linear sets the peak.
+  if (w.quant === "nf4" || w.quant === "fp4") {
+    const computeDtype = w.bnb_compute_dtype ?? w.dtype;
+    let largest = 0;
+    for (const g of model.tensors) if (g.kind === "linear" && !g.expert) largest = Math.max(largest, g.shape.reduce((a, b) => a * b, 1));
+    components.push({
+      id: "dequant_buffer",
+      label: "4-bit dequantization buffer",
+      bytes: Math.ceil((largest * dtypeBytes(computeDtype)) / shards),
+      formula: `largest quantized linear (${largest.toLocaleString("en-US")} weights) dequantized to ${computeDtype} for the matmul (bitsandbytes MatMul4Bit)`,
       level: "allocated",
     });
   }

@@ -68,6 +68,7 @@ export const WEIGHT_QUANTS = [
   "fp4", // bitsandbytes 4-bit FP4 with double quantization
   "gptq", // GPTQ 4-bit, group size 128, with g_idx
   "awq", // AWQ 4-bit GEMM, group size 128
+  "mxfp4", // OCP microscaling fp4 (gpt-oss experts): 32 e2m1 values + one e8m0 scale = 17 bytes
   ...Object.keys(GGUF_FILE_TYPES),
 ] as const;
 export type WeightQuant = (typeof WEIGHT_QUANTS)[number];
@@ -110,6 +111,7 @@ export function ggmlBytes(type: string, elements: number): number {
 export function isQuantized(t: TensorGroup, quant: string | null): boolean {
   if (!quant) return false;
   if (isGgufQuant(quant)) return t.shape.length >= 2 && t.kind !== "norm";
+  if (quant === "mxfp4") return t.kind === "linear" && t.expert === true; // gpt-oss quantizes only the experts
   return t.kind === "linear";
 }
 
@@ -117,7 +119,7 @@ export function isQuantized(t: TensorGroup, quant: string | null): boolean {
  * Bytes of one tensor of `group` under `quant`, with `dtype` for what stays unquantized.
  * Linear weights are [out, in].
  */
-export function tensorBytes(group: TensorGroup, dtype: string, quant: string | null): number {
+export function tensorBytes(group: TensorGroup, dtype: string, quant: string | null, opts: QuantOptions = {}): number {
   const n = numel(group.shape);
   if (!isQuantized(group, quant)) {
     // Norms stay fp32 in GGUF; everything else in the compute dtype.
@@ -132,25 +134,33 @@ export function tensorBytes(group: TensorGroup, dtype: string, quant: string | n
       return n + 4 * out; // Int8Params: int8 CB + fp32 SCB per output row (bitsandbytes)
     case "nf4":
     case "fp4":
-      return bnb4bitBytes(n);
+      return bnb4bitBytes(n, opts.doubleQuant ?? true);
     case "gptq":
       return gptqBytes(out, inp, 128, true);
     case "awq":
       return gptqBytes(out, inp, 128, false);
+    case "mxfp4":
+      return ggmlBytes("mxfp4", n);
     default:
       return ggmlBytes(ggufTensorType(group, quant!), n);
   }
 }
 
 /**
- * bitsandbytes Params4bit with double quantization (QLoRA paper §3; bitsandbytes functional.quantize_4bit):
+ * bitsandbytes Params4bit (QLoRA paper §3; bitsandbytes functional.quantize_4bit), with double quantization:
  * packed 4-bit data n/2, one absmax per 64 weights quantized to uint8, one fp32 absmax per 256 blocks,
  * plus a 256-entry fp32 code table and a fp32 offset per tensor.
  */
-export function bnb4bitBytes(n: number): number {
+export function bnb4bitBytes(n: number, doubleQuant = true): number {
   const blocks = Math.ceil(n / 64);
+  if (!doubleQuant) return Math.ceil(n / 2) + blocks * 4; // one fp32 absmax per block of 64
   const blocks2 = Math.ceil(blocks / 256);
   return Math.ceil(n / 2) + blocks + blocks2 * 4 + 256 * 4 + 4;
+}
+
+export interface QuantOptions {
+  /** bitsandbytes 4-bit: quantize the absmax constants too (QLoRA default; transformers' default is off). */
+  doubleQuant?: boolean;
 }
 
 /**

@@ -2,7 +2,7 @@
 import type { Component } from "./estimate-types.js";
 import type { ModelDescription, TensorGroup } from "./model.js";
 import { numel } from "./model.js";
-import { GGML_BLOCKS, isQuantized, tensorBytes } from "./precision.js";
+import { GGML_BLOCKS, isQuantized, tensorBytes, type QuantOptions } from "./precision.js";
 import { formatCount } from "./units.js";
 
 export interface WeightBreakdown {
@@ -31,7 +31,7 @@ function isPlainFloat(dtype: string | undefined): boolean {
   return dtype == null || ["f32", "fp32", "f16", "fp16", "bf16", "float32", "float16", "bfloat16"].includes(dtype.toLowerCase());
 }
 
-export function weightBreakdown(model: ModelDescription, dtype: string, quant: string | null): WeightBreakdown {
+export function weightBreakdown(model: ModelDescription, dtype: string, quant: string | null, opts: QuantOptions = {}): WeightBreakdown {
   let bytes = 0;
   let quantizedParams = 0;
   let plainParams = 0;
@@ -40,7 +40,7 @@ export function weightBreakdown(model: ModelDescription, dtype: string, quant: s
     // A file's quantized storage (GGUF blocks, int8, fp8) is kept unless the user asks for another format;
     // plain float tensors follow the workload dtype (frameworks cast them on load).
     const fromFile = quant == null && !isPlainFloat(g.dtype) ? bytesFromFileDtype(g) : null;
-    const one = fromFile ?? tensorBytes(g, dtype, quant);
+    const one = fromFile ?? tensorBytes(g, dtype, quant, opts);
     const n = numel(g.shape) * g.count;
     if (isQuantized(g, quant) && fromFile == null) quantizedParams += n;
     else plainParams += n;
@@ -50,8 +50,14 @@ export function weightBreakdown(model: ModelDescription, dtype: string, quant: s
   return { bytes, quantizedParams, plainParams, perGroup };
 }
 
-export function weightsComponent(model: ModelDescription, dtype: string, quant: string | null, shards = 1): { component: Component; breakdown: WeightBreakdown } {
-  const b = weightBreakdown(model, dtype, quant);
+export function weightsComponent(
+  model: ModelDescription,
+  dtype: string,
+  quant: string | null,
+  shards = 1,
+  opts: QuantOptions = {},
+): { component: Component; breakdown: WeightBreakdown } {
+  const b = weightBreakdown(model, dtype, quant, opts);
   const bytes = Math.ceil(b.bytes / shards);
   const parts: string[] = [];
   if (b.quantizedParams > 0) {

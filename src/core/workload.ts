@@ -38,6 +38,10 @@ export const workloadSchema = z.object({
   attention: z.enum(ATTENTIONS).default("sdpa"),
   /** Identical GPUs the job is spread over (tensor parallel for inference). */
   gpus: positiveInt("gpus").default(1),
+  /** bitsandbytes 4-bit: double quantization of the block constants (QLoRA recipe: on). */
+  double_quant: z.boolean().default(true),
+  /** bitsandbytes 4-bit compute dtype (bnb_4bit_compute_dtype): the dtype weights are dequantized to. Default: dtype. */
+  bnb_compute_dtype: z.enum(DTYPES).optional(),
   /** Inference: a plain forward returns logits for every position; generate() only for the last. */
   logits: z.enum(["last", "all"]).default("last"),
 });

@@ -23,6 +23,7 @@ export const SUPPORTED_ARCHITECTURES = [
   "gemma3_text",
   "phi3",
   "gpt2",
+  "gpt_bigcode",
   "gpt_neox",
   "falcon",
   "opt",
@@ -30,6 +31,7 @@ export const SUPPORTED_ARCHITECTURES = [
   "roberta",
   "deepseek_v2",
   "deepseek_v3",
+  "gpt_oss",
 ] as const;
 
 interface Built {
@@ -98,8 +100,11 @@ function buildArchitecture(modelType: string, c: ConfigReader, where: string): B
       if (vision) addSiglipTower(built.tensors, new ConfigReader(vision, `${where} vision_config`), built.shape.hidden);
       return built;
     }
+    case "gpt_oss":
+      return buildGptOss(c);
     case "gpt2":
-      return buildGpt2(c);
+    case "gpt_bigcode":
+      return buildGpt2(c, modelType === "gpt_bigcode" && c.bool("multi_query", true));
     case "gpt_neox":
       return buildGptNeox(c);
     case "falcon":
@@ -323,6 +328,37 @@ function readLayerTypes(mt: string, c: ConfigReader, L: number): ("full" | "slid
   return Array.from({ length: L }, () => "full" as const);
 }
 
+/**
+ * gpt-oss (modeling_gpt_oss.py): attention with biases and a learned sink per head, alternating
+ * sliding (128) / full layers, MoE whose experts are stored as fused 3-D tensors
+ * (gate_up_proj [E, h, 2I] and down_proj [E, I, h], each with a bias), untied head.
+ */
+function buildGptOss(c: ConfigReader): Built {
+  const built = buildDecoder("llama", new ConfigReader({ ...c.raw, num_local_experts: undefined, intermediate_size: 1, tie_word_embeddings: false, attention_bias: true }, "config.json"));
+  const t = new TensorList();
+  const h = c.int("hidden_size");
+  const L = c.int("num_hidden_layers");
+  const E = c.int("num_local_experts");
+  const I = c.int("intermediate_size");
+  const H = c.int("num_attention_heads");
+  const P = "model.layers.{L}";
+  // Keep the attention, norms and embeddings from the Llama-style builder; replace the MLP.
+  for (const g of built.tensors.groups) if (!g.name.includes(".mlp.")) t.groups.push(g);
+  t.add(`${P}.self_attn.sinks`, "other", [H], L);
+  t.linear(`${P}.mlp.router`, E, h, L, true, { kind: "router" });
+  t.add(`${P}.mlp.experts.gate_up_proj`, "linear", [E * 2 * I, h], L, { expert: true, module: "gate_up_proj" });
+  t.add(`${P}.mlp.experts.gate_up_proj_bias`, "bias", [E, 2 * I], L, { expert: true, module: "gate_up_proj" });
+  t.add(`${P}.mlp.experts.down_proj`, "linear", [E * h, I], L, { expert: true, module: "down_proj" });
+  t.add(`${P}.mlp.experts.down_proj_bias`, "bias", [E, h], L, { expert: true, module: "down_proj" });
+  const moe: MoeShape = { experts: E, expertsPerToken: c.int(["num_experts_per_tok", "experts_per_token"], 4), sharedExperts: 0, expertIntermediate: I, moeLayers: L };
+  const layerTypes = readLayerTypes("gpt_oss", c, L);
+  built.shape.moe = moe;
+  built.shape.intermediate = I;
+  built.shape.layerTypes = layerTypes;
+  built.shape.slidingWindow = layerTypes.includes("sliding") ? c.int("sliding_window", 128) : null;
+  return { shape: built.shape, tensors: t, warnings: built.warnings };
+}
+
 /** SigLIP vision tower + projector of Gemma 3 (modeling_siglip.py, modeling_gemma3.py). */
 function addSiglipTower(t: TensorList, v: ConfigReader, textHidden: number) {
   const h = v.int("hidden_size", 1152);
@@ -345,27 +381,33 @@ function addSiglipTower(t: TensorList, v: ConfigReader, textHidden: number) {
   t.norm("multi_modal_projector.mm_soft_emb_norm", h);
 }
 
-/** GPT-2 (modeling_gpt2.py): Conv1D layers, learned positions, tied head. */
-function buildGpt2(c: ConfigReader): Built {
+/**
+ * GPT-2 (modeling_gpt2.py): Conv1D layers, learned positions, tied head. GPT-BigCode (StarCoder,
+ * modeling_gpt_bigcode.py) is the same block with multi-query attention: c_attn projects to
+ * hidden + 2·head_dim.
+ */
+function buildGpt2(c: ConfigReader, multiQuery = false): Built {
   const h = c.int(["n_embd", "hidden_size"]);
   const L = c.int(["n_layer", "num_hidden_layers"]);
   const H = c.int(["n_head", "num_attention_heads"]);
   const V = c.int("vocab_size");
   const P = c.int(["n_positions", "max_position_embeddings"], 1024);
   const I = c.int("n_inner", 4 * h) || 4 * h;
+  const d = h / H;
+  const kv = multiQuery ? 1 : H;
   const t = new TensorList();
   const B = "transformer.h.{L}";
   t.add("transformer.wte.weight", "embedding", [V, h]);
   t.add("transformer.wpe.weight", "embedding", [P, h]);
   t.norm(`${B}.ln_1`, h, L, true);
-  t.linear(`${B}.attn.c_attn`, 3 * h, h, L, true);
+  t.linear(`${B}.attn.c_attn`, h + 2 * kv * d, h, L, true);
   t.linear(`${B}.attn.c_proj`, h, h, L, true);
   t.norm(`${B}.ln_2`, h, L, true);
   t.linear(`${B}.mlp.c_fc`, I, h, L, true);
   t.linear(`${B}.mlp.c_proj`, h, I, L, true, { module: "c_proj" });
   t.norm("transformer.ln_f", h, 1, true);
   return {
-    shape: plainShape(c, { h, L, H, kv: H, d: h / H, V, I, tie: true, maxPos: P, act: c.str("activation_function", "gelu_new") }),
+    shape: plainShape(c, { h, L, H, kv, d, V, I, tie: true, maxPos: P, act: c.str("activation_function", "gelu_new") }),
     tensors: t,
     warnings: [],
   };
@@ -565,7 +607,8 @@ function countActive(tensors: TensorList["groups"], moe: MoeShape | null): numbe
   let n = 0;
   for (const t of tensors) {
     const per = numel(t.shape);
-    n += t.expert ? per * (t.count / moe.experts) * moe.expertsPerToken : per * t.count;
+    // Expert groups hold all E experts of a layer (either E×layers tensors or one fused tensor per layer).
+    n += t.expert ? ((per * t.count) / moe.experts) * moe.expertsPerToken : per * t.count;
   }
   return n;
 }

@@ -1,0 +1,117 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { catalogModel, estimate } from "../index.js";
+import { REPO_ROOT } from "../test-support/paths.js";
+import { runCli } from "./main.js";
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const errWrite = process.stderr.write.bind(process.stderr);
+  let err = "";
+  process.stderr.write = ((s: string) => {
+    err += s;
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    const code = await runCli(args, (s) => out.push(s));
+    return { code, out: out.join("\n"), err };
+  } finally {
+    process.stderr.write = errWrite;
+  }
+}
+
+describe("vramfit estimate", () => {
+  it("--json prints the same object as the library", async () => {
+    const r = await cli(["estimate", "llama-3.1-8b", "--gpu", "rtx-4090", "--seq", "8k", "--batch", "2", "--json"]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j).toEqual(JSON.parse(JSON.stringify(estimate("llama-3.1-8b", { gpu: "rtx-4090", seq: 8192, batch: 2 }))));
+    // The contract's keys.
+    expect(Object.keys(j.model)).toEqual(expect.arrayContaining(["id", "parameters"]));
+    expect(Object.keys(j.totals)).toEqual(["allocated_bytes", "reserved_bytes", "device_bytes"]);
+    expect(Object.keys(j.gpu)).toEqual(expect.arrayContaining(["id", "memory_bytes", "fits", "headroom_bytes"]));
+    for (const c of j.components) {
+      expect(c.id).toMatch(/^[a-z0-9_]+$/);
+      expect(Number.isSafeInteger(c.bytes)).toBe(true);
+      expect(typeof c.formula).toBe("string");
+    }
+    expect(j.components.map((c: { id: string }) => c.id)).toEqual(expect.arrayContaining(["weights", "kv_cache", "activations", "logits", "cuda_context"]));
+  });
+
+  it("the human table shows the totals and the verdict", async () => {
+    const r = await cli(["estimate", "llama-3.1-70b", "--gpu", "rtx-4090"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Device total/);
+    expect(r.out).toMatch(/does not fit/);
+  });
+
+  it("resolves Hugging Face ids and parameter counts", async () => {
+    expect((await cli(["estimate", "meta-llama/Llama-3.1-8B", "--json"])).code).toBe(0);
+    const r = await cli(["estimate", "7b", "--json"]);
+    expect(JSON.parse(r.out).model.parameters).toBe(7e9);
+  });
+});
+
+describe("bad input gives one clear line and a non-zero exit", () => {
+  const cases: [string[], RegExp][] = [
+    [["estimate", "llama-3.1-8x"], /unknown model 'llama-3.1-8x'[\s\S]*did you mean llama-3.1-8b/],
+    [["estimate", "llama-3.1-8b", "--batch", "-3"], /batch/],
+    [["estimate", "llama-3.1-8b", "--batch", "abc"], /--batch must be a positive whole number/],
+    [["estimate", "llama-3.1-8b", "--dtype", "fp12"], /unknown dtype 'fp12'/],
+    [["estimate", "llama-3.1-8b", "--gpu", "rtx-4099"], /unknown GPU 'rtx-4099'/],
+    [["estimate", "llama-3.1-8b", "--quant", "q4_k_m"], /llama\.cpp|GGUF/],
+    [["estimate", "llama-3.1-8b", "--frobnicate"], /unknown option/],
+    [["max-batch", "llama-3.1-8b"], /needs a GPU/],
+  ];
+  for (const [args, msg] of cases) {
+    it(args.join(" "), async () => {
+      const r = await cli(args);
+      expect(r.code).not.toBe(0);
+      expect(r.err).toMatch(msg);
+      expect(r.err).not.toMatch(/\n\s+at /); // no stack trace
+    });
+  }
+
+  it("malformed config.json", async () => {
+    const r = await cli(["estimate", path.join(REPO_ROOT, "package.json")]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/model_type|hidden_size/);
+  });
+});
+
+describe("max-batch and max-seq", () => {
+  it("max-batch answers the largest batch whose estimate fits, and the next one does not", async () => {
+    const r = await cli(["max-batch", "llama-3.1-8b", "--gpu", "a100-80gb", "--seq", "4096", "--json"]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.max_batch).toBeGreaterThan(1);
+    expect(j.estimate.gpu.fits).toBe(true);
+    const next = estimate("llama-3.1-8b", { gpu: "a100-80gb", seq: 4096, batch: j.max_batch + 1 });
+    expect(next.gpu!.fits).toBe(false);
+  });
+  it("max-seq stops at the model's context length when memory allows more", async () => {
+    const r = await cli(["max-seq", "qwen2.5-1.5b", "--gpu", "h100-sxm", "--json"]);
+    expect(r.code).toBe(0);
+    const max = catalogModel("qwen2.5-1.5b").transformer!.maxPositions;
+    expect(JSON.parse(r.out).max_seq).toBe(max);
+  });
+  it("max-seq finds the memory limit for a big model", async () => {
+    const r = await cli(["max-seq", "llama-3.1-8b", "--gpu", "rtx-4090", "--json"]);
+    const j = JSON.parse(r.out);
+    expect(j.max_seq).toBeGreaterThan(1000);
+    expect(estimate("llama-3.1-8b", { gpu: "rtx-4090", seq: j.max_seq + 1 }).gpu!.fits).toBe(false);
+  });
+});
+
+const distBuilt = fs.existsSync(path.join(REPO_ROOT, "dist/cli/main.js"));
+describe.skipIf(!distBuilt)("the installed binary (needs `npm run build`)", () => {
+  it("runs from bin/ after the build and exits 1 on bad input", () => {
+    const bin = path.join(REPO_ROOT, "bin/vramfit.js");
+    expect(execFileSync(process.execPath, [bin, "estimate", "llama-3.2-1b", "--json"], { encoding: "utf8" })).toMatch(/"device_bytes"/);
+    const bad = spawnSync(process.execPath, [bin, "estimate", "nope-model"], { encoding: "utf8" });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim().split("\n").length).toBeLessThanOrEqual(2);
+  });
+});
