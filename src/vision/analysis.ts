@@ -126,6 +126,7 @@ export function inferencePeak(g: VisionGraph, device: "cuda" | "cpu" = "cuda"): 
       // Outputs after the first that nothing consumes are training-only byproducts (BN batch statistics,
       // max-pool indices): in no_grad they are not produced (BN eval) or only live during the op.
       if (k > 0 && device === "cpu" && node.op === "max_pool2d") dropped.add(s);
+      if (device === "cpu" && node.internal?.includes(s)) dropped.add(s);
       if (k > 0 && (node.op === "batch_norm" || node.op === "layer_norm" || node.op === "group_norm" || node.op === "dropout" || node.op === "sdpa"))
         dropped.add(s);
     });

@@ -54,13 +54,14 @@ export class GraphBuilder {
   private inputId = -1;
 
   /**
-   * torch < 2.0 semantics for N-D linear (bias added out of place unless the input is 3-D): used to
-   * compare with the CPU ground truth recorded with torch 1.13.
+   * torch 1.x semantics where they differ from 2.x (N-D linear adds the bias out of place unless the
+   * input is 3-D; nn.MultiheadAttention chunks q/k/v and copies each): used to compare with the CPU
+   * ground truth recorded with Debian's torch 1.13.
    */
-  readonly legacyLinear: boolean;
+  readonly torch1: boolean;
 
-  constructor(precision: VisionPrecision, opts: { legacyLinear?: boolean } = {}) {
-    this.legacyLinear = opts.legacyLinear ?? false;
+  constructor(precision: VisionPrecision, opts: { torch1?: boolean } = {}) {
+    this.torch1 = opts.torch1 ?? false;
     this.precision = precision;
     this.amp = precision.startsWith("amp-");
     this.half = precision.endsWith("bf16") ? "bf16" : precision === "fp32" ? "f32" : "f16";
@@ -215,7 +216,7 @@ export class GraphBuilder {
   /**
    * nn.Linear over the last dimension (any leading dims). ATen's linear (aten/src/ATen/native/Linear.cpp)
    * uses one fused addmm for 2-D inputs and for contiguous N-D inputs (3-D only before torch 2.x,
-   * `legacyLinear`); otherwise it runs matmul — which first copies a non-contiguous input (the copy is
+   * `torch1`); otherwise it runs matmul — which first copies a non-contiguous input (the copy is
    * what gets saved) — and adds the bias out of place, so the op briefly holds two outputs.
    */
   linear(x: T, out: number, bias = true, opts: { contiguous?: boolean } = {}): T {
@@ -225,7 +226,7 @@ export class GraphBuilder {
     if (!contiguous && x.shape.length > 2 && xin === x) xin = this.copy(x, x.shape, "contiguous");
     const params: number[][] = [[out, inF]];
     if (bias) params.push([out]);
-    const fused = x.shape.length === 2 || (contiguous && (!this.legacyLinear || x.shape.length === 3));
+    const fused = x.shape.length === 2 || (contiguous && (!this.torch1 || x.shape.length === 3));
     const shape = [...x.shape.slice(0, -1), out];
     const rg = this.grad([x], true);
     if (!bias || fused) {
@@ -505,6 +506,18 @@ export class GraphBuilder {
   approx(what: string, inputs: T[], shape: number[], dtype: ElemType, note: string, saved = false): T {
     const y = this.tensor(shape, dtype, saved && inputs.some((t) => t.requiresGrad));
     this.node(what, inputs, [y], saved ? [y] : [], [], { approx: note });
+    return y;
+  }
+
+  /**
+   * A fused op (native MHA fast path, fused detector kernels): one output and scratch tensors that live
+   * only while it runs. They are real CUDA allocations; a CPU dispatch trace cannot see them (`internal`).
+   */
+  fusedOp(op: string, inputs: T[], outShape: number[], scratch: number[][], params: number[][]): T {
+    const dtype = this.amp ? this.half : inputs[0].dtype;
+    const y = this.tensor(outShape, dtype, this.grad(inputs, params.length > 0));
+    const tmp = scratch.map((sh) => this.tensor(sh, dtype, false));
+    this.node(op, inputs, [y, ...tmp], [], params, { internal: tmp.map((t) => t.storage) });
     return y;
   }
 

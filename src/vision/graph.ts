@@ -51,6 +51,8 @@ export interface GraphNode {
   trainable: boolean;
   /** Transient scratch bytes the op needs while it runs (cuDNN workspace estimate), not a tensor. */
   workspaceBytes?: number;
+  /** Scratch storages inside a fused op (visible to the CUDA allocator, not to a CPU dispatch trace). */
+  internal?: number[];
   /** Labelled approximation (detector parts): says what was approximated. */
   approx?: string;
 }
