@@ -30,7 +30,13 @@ describe("vramfit estimate", () => {
     expect(j).toEqual(JSON.parse(JSON.stringify(estimate("llama-3.1-8b", { gpu: "rtx-4090", seq: 8192, batch: 2 }))));
     // The contract's keys.
     expect(Object.keys(j.model)).toEqual(expect.arrayContaining(["id", "parameters"]));
-    expect(Object.keys(j.totals)).toEqual(["allocated_bytes", "reserved_bytes", "device_bytes"]);
+    expect(Object.keys(j.totals)).toEqual(["allocated_bytes", "reserved_bytes", "device_bytes", "allocated_range", "reserved_range", "device_range"]);
+    for (const level of ["allocated", "reserved", "device"]) {
+      const [lo, hi] = j.totals[`${level}_range`];
+      expect(lo).toBeLessThanOrEqual(j.totals[`${level}_bytes`]);
+      expect(hi).toBeGreaterThanOrEqual(j.totals[`${level}_bytes`]);
+    }
+    expect(["fits", "tight", "does_not_fit"]).toContain(j.gpu.verdict);
     expect(Object.keys(j.gpu)).toEqual(expect.arrayContaining(["id", "memory_bytes", "fits", "headroom_bytes"]));
     for (const c of j.components) {
       expect(c.id).toMatch(/^[a-z0-9_]+$/);
@@ -88,8 +94,10 @@ describe("max-batch and max-seq", () => {
     const j = JSON.parse(r.out);
     expect(j.max_batch).toBeGreaterThan(1);
     expect(j.estimate.gpu.fits).toBe(true);
+    expect(j.estimate.gpu.verdict).toBe("fits");
     const next = estimate("llama-3.1-8b", { gpu: "a100-80gb", seq: 4096, batch: j.max_batch + 1 });
-    expect(next.gpu!.fits).toBe(false);
+    expect(next.gpu!.verdict).not.toBe("fits");
+    expect(j.max_batch_central).toBeGreaterThanOrEqual(j.max_batch);
   });
   it("max-seq stops at the model's context length when memory allows more", async () => {
     const r = await cli(["max-seq", "qwen2.5-1.5b", "--gpu", "h100-sxm", "--json"]);
@@ -101,7 +109,7 @@ describe("max-batch and max-seq", () => {
     const r = await cli(["max-seq", "llama-3.1-8b", "--gpu", "rtx-4090", "--json"]);
     const j = JSON.parse(r.out);
     expect(j.max_seq).toBeGreaterThan(1000);
-    expect(estimate("llama-3.1-8b", { gpu: "rtx-4090", seq: j.max_seq + 1 }).gpu!.fits).toBe(false);
+    expect(estimate("llama-3.1-8b", { gpu: "rtx-4090", seq: j.max_seq + 1 }).gpu!.verdict).not.toBe("fits");
   });
 });
 

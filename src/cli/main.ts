@@ -89,12 +89,15 @@ or a parameter count (7b, 1.5b, 350m). Sizes print in GiB (2^30 bytes); --json g
 }
 
 function solveJson(key: string, r: SolveResult) {
-  return { [`max_${key}`]: r.value, fits: r.value > 0, next: r.next ?? null, estimate: r.estimate };
+  return { [`max_${key}`]: r.value, [`max_${key}_central`]: r.central_value, fits: r.value > 0, next: r.next ?? null, estimate: r.estimate };
 }
 
 function renderSolve(key: "batch" | "seq", r: SolveResult): string {
   const g = r.estimate.gpu!;
   const what = key === "batch" ? "batch size" : "sequence length";
+  if (r.value === 0 && r.central_value > 0) {
+    return pc.yellow(`~ only the central estimate fits on ${g.name} (up to ${what} ${r.central_value}); even ${what} 1 exceeds the GPU at the high bound`);
+  }
   if (r.value === 0) {
     return pc.red(`✘ even ${what} 1 does not fit on ${g.name}: needs ${formatBytes(r.estimate.totals.device_bytes)} of ${formatBytes(g.memory_bytes)}`);
   }
@@ -102,7 +105,8 @@ function renderSolve(key: "batch" | "seq", r: SolveResult): string {
     pc.green(`✔ largest ${what} that fits on ${g.name}${g.count > 1 ? ` ×${g.count}` : ""}: ${pc.bold(String(r.value))}`),
     `  at ${r.value}: ${formatBytes(r.estimate.totals.device_bytes)} of ${formatBytes(g.memory_bytes)} (${formatBytes(g.headroom_bytes)} headroom)`,
   ];
-  if (r.next) lines.push(pc.dim(`  at ${r.next.value}: ${formatBytes(r.next.device_bytes)} — does not fit`));
+  if (r.next) lines.push(pc.dim(`  at ${r.next.value}: ${formatBytes(r.next.device_bytes)} — its high bound does not fit`));
+  if (r.central_value > r.value) lines.push(pc.dim(`  the central estimate alone would allow ${r.central_value} (safe answer uses the high bound of the error band)`));
   return lines.join("\n");
 }
 

@@ -30,9 +30,11 @@ export function renderEstimate(e: Estimate, opts: { formulas?: boolean } = {}): 
     if (opts.formulas) out.push(pc.dim(`  ${" ".repeat(labelW)}  ${c.formula}`));
   }
   out.push("");
-  out.push(`  ${"Tensors allocated".padEnd(labelW)}  ${fmt(e.totals.allocated_bytes).padStart(11)}  ${pc.dim("torch max_memory_allocated")}`);
-  out.push(`  ${"Allocator reserved".padEnd(labelW)}  ${fmt(e.totals.reserved_bytes).padStart(11)}  ${pc.dim("torch max_memory_reserved")}`);
-  out.push(pc.bold(`  ${"Device total".padEnd(labelW)}  ${fmt(e.totals.device_bytes).padStart(11)}`) + `  ${pc.dim("nvidia-smi, incl. CUDA context")}`);
+  const t = e.totals;
+  const range = (r?: [number, number]) => (r ? pc.dim(` (${rangeText(r)})`) : "");
+  out.push(`  ${"Tensors allocated".padEnd(labelW)}  ${fmt(t.allocated_bytes).padStart(11)}${range(t.allocated_range)}  ${pc.dim("torch max_memory_allocated")}`);
+  out.push(`  ${"Allocator reserved".padEnd(labelW)}  ${fmt(t.reserved_bytes).padStart(11)}${range(t.reserved_range)}  ${pc.dim("torch max_memory_reserved")}`);
+  out.push(pc.bold(`  ${"Device total".padEnd(labelW)}  ${fmt(t.device_bytes).padStart(11)}`) + `${range(t.device_range)}  ${pc.dim("nvidia-smi, incl. CUDA context")}`);
 
   if (e.gpu) {
     const g = e.gpu;
@@ -42,18 +44,33 @@ export function renderEstimate(e: Estimate, opts: { formulas?: boolean } = {}): 
     out.push("");
     out.push(`  ${g.name}${g.count > 1 ? ` ×${g.count}` : ""}: ${fmt(g.memory_bytes)} per GPU`);
     out.push(`  [${bar}] ${((e.totals.device_bytes / g.memory_bytes) * 100).toFixed(0)}%`);
-    out.push(
-      g.fits
-        ? pc.green(`  ✔ fits, ${fmt(g.headroom_bytes)} headroom`)
-        : pc.red(`  ✘ does not fit: ${fmt(-g.headroom_bytes)} over`),
-    );
+    if (g.verdict === "tight") {
+      out.push(
+        pc.yellow(`  ~ tight: the estimate fits with ${fmt(g.headroom_bytes)} headroom, but the high bound is ${fmt(-(g.headroom_high_bytes ?? 0))} over`),
+      );
+      out.push(pc.dim(`    close it with a smaller batch or sequence, or a lower-precision KV cache / weights`));
+    } else {
+      out.push(
+        g.fits
+          ? pc.green(`  ✔ fits, ${fmt(g.headroom_bytes)} headroom (${fmt(g.headroom_high_bytes ?? g.headroom_bytes)} at the high bound)`)
+          : pc.red(`  ✘ does not fit: ${fmt(-g.headroom_bytes)} over`),
+      );
+    }
   }
   out.push("");
   out.push(pc.dim(`  peak: ${e.peak.phase}`));
   for (const a of e.assumptions) out.push(pc.dim(`  assumes: ${a}`));
+  if (e.uncertainty) {
+    const u = e.uncertainty;
+    out.push(pc.dim(`  range: ${u.source === "measured" ? `from ${u.cases} measured ${u.category} cases` : `default band for ${u.category} (${u.note ?? "few measurements"})`}`));
+  }
   for (const warn of e.warnings) out.push(pc.yellow(`  warning: ${warn}`));
   if (!opts.formulas) out.push(pc.dim("  (--formulas shows how each line is computed, --json the full object)"));
   return out.join("\n");
+}
+
+function rangeText(r: [number, number]): string {
+  return r[0] >= GiB ? `${(r[0] / GiB).toFixed(1)}–${(r[1] / GiB).toFixed(1)}` : `${formatBytes(r[0])}–${formatBytes(r[1])}`;
 }
 
 function fmt(bytes: number): string {

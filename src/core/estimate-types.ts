@@ -22,12 +22,18 @@ export interface Component {
   level: Level;
   /** Where it lives. Components on the CPU (offload) do not count toward GPU totals. */
   location?: "gpu" | "cpu";
+  /** [low, high] from the measured error of this kind of component (src/core/uncertainty.ts). */
+  range_bytes?: [number, number];
 }
 
 export interface Totals {
   allocated_bytes: number;
   reserved_bytes: number;
   device_bytes: number;
+  /** [low, high] of each total, from the calibrated error bands. */
+  allocated_range?: [number, number];
+  reserved_range?: [number, number];
+  device_range?: [number, number];
 }
 
 export interface GpuFit {
@@ -36,9 +42,14 @@ export interface GpuFit {
   /** Memory of one device in bytes (what the driver reports as total). */
   memory_bytes: number;
   count: number;
+  /** The central estimate fits. */
   fits: boolean;
+  /** fits: even the high bound fits; tight: the estimate fits but the high bound does not; does_not_fit. */
+  verdict?: "fits" | "tight" | "does_not_fit";
   /** memory_bytes − device total (negative when it does not fit). */
   headroom_bytes: number;
+  /** memory_bytes − high bound of the device total. */
+  headroom_high_bytes?: number;
 }
 
 export interface EstimateModel {
@@ -64,4 +75,6 @@ export interface Estimate {
   warnings: string[];
   /** Assumptions made where the user said nothing (attention backend, logits kept, ...). */
   assumptions: string[];
+  /** The error band applied: its category, how many measured cases it rests on. */
+  uncertainty?: { category: string; cases: number; source: "measured" | "default"; note?: string };
 }

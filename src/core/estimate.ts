@@ -12,6 +12,7 @@ import type { Gpu } from "./gpu.js";
 import { transformersInference, type PartialEstimate } from "./inference.js";
 import type { ModelDescription } from "./model.js";
 import { isGgufQuant } from "./precision.js";
+import { applyBand, bandFor, categoryOf, widen } from "./uncertainty.js";
 import { parseWorkload, type Workload, type WorkloadInput } from "./workload.js";
 
 export type EstimateOptions = WorkloadInput & {
@@ -53,7 +54,7 @@ export function estimate(modelSpec: string | ModelDescription, options: Estimate
   const model = resolveModelSync(modelSpec);
   const gpu = resolveGpu(options.gpu);
   const familyEngine = engines.family[model.family];
-  if (familyEngine) return familyEngine(model, options, gpu);
+  if (familyEngine) return withBands(familyEngine(model, options, gpu), gpu, options.attention === undefined);
   if (!model.transformer) throw new VramfitError(`${model.id}: no engine can estimate a ${model.family} model`);
 
   const { gpu: _gpu, ...workloadInput } = options;
@@ -78,7 +79,7 @@ export function estimate(modelSpec: string | ModelDescription, options: Estimate
     part = engine(model, w, gpu);
   }
   const totals = totalsOf(part.components);
-  return {
+  const result: Estimate = {
     model: {
       id: model.id,
       hf_id: model.hfId,
@@ -96,6 +97,21 @@ export function estimate(modelSpec: string | ModelDescription, options: Estimate
     warnings: [...model.warnings, ...part.warnings],
     assumptions: [...inferred, ...part.assumptions],
   };
+  return withBands(result, gpu, workloadInput.attention === undefined && !model.transformer.encoderOnly);
+}
+
+/**
+ * Adds the calibrated error band (per component and per total) and the three-way verdict. An attention
+ * implementation the user did not state widens the band: SDPA may fall back to kernels that keep more.
+ */
+function withBands(e: Estimate, gpu: Gpu | undefined, attentionUnstated: boolean): Estimate {
+  const category = categoryOf(e);
+  let band = bandFor(category);
+  if (attentionUnstated && e.workload.mode !== undefined) band = widen(band, 1.25);
+  e.totals = applyBand(e.components, e.totals, band);
+  e.uncertainty = { category, cases: band.cases, source: band.source, ...(band.note ? { note: band.note } : {}) };
+  if (gpu) e.gpu = gpuFit(gpu, (e.workload.gpus as number) ?? 1, e.totals);
+  return e;
 }
 
 function validateWorkload(model: ModelDescription, w: Workload): void {

@@ -17,12 +17,16 @@ export function totalsOf(components: readonly Component[]): Totals {
 
 export function gpuFit(gpu: Gpu, count: number, totals: Totals): GpuFit {
   const usable = gpuUsableBytes(gpu);
+  const high = totals.device_range?.[1] ?? totals.device_bytes;
+  const fits = totals.device_bytes <= usable;
   return {
     id: gpu.id,
     name: gpu.name,
     memory_bytes: usable,
     count,
-    fits: totals.device_bytes <= usable,
+    fits,
+    verdict: !fits ? "does_not_fit" : high <= usable ? "fits" : "tight",
     headroom_bytes: usable - totals.device_bytes,
+    headroom_high_bytes: usable - high,
   };
 }

@@ -5,42 +5,54 @@ import type { Estimate } from "./estimate-types.js";
 import type { ModelDescription } from "./model.js";
 
 export interface SolveResult {
-  /** Largest value that fits, or 0 when even 1 does not. */
+  /** Largest value whose high bound fits (the safe answer), or 0 when even 1 does not. */
   value: number;
+  /** Largest value whose central estimate fits (what the estimate alone would allow). */
+  central_value: number;
   /** The estimate at that value (or at 1 when nothing fits). */
   estimate: Estimate;
   /** The first value that does not fit, when the search met one below the limit. */
   next?: { value: number; device_bytes: number };
 }
 
+type Criterion = (e: Estimate) => boolean;
+const safe: Criterion = (e) => e.gpu!.verdict === "fits";
+const central: Criterion = (e) => e.gpu!.fits;
+
 function solve(model: string | ModelDescription, options: EstimateOptions, key: "batch" | "seq", limit: number): SolveResult {
   if (options.gpu === undefined) throw new VramfitError(`max-${key} needs a GPU (--gpu)`);
   const gpu = resolveGpu(options.gpu);
-  model = resolveModelSync(model);
-  const at = (v: number) => estimate(model, { ...options, gpu, [key]: v });
+  const m = resolveModelSync(model);
+  const at = (v: number) => estimate(m, { ...options, gpu, [key]: v });
+  const r = search(at, safe, limit);
+  const c = search(at, central, limit);
+  return { ...r, central_value: c.value };
+}
+
+function search(at: (v: number) => Estimate, fits: Criterion, limit: number): Omit<SolveResult, "central_value"> {
   const first = at(1);
-  if (!first.gpu!.fits) return { value: 0, estimate: first };
+  if (!fits(first)) return { value: 0, estimate: first };
   // Exponential search for a failing bound, then bisection: memory grows monotonically in batch and seq.
   let lo = 1;
   let hi = 2;
   let loEst = first;
   while (hi <= limit) {
     const e = at(hi);
-    if (!e.gpu!.fits) break;
+    if (!fits(e)) break;
     lo = hi;
     loEst = e;
     hi *= 2;
   }
   if (hi > limit) {
     const e = at(limit);
-    if (e.gpu!.fits) return { value: limit, estimate: e };
+    if (fits(e)) return { value: limit, estimate: e };
     hi = limit;
   }
   let hiDevice = at(hi).totals.device_bytes;
   while (hi - lo > 1) {
     const mid = Math.floor((lo + hi) / 2);
     const e = at(mid);
-    if (e.gpu!.fits) {
+    if (fits(e)) {
       lo = mid;
       loEst = e;
     } else {

@@ -1,0 +1,104 @@
+/**
+ * Error bands: every component gets a [low, high] range and the totals follow, from how far the
+ * estimates landed from real measurements (bench/accuracy, calibrated by bench/accuracy/calibrate.ts
+ * into bands.json). Shapes and dtypes make weights, KV cache, gradients and optimizer states exact;
+ * activations, workspaces and runtime overheads carry the measured spread of their category.
+ */
+import type { Component, Estimate, Totals } from "./estimate-types.js";
+import bandsData from "./bands.json" with { type: "json" };
+
+export type UncertaintyClass = "exact" | "uncertain";
+
+/** Components computed from shapes and dtypes alone. */
+const EXACT_IDS = new Set([
+  "weights",
+  "kv_cache",
+  "gradients",
+  "optimizer_states",
+  "master_weights",
+  "lora_weights",
+  "lora_gradients",
+  "lora_optimizer_states",
+  "model_buffer",
+  "cublas_workspace",
+]);
+
+export function componentClass(c: Component): UncertaintyClass {
+  return EXACT_IDS.has(c.id) ? "exact" : "uncertain";
+}
+
+export interface Band {
+  /** Multipliers on the uncertain components: measured ≈ exact·(1+e) + uncertain·k. */
+  uncertain: [number, number];
+  /** Relative slack on the exact part (alignment, tensors the model description does not list). */
+  exact: [number, number];
+  cases: number;
+  source: "measured" | "default";
+  note?: string;
+}
+
+export const CATEGORIES = ["llm_inference", "llm_training", "lora_qlora", "llamacpp", "vllm", "vision_inference", "vision_training"] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+/** Used where a category has too few measured cases: wide and labelled as such. */
+export const DEFAULT_BAND: Band = {
+  uncertain: [0.7, 1.6],
+  exact: [-0.01, 0.03],
+  cases: 0,
+  source: "default",
+  note: "too few measured cases in this category: a wide default band",
+};
+
+const bands = bandsData as unknown as Partial<Record<Category, Band>>;
+
+export function bandFor(category: Category): Band {
+  return bands[category] ?? DEFAULT_BAND;
+}
+
+/** The category an estimate belongs to, for choosing its band. */
+export function categoryOf(e: Pick<Estimate, "workload" | "model">): Category {
+  const w = e.workload as Record<string, unknown>;
+  const vision = e.model.family === "vision";
+  const train = w.mode === "train";
+  if (vision) return train ? "vision_training" : "vision_inference";
+  if (train) return w.lora_rank || w.qlora ? "lora_qlora" : "llm_training";
+  if (w.runtime === "llama.cpp" || w.runtime === "ollama") return "llamacpp";
+  if (w.runtime === "vllm") return "vllm";
+  return "llm_inference";
+}
+
+/** Widen a band when the user left something uncertain unstated (e.g. the attention implementation). */
+export function widen(b: Band, factor: number): Band {
+  return {
+    ...b,
+    uncertain: [Math.max(0, 1 - (1 - b.uncertain[0]) * factor), 1 + (b.uncertain[1] - 1) * factor],
+  };
+}
+
+export interface RangedTotals extends Totals {
+  allocated_range: [number, number];
+  reserved_range: [number, number];
+  device_range: [number, number];
+}
+
+/** Adds `range_bytes` to each component and the three total ranges. Low ≤ estimate ≤ high always. */
+export function applyBand(components: Component[], totals: Totals, band: Band): RangedTotals {
+  const lo = { allocated: 0, reserved: 0, device: 0 };
+  const hi = { allocated: 0, reserved: 0, device: 0 };
+  for (const c of components) {
+    const [l, h] =
+      componentClass(c) === "exact"
+        ? [Math.floor(c.bytes * (1 + Math.min(0, band.exact[0]))), Math.ceil(c.bytes * (1 + Math.max(0, band.exact[1])))]
+        : [Math.floor(c.bytes * Math.min(1, band.uncertain[0])), Math.ceil(c.bytes * Math.max(1, band.uncertain[1]))];
+    c.range_bytes = [l, h];
+    if (c.location === "cpu") continue;
+    lo[c.level] += l;
+    hi[c.level] += h;
+  }
+  return {
+    ...totals,
+    allocated_range: [lo.allocated, hi.allocated],
+    reserved_range: [lo.allocated + lo.reserved, hi.allocated + hi.reserved],
+    device_range: [lo.allocated + lo.reserved + lo.device, hi.allocated + hi.reserved + hi.device],
+  };
+}
