@@ -66,3 +66,20 @@ export function llamaTensorShape(name: string, c: { hidden: number; heads: numbe
   if (/norm\.weight$/.test(name)) return [h];
   throw new Error(`no shape rule for ${name}`);
 }
+
+/** meta-llama/Llama-3.2-3B shapes (fixtures/hf/llama-3.2-3b/config.json). */
+export const LLAMA_32_3B = { hidden: 3072, heads: 24, kvHeads: 8, headDim: 128, intermediate: 8192, vocab: 128256 };
+/** meta-llama/Llama-3.2-1B shapes (fixtures/hf/llama-3.2-1b/config.json). */
+export const LLAMA_32_1B = { hidden: 2048, heads: 32, kvHeads: 8, headDim: 64, intermediate: 8192, vocab: 128256 };
+
+/** Tensor names of a Llama checkpoint with `layers` layers (tied embeddings: no lm_head). */
+export function llamaTensorNames(layers: number, tied: boolean): string[] {
+  const names = ["model.embed_tokens.weight", "model.norm.weight"];
+  if (!tied) names.push("lm_head.weight");
+  for (let l = 0; l < layers; l++) {
+    for (const m of ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj", "input_layernorm", "post_attention_layernorm"]) {
+      names.push(`model.layers.${l}.${m}.weight`);
+    }
+  }
+  return names;
+}
