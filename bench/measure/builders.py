@@ -79,7 +79,9 @@ def build_llm(torch, case: dict, device: str, weight_dtype, layers: int | None):
             kwargs["torch_dtype" if "dtype" in kwargs else "dtype"] = kwargs.pop(
                 "dtype" if "dtype" in kwargs else "torch_dtype")
             model = transformers.AutoModelForCausalLM.from_config(cfg, **kwargs)
-    model.to(device=device, dtype=weight_dtype)
+    first = next(model.parameters())
+    if first.dtype != weight_dtype or first.device.type != device:
+        model.to(device=device, dtype=weight_dtype)
     return model, cfg
 
 
