@@ -6,6 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { leaveOneOut, observe, type Observation } from "./calibrate.js";
 import { ACCURACY_DIR, evaluateCase, loadCases, median, type CaseResult } from "./cases.js";
 
 const GiB = 2 ** 30;
@@ -55,6 +56,14 @@ for (const [cat, list] of [...byCategory].sort()) {
   }
 }
 
+// Error bands: does each measurement fall inside the range predicted for it? Leave-one-out, so a case
+// never calibrates the band it is checked against.
+const observations = results.map(observe).filter((o): o is Observation => o != null);
+const coverage = ["| category | cases | inside the band (leave-one-out) | mean band width | outside |", "|---|---:|---:|---:|---|"];
+for (const r of leaveOneOut(observations)) {
+  coverage.push(`| ${r.category} | ${r.n} | ${r.covered}/${r.n} (${((r.covered / r.n) * 100).toFixed(0)}%) | ±${((r.meanWidth / 2) * 100).toFixed(1)}% | ${r.outside.join(", ") || "—"} |`);
+}
+
 const text = [
   "# vramfit accuracy report",
   "",
@@ -65,6 +74,13 @@ const text = [
   "## Summary",
   "",
   ...md,
+  "",
+  "## Error bands: coverage",
+  "",
+  "Each measured total checked against the range vramfit predicts for it, with the band calibrated on the",
+  "other cases only (`bench/accuracy/calibrate.ts`). Target: at least 90 % inside.",
+  "",
+  ...coverage,
   "",
   "## Every case",
   "",
