@@ -86,11 +86,24 @@ export class GraphBuilder {
    */
   block<R>(name: string, inputs: T | T[], f: () => R): R {
     const start = this.nodes.length;
-    const r = this.scope(name, f);
-    const end = this.nodes.length - 1;
-    if (end >= start) for (const t of Array.isArray(inputs) ? inputs : [inputs]) this.holds.push([t.storage, end]);
+    this.retained.push([]);
+    let r: R;
+    try {
+      r = this.scope(name, f);
+    } finally {
+      const kept = this.retained.pop()!;
+      const end = this.nodes.length - 1;
+      if (end >= start) for (const t of [...(Array.isArray(inputs) ? inputs : [inputs]), ...kept]) this.holds.push([t.storage, end]);
+    }
     return r;
   }
+
+  /** Keep `t` referenced until the enclosing module call returns (a local variable still holds it). */
+  retain(t: T): T {
+    this.retained[this.retained.length - 1]?.push(t);
+    return t;
+  }
+  private retained: T[][] = [];
 
   /** Run `f` with parameters frozen (requires_grad=False), e.g. torchvision detectors' conv1 + layer1. */
   frozen<R>(f: () => R): R {
