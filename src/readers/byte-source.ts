@@ -80,3 +80,85 @@ export async function readExact(src: ByteSource, offset: number, length: number,
   }
   return b;
 }
+
+export interface HttpSourceOptions {
+  fetch?: typeof fetch;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/**
+ * A remote file through HTTP Range requests. The size comes from the first response's Content-Range.
+ * A server that ignores Range is read only as far as asked, then the connection is dropped.
+ */
+export async function httpSource(url: string, opts: HttpSourceOptions = {}): Promise<ByteSource> {
+  const f = opts.fetch ?? fetch;
+  let bytesRead = 0;
+  let size: number | undefined;
+  const get = async (offset: number, length: number): Promise<Uint8Array> => {
+    let resp: Response;
+    try {
+      resp = await f(url, {
+        headers: { ...opts.headers, Range: `bytes=${offset}-${offset + length - 1}` },
+        signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
+      });
+    } catch (e) {
+      if (e instanceof VramfitError) throw e;
+      const err = e as { name?: string; cause?: { code?: string } };
+      throw new VramfitError(`cannot read ${url}: ${err.name === "TimeoutError" ? "timed out" : (err.cause?.code ?? String(e))}`);
+    }
+    if (resp.status === 416) {
+      await resp.body?.cancel();
+      return new Uint8Array(0);
+    }
+    if (!resp.ok) {
+      await resp.body?.cancel();
+      throw new VramfitError(`cannot read ${url}: HTTP ${resp.status}`);
+    }
+    let skip = 0;
+    if (resp.status === 206) {
+      const total = Number(resp.headers.get("content-range")?.split("/").pop());
+      if (Number.isSafeInteger(total)) size = total;
+    } else {
+      const len = Number(resp.headers.get("content-length"));
+      if (Number.isSafeInteger(len)) size = len;
+      skip = offset;
+    }
+    const out = new Uint8Array(length);
+    let got = 0;
+    let seen = 0;
+    const reader = resp.body!.getReader();
+    try {
+      while (got < length) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        let chunk = value;
+        if (seen < skip) {
+          const drop = Math.min(chunk.length, skip - seen);
+          seen += drop;
+          chunk = chunk.subarray(drop);
+        }
+        const take = Math.min(chunk.length, length - got);
+        out.set(chunk.subarray(0, take), got);
+        got += take;
+      }
+    } finally {
+      await reader.cancel().catch(() => {});
+    }
+    bytesRead += got;
+    return out.subarray(0, got);
+  };
+  // Learn the size with a small first read.
+  await get(0, 1);
+  return {
+    name: url,
+    get size() {
+      return size;
+    },
+    get bytesRead() {
+      return bytesRead;
+    },
+    read: (offset, length) => get(offset, Math.max(0, length)),
+    async close() {},
+  };
+}
