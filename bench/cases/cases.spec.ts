@@ -15,9 +15,13 @@ const catalogDir = path.join(repoRoot, "src/catalog/models");
 /** Workload keys from the training and vision issues that vramfit's schema may not carry yet. */
 const EXTENSION_KEYS: Record<string, (v: unknown) => boolean> = {
   precision: (v) => ["fp32", "amp-bf16", "amp-fp16", "bf16"].includes(v as string),
-  optimizer: (v) => ["adamw", "sgd", "sgd-momentum", "adamw8bit"].includes(v as string),
+  optimizer: (v) => ["adamw", "sgd", "sgd-momentum", "adamw-8bit"].includes(v as string),
+  optimizer_impl: (v) => ["foreach", "fused", "for-loop"].includes(v as string),
   checkpointing: (v) => typeof v === "boolean",
+  qlora: (v) => typeof v === "boolean",
   lora_rank: (v) => Number.isSafeInteger(v) && (v as number) > 0,
+  lora_alpha: (v) => typeof v === "number" && v > 0,
+  lora_dropout: (v) => typeof v === "number" && v >= 0 && v <= 1,
   // PEFT target_modules: "all-linear" or a comma-separated list of module names.
   lora_targets: (v) => typeof v === "string" && /^(all-linear|[a-z_0-9]+(,[a-z_0-9]+)*)$/.test(v),
   // --image 640 or --image 1333x800 (width x height).
@@ -95,7 +99,9 @@ function problems(c: Case): string[] {
   } else if (c.kind === "llm_infer" && w.logits !== "all") {
     out.push("a plain forward returns logits for every position: logits must be 'all'");
   }
-  if (w.quant != null && c.kind === "llm_train" && w.lora_rank == null) out.push("a quantized base trains with LoRA only");
+  if ((w.quant != null || w.qlora === true) && c.kind === "llm_train" && w.lora_rank == null) {
+    out.push("a quantized base trains with LoRA only");
+  }
   return out;
 }
 
@@ -125,6 +131,7 @@ describe("the checker itself", () => {
     expect(problems({ ...good, workload: { ...good.workload, dtype: "fp8" } })).toHaveLength(1);
     expect(problems({ ...good, workload: { ...good.workload, batchsize: 4 } })).toHaveLength(1);
     expect(problems({ ...good, workload: { ...good.workload, precision: "fp16" } })).toHaveLength(1);
+    expect(problems({ ...good, workload: { ...good.workload, qlora: true } })).toHaveLength(1);
     expect(problems({ ...good, kind: "vision_train", source: "torchvision", model: "resnet50" }).length).toBeGreaterThan(0);
   });
 });
@@ -145,11 +152,11 @@ describe("gpu-h100.json covers what issue 8 asks to measure", () => {
     const train = cases.filter((c) => c.kind === "llm_train");
     const full = train.filter((c) => w(c).lora_rank == null);
     for (const p of ["fp32", "amp-bf16", "bf16"]) expect(full.some((c) => w(c).precision === p)).toBe(true);
-    for (const o of ["adamw", "sgd", "adamw8bit"]) expect(full.some((c) => w(c).optimizer === o)).toBe(true);
+    for (const o of ["adamw", "sgd", "adamw-8bit"]) expect(full.some((c) => w(c).optimizer === o)).toBe(true);
     expect(full.some((c) => w(c).checkpointing === true)).toBe(true);
     expect(full.some((c) => w(c).checkpointing === false)).toBe(true);
-    expect(train.some((c) => w(c).lora_rank != null && w(c).quant == null)).toBe(true);
-    expect(train.some((c) => w(c).lora_rank != null && w(c).quant === "nf4")).toBe(true);
+    expect(train.some((c) => w(c).lora_rank != null && w(c).qlora === false)).toBe(true);
+    expect(train.some((c) => w(c).lora_rank != null && w(c).qlora === true)).toBe(true);
   });
 
   it("vision: torchvision and timm models and a detector, inference and training at several image sizes", () => {

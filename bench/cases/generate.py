@@ -6,7 +6,7 @@
 The JSON files are the contract (run_cases.py and vramfit's accuracy script read them); this script
 only keeps them consistent: ids built the same way, every workload key present, snake_case as in
 vramfit's `workload` JSON. Ids: <model>-<mode>-b<batch>-s<seq>|i<image>-<precision or dtype>
-[-<optimizer>][-ckpt][-lora<rank>[-<targets>]][-nf4][-gen<new tokens>][-<attention if not sdpa>].
+[-<optimizer>[-<impl>]][-ckpt][-lora<rank>[-<targets>]][-qlora][-nf4][-gen<new tokens>][-<attention if not sdpa>].
 """
 from __future__ import annotations
 
@@ -16,13 +16,19 @@ import os
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def workload(mode, batch, dtype, *, seq=None, image=None, precision=None, optimizer=None,
-             checkpointing=False, attention="sdpa", lora_rank=None, lora_targets=None, quant=None,
+def workload(mode, batch, dtype, *, seq=None, image=None, precision=None, optimizer=None, optimizer_impl=None,
+             checkpointing=None, attention="sdpa", lora_rank=None, lora_targets=None, qlora=None, quant=None,
              logits=None):
+    train = mode == "train"
     return {
         "mode": mode, "batch": batch, "seq": seq, "dtype": dtype, "precision": precision,
-        "optimizer": optimizer, "checkpointing": checkpointing, "attention": attention,
-        "lora_rank": lora_rank, "lora_targets": lora_targets, "quant": quant, "image": image,
+        "optimizer": optimizer,
+        # PyTorch's default on CUDA is the multi-tensor (foreach) implementation.
+        "optimizer_impl": (optimizer_impl or "foreach") if train else None,
+        "checkpointing": bool(checkpointing) if train else None, "attention": attention,
+        "lora_rank": lora_rank, "lora_alpha": 2 * lora_rank if lora_rank else None,
+        "lora_dropout": 0 if lora_rank else None, "lora_targets": lora_targets,
+        "qlora": bool(qlora) if train and image is None else None, "quant": quant, "image": image,
         "logits": logits,
     }
 
@@ -41,18 +47,18 @@ def llm_infer(model, batch, seq, dtype="bf16", new_tokens=None, attention="sdpa"
 
 
 def llm_train(model, batch, seq, precision, optimizer="adamw", ckpt=False, lora=None, targets=None,
-              quant=None, layers=None):
+              qlora=False, impl=None, layers=None):
     dtype = {"fp32": "fp32", "amp-bf16": "bf16", "amp-fp16": "fp16", "bf16": "bf16"}[precision]
-    w = workload("train", batch, dtype, seq=seq, precision=precision, optimizer=optimizer,
-                 checkpointing=ckpt, lora_rank=lora, lora_targets=targets, quant=quant, logits="all")
-    parts = [model, "train", f"b{batch}", f"s{seq}", precision, optimizer]
+    w = workload("train", batch, dtype, seq=seq, precision=precision, optimizer=optimizer, optimizer_impl=impl,
+                 checkpointing=ckpt, lora_rank=lora, lora_targets=targets, qlora=qlora, logits="all")
+    parts = [model, "train", f"b{batch}", f"s{seq}", precision, optimizer] + ([impl] if impl else [])
     if ckpt:
         parts.append("ckpt")
     if lora:
         parts.append(f"lora{lora}")
         parts.append("all" if targets in (None, "all-linear") else targets.replace("_proj", "").replace(",", ""))
-    if quant:
-        parts.append(quant)
+    if qlora:
+        parts.append("qlora")
     return {"id": "-".join(parts), "kind": "llm_train", "source": "transformers", "model": model,
             "layers": layers, "new_tokens": None, "workload": w}
 
@@ -65,11 +71,14 @@ def vision_infer(model, batch, image, dtype="fp32", source="torchvision"):
             "model": model, "layers": None, "new_tokens": None, "workload": w}
 
 
-def vision_train(model, batch, image, precision="fp32", optimizer="sgd-momentum", ckpt=False, source="torchvision"):
+def vision_train(model, batch, image, precision="fp32", optimizer="sgd-momentum", ckpt=False, source="torchvision",
+                 impl=None):
     dtype = {"fp32": "fp32", "amp-bf16": "bf16", "amp-fp16": "fp16", "bf16": "bf16"}[precision]
-    w = workload("train", batch, dtype, image=image, precision=precision, optimizer=optimizer, checkpointing=ckpt)
+    w = workload("train", batch, dtype, image=image, precision=precision, optimizer=optimizer,
+                 optimizer_impl=impl, checkpointing=ckpt)
     mid = model if source == "torchvision" else f"timm-{model}"
-    parts = [mid, "train", f"b{batch}", f"i{image}", precision, optimizer] + (["ckpt"] if ckpt else [])
+    parts = [mid, "train", f"b{batch}", f"i{image}", precision, optimizer] + ([impl] if impl else [])
+    parts += ["ckpt"] if ckpt else []
     return {"id": "-".join(parts), "kind": "vision_train", "source": source, "model": model,
             "layers": None, "new_tokens": None, "workload": w}
 
@@ -113,7 +122,8 @@ def gpu_h100() -> list[dict]:
         llm_train("qwen3-0.6b", 4, 1024, "bf16"),
         llm_train("qwen3-0.6b", 4, 1024, "amp-bf16", optimizer="sgd"),
         llm_train("qwen3-0.6b", 4, 1024, "amp-bf16", optimizer="sgd-momentum"),
-        llm_train("qwen3-0.6b", 4, 1024, "amp-bf16", optimizer="adamw8bit"),
+        llm_train("qwen3-0.6b", 4, 1024, "amp-bf16", optimizer="adamw-8bit"),
+        llm_train("qwen3-0.6b", 4, 1024, "amp-bf16", impl="fused"),
         llm_train("qwen3-0.6b", 4, 1024, "amp-bf16", ckpt=True),
         llm_train("qwen3-0.6b", 8, 2048, "bf16", ckpt=True),
         llm_train("llama-3.2-1b", 2, 2048, "amp-bf16"),
@@ -133,7 +143,7 @@ def gpu_h100() -> list[dict]:
         llm_train("llama-3.2-3b", 2, 1024, "bf16", lora=64, targets="q_proj,k_proj,v_proj,o_proj"),
         llm_train("qwen2.5-7b", 2, 1024, "bf16", ckpt=True, lora=8, targets="all-linear"),
         llm_train("llama-3.1-8b", 1, 2048, "bf16", ckpt=True, lora=16, targets="q_proj,v_proj"),
-        llm_train("llama-3.1-8b", 1, 2048, "bf16", ckpt=True, lora=16, targets="all-linear", quant="nf4"),
+        llm_train("llama-3.1-8b", 1, 2048, "bf16", ckpt=True, lora=16, targets="all-linear", qlora=True),
         # Vision inference
         vision_infer("resnet50", 32, 224),
         vision_infer("resnet50", 32, 224, dtype="fp16"),
@@ -176,11 +186,12 @@ def cpu_smoke() -> list[dict]:
         llm_train("qwen3-0.6b", 2, 32, "amp-fp16", layers=L),
         llm_train("qwen3-0.6b", 2, 32, "bf16", optimizer="sgd", layers=L),
         llm_train("qwen3-0.6b", 2, 32, "bf16", optimizer="sgd-momentum", layers=L),
-        llm_train("qwen3-0.6b", 2, 32, "amp-bf16", optimizer="adamw8bit", layers=L),
+        llm_train("qwen3-0.6b", 2, 32, "amp-bf16", impl="fused", layers=L),
+        llm_train("qwen3-0.6b", 2, 32, "amp-bf16", optimizer="adamw-8bit", layers=L),
         llm_train("llama-3.2-1b", 2, 32, "bf16", ckpt=True, layers=L),
         llm_train("llama-3.2-1b", 2, 32, "bf16", lora=8, targets="q_proj,v_proj", layers=L),
         llm_train("llama-3.2-1b", 2, 32, "amp-bf16", ckpt=True, lora=8, targets="all-linear", layers=L),
-        llm_train("llama-3.2-1b", 2, 32, "bf16", lora=8, targets="all-linear", quant="nf4", layers=L),
+        llm_train("llama-3.2-1b", 2, 32, "bf16", lora=8, targets="all-linear", qlora=True, layers=L),
         vision_infer("resnet50", 2, 64),
         vision_infer("resnet50", 2, 64, dtype="bf16"),
         vision_infer("vit_b_16", 2, 64),
@@ -191,6 +202,7 @@ def cpu_smoke() -> list[dict]:
         vision_train("resnet50", 2, 64, precision="amp-fp16"),
         vision_train("vit_b_16", 2, 64, precision="amp-bf16", optimizer="adamw"),
         vision_train("vit_b_16", 2, 64, precision="bf16", optimizer="sgd"),
+        vision_train("resnet50", 2, 64, precision="amp-bf16", optimizer="adamw", impl="for-loop"),
         vision_train("convnext_tiny", 2, 64, precision="amp-bf16", optimizer="adamw", ckpt=True, source="timm"),
         vision_train("resnet50", 2, 64, ckpt=True),
         vision_train("fasterrcnn_resnet50_fpn", 1, 128),

@@ -117,8 +117,9 @@ def add_lora(model, workload: dict):
     targets = workload.get("lora_targets") or "all-linear"
     if isinstance(targets, str) and targets != "all-linear":
         targets = [t.strip() for t in targets.split(",") if t.strip()]
-    rank = workload["lora_rank"]
-    config = peft.LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.0, target_modules=targets,
+    # alpha only scales the update (no memory); dropout > 0 keeps a mask and a dropped copy of the input.
+    config = peft.LoraConfig(r=workload["lora_rank"], lora_alpha=workload.get("lora_alpha") or 16,
+                             lora_dropout=workload.get("lora_dropout") or 0.0, target_modules=targets,
                              bias="none", task_type="CAUSAL_LM")
     return peft.get_peft_model(model, config)
 

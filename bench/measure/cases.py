@@ -24,10 +24,12 @@ CASE_KEYS = {"id", "kind", "source", "model", "layers", "new_tokens", "workload"
 # training / vision issues: precision, optimizer, checkpointing, lora_*, image).
 WORKLOAD_KEYS = {
     "mode", "runtime", "batch", "seq", "dtype", "quant", "kv_dtype", "attention", "gpus", "logits",
-    "precision", "optimizer", "checkpointing", "lora_rank", "lora_targets", "image",
+    "precision", "optimizer", "optimizer_impl", "checkpointing", "lora_rank", "lora_alpha", "lora_targets",
+    "lora_dropout", "qlora", "image",
 }
 PRECISIONS = ("fp32", "amp-bf16", "amp-fp16", "bf16")
-OPTIMIZERS = ("adamw", "sgd", "sgd-momentum", "adamw8bit")
+OPTIMIZERS = ("adamw", "sgd", "sgd-momentum", "adamw-8bit")
+OPTIMIZER_IMPLS = (None, "foreach", "fused", "for-loop")
 DTYPES = ("fp32", "fp16", "bf16")
 ATTENTIONS = ("sdpa", "flash", "eager")
 QUANTS = (None, "nf4", "int8")
@@ -114,8 +116,10 @@ def check_case(case: dict, where: str = "case") -> None:
         rank = w.get("lora_rank")
         if rank is not None and (not isinstance(rank, int) or rank < 1):
             raise CaseError(f"{where}: workload.lora_rank must be null or a positive integer")
-        if w.get("quant") is not None and rank is None:
+        if (w.get("quant") is not None or w.get("qlora")) and rank is None:
             raise CaseError(f"{where}: a quantized base can only be trained with LoRA (QLoRA)")
+        if w.get("optimizer_impl") not in OPTIMIZER_IMPLS:
+            raise CaseError(f"{where}: workload.optimizer_impl must be one of {OPTIMIZER_IMPLS[1:]}")
 
 
 def image_hw(image, where: str = "case") -> tuple[int, int]:

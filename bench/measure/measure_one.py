@@ -118,6 +118,9 @@ class Plan:
             if self.precision == "amp-fp16":
                 self.precision = "amp-bf16"
                 self.notes.append("amp-fp16 run as amp-bf16 on the CPU (no GradScaler)")
+            if w.get("optimizer_impl") == "fused":
+                w["optimizer_impl"] = "foreach"
+                self.notes.append("fused optimizer run as foreach on the CPU")
             if self.precision == "amp-bf16" and is_detector(case["model"]):
                 # torchvision's CPU nms has no bf16 kernel and (0.14) no CPU autocast rule; on CUDA
                 # its autocast rule runs nms in fp32.
@@ -149,15 +152,24 @@ def count_params(model) -> tuple[int, int]:
     return total, trainable
 
 
-def make_optimizer(torch, name: str, params):
+def make_optimizer(torch, name: str, impl: str | None, params):
+    """vramfit's optimizer and optimizer_impl (foreach: PyTorch's default on CUDA; fused; for-loop)."""
+    kw = {}
+    if name in ("adamw", "sgd", "sgd-momentum"):
+        if impl == "fused":
+            kw["fused"] = True
+        elif impl == "for-loop":
+            kw["foreach"] = False
+        elif impl == "foreach":
+            kw["foreach"] = True
     if name == "adamw":
-        return torch.optim.AdamW(params, lr=1e-5)
+        return torch.optim.AdamW(params, lr=1e-5, **kw)
     if name == "sgd":
-        return torch.optim.SGD(params, lr=1e-3)
+        return torch.optim.SGD(params, lr=1e-3, **kw)
     if name == "sgd-momentum":
-        return torch.optim.SGD(params, lr=1e-3, momentum=0.9)
-    if name == "adamw8bit":
-        return need("bitsandbytes", "optimizer adamw8bit").optim.AdamW8bit(params, lr=1e-5)
+        return torch.optim.SGD(params, lr=1e-3, momentum=0.9, **kw)
+    if name == "adamw-8bit":
+        return need("bitsandbytes", "optimizer adamw-8bit").optim.AdamW8bit(params, lr=1e-5)
     raise Skip(f"optimizer '{name}' is not implemented by the harness")
 
 
@@ -221,13 +233,14 @@ def llm_infer(torch, case, plan: Plan, meter: Meter, device: str, result: dict) 
 def llm_train(torch, case, plan: Plan, meter: Meter, device: str, cuda: bool, steps: int, result: dict) -> None:
     w = plan.workload
     lora = w.get("lora_rank") is not None
-    quant = w.get("quant")
+    # vramfit's qlora flag: NF4 base (bitsandbytes, double quantization) with LoRA on top.
+    quant = w.get("quant") or ("nf4" if w.get("qlora") else None)
     if quant:
         need("bitsandbytes", f"QLoRA base quant '{quant}'")
     if lora:
         need("peft", "LoRA")
-    if w["optimizer"] == "adamw8bit":
-        need("bitsandbytes", "optimizer adamw8bit")
+    if w["optimizer"] == "adamw-8bit":
+        need("bitsandbytes", "optimizer adamw-8bit")
     compute = torch_dtype(torch, w["dtype"])
     # Full training keeps the weights in the precision policy's master dtype (fp32 for fp32/AMP, bf16
     # for pure bf16); LoRA freezes the base in the compute dtype, as PEFT recipes load it.
@@ -249,7 +262,7 @@ def llm_train(torch, case, plan: Plan, meter: Meter, device: str, cuda: bool, st
     model.config.use_cache = False
     model.train()
     result["params"], result["trainable_params"] = count_params(model)
-    opt = make_optimizer(torch, w["optimizer"], [p for p in model.parameters() if p.requires_grad])
+    opt = make_optimizer(torch, w["optimizer"], w.get("optimizer_impl"), [p for p in model.parameters() if p.requires_grad])
     autocast, scaler = autocast_and_scaler(torch, plan.precision, device, cuda)
     ids = torch.randint(0, cfg.vocab_size, (w["batch"], w["seq"]), device=device)
 
@@ -288,8 +301,8 @@ def vision_infer(torch, case, plan: Plan, meter: Meter, device: str, result: dic
 def vision_train(torch, case, plan: Plan, meter: Meter, device: str, cuda: bool, steps: int, result: dict) -> None:
     w = plan.workload
     weight_dtype = torch.bfloat16 if plan.precision == "bf16" else torch.float32
-    if w["optimizer"] == "adamw8bit":
-        need("bitsandbytes", "optimizer adamw8bit")
+    if w["optimizer"] == "adamw-8bit":
+        need("bitsandbytes", "optimizer adamw-8bit")
     with meter.phase("load"):
         model = build_vision(torch, case, plan.image, device).to(weight_dtype)
         if w.get("checkpointing"):
@@ -298,7 +311,7 @@ def vision_train(torch, case, plan: Plan, meter: Meter, device: str, cuda: bool,
             model.set_grad_checkpointing(True)
     model.train()
     result["params"], result["trainable_params"] = count_params(model)
-    opt = make_optimizer(torch, w["optimizer"], [p for p in model.parameters() if p.requires_grad])
+    opt = make_optimizer(torch, w["optimizer"], w.get("optimizer_impl"), [p for p in model.parameters() if p.requires_grad])
     autocast, scaler = autocast_and_scaler(torch, plan.precision, device, cuda)
     x, targets = vision_inputs(torch, case, plan, device, weight_dtype)
 
@@ -358,11 +371,12 @@ def run_case(case: dict, dry_run: bool = False, baseline_used: int | None = None
     kind = case["kind"]
     status, reason = ("dry-run-ok" if dry_run else "ok"), None
     try:
+        if cuda:
+            # Create the CUDA context first, so the sampler only ever reads a process NVML lists.
+            torch.empty(1, device="cuda")
+            torch.cuda.synchronize()
+            result["context_bytes"] = dev.process_bytes()
         with (sampler or contextlib.nullcontext()):
-            if cuda:
-                torch.empty(1, device="cuda")
-                torch.cuda.synchronize()
-                result["context_bytes"] = dev.process_bytes()
             torch.manual_seed(0)
             if kind == "llm_infer":
                 llm_infer(torch, case, plan, meter, device, result)
