@@ -10,7 +10,8 @@
  *   pad256(min(kv_size, n_swa * (unified ? n_seq : 1) + n_ubatch)) cells, or kv_size with --swa-full.
  * - multi-head latent attention (DeepSeek-V2/V3, Kimi-K2): the cache holds the compressed latent plus
  *   the rope part (kv_lora_rank + qk_rope_head_dim = 576 values) in K and no V tensor.
- * - llama-context.cpp: a quantized V cache needs flash attention; a quantized K or V type whose block
+ * - llama-context.cpp: a quantized V cache needs flash attention (MLA models too, and they need K and V
+ *   of one type: "model does not support different K (q8_0) and V (f16) cache types"); a quantized K or V type whose block
  *   size does not divide the head size is refused ("K cache type q8_0 with block size 32 does not
  *   divide n_embd_head_k=80").
  */
@@ -111,17 +112,28 @@ export function llamaCppKvCache(shape: TransformerShape, opts: LlamaCppKvOptions
     return { kBytes: 0, vBytes: 0, totalBytes: 0, cells: 0, swaCells: null, nStream: params.nStream, params, perLayer: [] };
   }
   const w = llamaCppKvWidths(shape);
-  if (isQuantized(typeV) && !flashAttn && w.v > 0) {
+  if (isQuantized(typeV) && !flashAttn) {
     throw new VramfitError(
       `llama.cpp refuses a quantized V cache (${typeV}) without flash attention`,
       "add --flash-attn on, or keep --cache-type-v f16",
     );
   }
-  for (const [which, type, head] of [["K", typeK, w.headK], ["V", typeV, w.headV]] as const) {
+  if (shape.mla && typeK !== typeV) {
+    // MLA keeps V inside the K latent: "model does not support different K (q8_0) and V (f16) cache types"
+    throw new VramfitError(
+      `llama.cpp refuses different K (${typeK}) and V (${typeV}) cache types for a multi-head latent attention model`,
+      `use the same type for both, e.g. --cache-type-k ${typeK} --cache-type-v ${typeK}`,
+    );
+  }
+  // With flash attention a quantized type must tile each head (llama_init_from_model: "K cache type q8_0
+  // with block size 32 does not divide n_embd_head_k=80"); without it only whole rows must fit (measured:
+  // pythia-2.8b, head 80, q8_0 K without flash attention loads).
+  for (const [which, type, head, row] of [["K", typeK, w.headK, w.k], ["V", typeV, w.headV, w.v]] as const) {
     const blck = GGML_BLOCKS[type][0];
-    if (head > 0 && head % blck !== 0) {
+    if ((flashAttn && head > 0 && head % blck !== 0) || row % blck !== 0) {
       throw new VramfitError(
-        `llama.cpp refuses ${which} cache type ${type}: its block size ${blck} does not divide the head size ${head}`,
+        `llama.cpp refuses ${which} cache type ${type}: its block size ${blck} does not divide the head size ${head}` +
+          (flashAttn ? " (needed with flash attention)" : ""),
         `use --cache-type-${which.toLowerCase()} f16`,
       );
     }
