@@ -3,3 +3,4 @@
  * the public entry points so that `estimate()` can dispatch without the core importing them.
  */
 export {};
+import "./core/training/register.js";

@@ -6,6 +6,12 @@ import { z } from "zod";
 import { VramfitError } from "./errors.js";
 import { KV_DTYPES, WEIGHT_QUANTS } from "./precision.js";
 
+export const PRECISIONS = ["fp32", "amp-fp16", "amp-bf16", "bf16"] as const;
+export const OPTIMIZERS = ["adamw", "adam", "sgd", "sgd-momentum", "adamw-8bit", "paged-adamw-8bit", "paged-adamw", "adafactor", "lion", "adagrad", "rmsprop"] as const;
+export const OPTIMIZER_IMPLS = ["foreach", "fused", "for-loop"] as const;
+export const OFFLOADS = ["none", "optimizer", "params", "optimizer+params"] as const;
+export const LOSSES = ["standard", "chunked"] as const;
+
 export const MODES = ["infer", "train"] as const;
 export const RUNTIMES = ["transformers", "vllm", "llama.cpp", "ollama"] as const;
 export const DTYPES = ["fp32", "fp16", "bf16"] as const;
@@ -44,10 +50,34 @@ export const workloadSchema = z.object({
   bnb_compute_dtype: z.enum(DTYPES).optional(),
   /** Inference: a plain forward returns logits for every position; generate() only for the last. */
   logits: z.enum(["last", "all"]).default("last"),
+  // Training (mode "train"; src/core/training/). Ignored for inference.
+  /** Precision policy: fp32; autocast with fp32 master weights (amp-*); pure bf16 weights, grads and states. */
+  precision: z.enum(PRECISIONS).default("amp-bf16"),
+  optimizer: z.enum(OPTIMIZERS).default("adamw"),
+  /** How PyTorch optimizers run their step: multi-tensor (default on CUDA), fused kernel, or a per-tensor loop. */
+  optimizer_impl: z.enum(OPTIMIZER_IMPLS).default("foreach"),
+  /** torchtune's optimizer_in_bwd: each parameter is stepped and its grad freed during backward. */
+  optimizer_in_backward: z.boolean().default(false),
+  /** Activation (gradient) checkpointing of every decoder layer. */
+  checkpointing: z.boolean().default(false),
+  grad_accum: positiveInt("grad_accum").default(1),
+  /** optimizer.zero_grad(set_to_none=True), PyTorch's default since 2.0; false keeps grads allocated between steps. */
+  zero_grad_set_to_none: z.boolean().default(true),
+  /** LoRA adapters of this rank (null: full fine-tuning unless qlora). */
+  lora_rank: positiveInt("lora_rank").nullable().default(null),
+  lora_alpha: z.number().positive().default(16),
+  /** Comma-separated module names ("q_proj,v_proj") or "all-linear"; null: PEFT's default for the architecture. */
+  lora_targets: z.string().min(1).nullable().default(null),
+  lora_dropout: z.number().min(0).max(1).default(0),
+  /** QLoRA: the base's linear layers in bitsandbytes NF4, LoRA adapters on top. */
+  qlora: z.boolean().default(false),
+  offload: z.enum(OFFLOADS).default("none"),
+  /** Loss: transformers' full-vocabulary cross-entropy, or a chunked/fused one (torchtune, Liger). */
+  loss: z.enum(LOSSES).default("standard"),
 });
 
 export type WorkloadInput = z.input<typeof workloadSchema>;
-export type Workload = z.output<typeof workloadSchema> & { seq: number; kv_dtype: string };
+export type Workload = z.output<typeof workloadSchema> & { seq: number; kv_dtype: string; effective_batch: number };
 
 /** Validate user options into a Workload, with one readable message per problem. */
 export function parseWorkload(input: WorkloadInput, defaults: { seq: number }): Workload {
@@ -63,5 +93,5 @@ export function parseWorkload(input: WorkloadInput, defaults: { seq: number }): 
   }
   const w = r.data;
   const kv = w.kv_dtype ?? (w.dtype === "fp32" ? "fp32" : w.dtype);
-  return { ...w, seq: w.seq ?? defaults.seq, kv_dtype: kv };
+  return { ...w, seq: w.seq ?? defaults.seq, kv_dtype: kv, effective_batch: w.batch * w.grad_accum * w.gpus };
 }

@@ -1,0 +1,339 @@
+/**
+ * The training engine: peak GPU memory of one steady-state training step (step ≥ 2, when the optimizer
+ * states exist), component by component. Three moments are evaluated and the largest is reported, with
+ * only the tensors live at that moment (research/mechanics.md §5 "When does the peak occur"):
+ *   1. end of forward, inside the loss: weights, states, (accumulated grads), all saved activations, the
+ *      autocast weight copies, logits and the loss's fp32 temporaries;
+ *   2. backward: first the loss's backward on top of every saved activation, then layer by layer
+ *      (activations freed, gradients allocated) down to the embedding;
+ *   3. optimizer step: weights, gradients, states and the step's temporaries.
+ */
+import { reservedForPersistent } from "../allocator.js";
+import { VramfitError } from "../errors.js";
+import type { Component } from "../estimate-types.js";
+import type { Gpu } from "../gpu.js";
+import type { PartialEstimate } from "../inference.js";
+import { numel, type ModelDescription, type TensorGroup } from "../model.js";
+import { cublasWorkspaceComponent, cudaContextComponent } from "../overheads.js";
+import { dtypeBytes } from "../precision.js";
+import { formatBytes, formatCount, MiB, roundUp } from "../units.js";
+import { weightBreakdown } from "../weights.js";
+import type { Workload } from "../workload.js";
+import { hasVocabHead, lmHeadGroups, savedActivations } from "./activations.js";
+import { logitsLoss } from "./logits-loss.js";
+import { isLinearWeight, loraPlan, type LoraPlan } from "./lora.js";
+import { optimizerMemory, type ParamTensor } from "./optimizers.js";
+import { computeDtypeName, precisionPolicy } from "./policy.js";
+
+export interface PhaseTotal {
+  phase: string;
+  allocated_bytes: number;
+}
+
+export interface TrainingPartialEstimate extends PartialEstimate {
+  /** Allocated bytes at each moment evaluated (the peak is the largest). */
+  phases: PhaseTotal[];
+  /** Host memory the offloaded parts need. */
+  cpu_bytes: number;
+  trainable_parameters: number;
+  lora?: { rank: number; targets: string[]; trainable_parameters: number };
+}
+
+type Part = Component;
+
+function part(id: string, label: string, bytes: number, formula: string, extra: Partial<Component> = {}): Part {
+  return { id, label, bytes: Math.ceil(bytes), formula, level: "allocated", ...extra };
+}
+
+function layerGroup(g: TensorGroup): boolean {
+  return g.name.includes("{L}");
+}
+
+export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu): TrainingPartialEstimate {
+  const shape = model.transformer;
+  if (!shape) throw new VramfitError(`${model.id}: training estimates need a transformer model description`);
+  if (w.gpus > 1) {
+    throw new VramfitError("training over several GPUs needs a sharding plan (ZeRO/FSDP) that this estimate does not model", "estimate one GPU (--gpus 1) or use the planner");
+  }
+  const policy = precisionPolicy(w.precision);
+  const e = policy.compute;
+  const L = shape.layers;
+  const T = w.batch * w.seq;
+  const warnings: string[] = [];
+  const assumptions: string[] = [];
+  const lora = w.lora_rank != null || w.qlora;
+  const rank = w.lora_rank ?? 8;
+  if (w.qlora && w.lora_rank == null) assumptions.push("QLoRA without --lora-rank: rank 8 (PEFT LoraConfig default)");
+  if (w.qlora && w.quant && w.quant !== "nf4" && w.quant !== "fp4") {
+    throw new VramfitError(`--qlora quantizes the base to NF4; it cannot be combined with --quant ${w.quant}`);
+  }
+  const offloadOptimizer = w.offload === "optimizer" || w.offload === "optimizer+params";
+  const offloadParams = w.offload === "params" || w.offload === "optimizer+params";
+
+  // ---- Parameters: what trains, in which dtype ----------------------------------------------------
+  const plan: LoraPlan | null = lora ? loraPlan(model, rank, w.lora_targets) : null;
+  const adapterBytes = policy.name === "bf16" ? 2 : 4; // PEFT autocast_adapter_dtype keeps adapters in fp32
+  const baseDtype = policy.name === "fp32" ? "fp32" : lora ? w.dtype : policy.trainableWeight === 4 ? "fp32" : "bf16";
+  const baseQuant = w.qlora ? "nf4" : lora ? w.quant : null;
+  if (!lora && w.quant) throw new VramfitError(`full fine-tuning of quantized weights (--quant ${w.quant}) is not possible`, "add --lora-rank N (LoRA) or --qlora");
+  const base = weightBreakdown(model, baseDtype, baseQuant, { doubleQuant: w.double_quant });
+  const residual = lora ? dtypeBytes(baseDtype) : policy.trainableWeight;
+
+  const trainables: ParamTensor[] = [];
+  if (plan) {
+    for (const a of plan.adapters) {
+      trainables.push({ numel: rank * a.inFeatures, shape: [rank, a.inFeatures], count: a.group.count, bytes: adapterBytes });
+      trainables.push({ numel: a.outFeatures * rank, shape: [a.outFeatures, rank], count: a.group.count, bytes: adapterBytes });
+    }
+  } else {
+    for (const g of model.tensors) trainables.push({ numel: numel(g.shape), shape: g.shape, count: g.count, bytes: policy.trainableWeight });
+  }
+  const trainableParams = trainables.reduce((s, p) => s + p.numel * p.count, 0);
+  // ZeRO-Offload keeps 16-bit gradients on the GPU and the fp32 copy with the optimizer on the CPU.
+  const gradElem = plan ? adapterBytes : offloadOptimizer && policy.autocast ? e : policy.grad;
+  const gradBytesOf = (p: ParamTensor) => p.numel * gradElem * p.count;
+  const gradsTotal = trainables.reduce((s, p) => s + gradBytesOf(p), 0);
+
+  // Gradient pieces for the backward sweep: per layer, the head (lm_head + final norm) and the embedding.
+  let gradsLayers = 0;
+  let gradsEmbedding = 0;
+  if (plan) {
+    gradsLayers = gradsTotal;
+  } else {
+    for (const g of model.tensors) {
+      const b = numel(g.shape) * g.count * gradElem;
+      if (layerGroup(g)) gradsLayers += b;
+      else if (g.kind === "embedding") gradsEmbedding += b;
+    }
+  }
+  const gradsHead = gradsTotal - gradsLayers - gradsEmbedding;
+  const gradsPerLayer = gradsLayers / L;
+  const largestGrad = trainables.reduce((m, p) => Math.max(m, p.numel * gradElem), 0);
+
+  // ---- Weights ---------------------------------------------------------------------------------------
+  const weightsBytes = base.bytes;
+  const weightsFormula = plan
+    ? `frozen base: ${formatCount(model.parameters)} params in ${baseQuant ?? baseDtype}${baseQuant ? ` (linears; others in ${baseDtype})` : ""}`
+    : `${formatCount(model.parameters)} params × ${policy.trainableWeight} B (${policy.trainableWeight === 4 ? "fp32" : "bf16"}${policy.autocast ? " master weights" : ""})`;
+  const perLayerWeights = base.perGroup.filter((p) => layerGroup(p.group)).reduce((s, p) => s + p.bytes * p.group.count, 0) / L;
+
+  // ---- Optimizer ---------------------------------------------------------------------------------------
+  const opt = optimizerMemory(w.optimizer, w.optimizer_impl, trainables.map((p) => ({ ...p, bytes: plan ? adapterBytes : policy.state })));
+
+  // ---- Activations -------------------------------------------------------------------------------------
+  const adapted = new Set(plan ? plan.adapters.map((a) => a.group.name) : []);
+  const acts = savedActivations(model, {
+    batch: w.batch,
+    seq: w.seq,
+    compute: e,
+    residual,
+    autocast: policy.autocast,
+    attention: w.attention,
+    fullFineTune: !plan,
+    adapted,
+    adapterBytes,
+    loraDropout: plan ? w.lora_dropout : 0,
+  });
+
+  // Autocast keeps a compute-dtype copy of every matmul weight stored in another dtype: cached for
+  // trainable leaf weights, and in every case saved by the matmul for backward.
+  let castLayers = 0;
+  let castOther = 0;
+  if (policy.autocast) {
+    const headNames = new Set(lmHeadGroups(model).map((g) => g.name));
+    for (const p of base.perGroup) {
+      const g = p.group;
+      const matmul = isLinearWeight(g) || headNames.has(g.name);
+      if (!matmul) continue;
+      if (baseQuant && p.bytes < numel(g.shape) * 2) continue; // quantized linears dequantize transiently
+      const stored = p.bytes / numel(g.shape);
+      if (stored === e) continue;
+      const b = numel(g.shape) * e * g.count;
+      if (layerGroup(g)) castLayers += b;
+      else castOther += b;
+    }
+    if (plan) castLayers += plan.trainableParams * e;
+  }
+  const castTotal = castLayers + castOther;
+
+  const TV = hasVocabHead(model) ? logitsLoss(T, shape.vocab, e, w.loss) : null;
+  if (!TV) assumptions.push("encoder with a classification head: logits are batch × labels (negligible)");
+
+  // QLoRA: bitsandbytes dequantizes one 4-bit weight to the compute dtype per matmul.
+  let dequant = 0;
+  if (baseQuant === "nf4" || baseQuant === "fp4") {
+    for (const g of model.tensors) if (g.kind === "linear") dequant = Math.max(dequant, numel(g.shape) * e);
+  }
+
+  const ckpt = w.checkpointing;
+  const actsLayersSaved = ckpt ? acts.checkpointPerLayer * L : acts.layersBytes;
+  const persistGrads = !w.optimizer_in_backward && (w.grad_accum > 1 || !w.zero_grad_set_to_none);
+
+  // ---- Components shared by the phases -----------------------------------------------------------------
+  const cublas = cublasWorkspaceComponent(gpu?.arch);
+  const cpuParts: Part[] = [];
+  const persistent: Part[] = [];
+  let gpuWeights = weightsBytes;
+  let gpuWeightsFormula = weightsFormula;
+  if (offloadParams) {
+    cpuParts.push(part("weights", "Model weights (CPU)", weightsBytes, weightsFormula, { location: "cpu" }));
+    gpuWeights = Math.ceil(2 * perLayerWeights * (e / Math.max(1, baseDtype === "fp32" ? 4 : 2)));
+    gpuWeightsFormula = "parameters offloaded to CPU: two layers' weights in flight on the GPU (current + prefetch)";
+  } else if (offloadOptimizer && !plan && policy.autocast) {
+    // ZeRO-Offload: fp32 master weights live with the optimizer on the CPU; the GPU keeps 16-bit weights.
+    cpuParts.push(part("master_weights", "fp32 master weights (CPU)", model.parameters * 4, `${formatCount(model.parameters)} × 4 B`, { location: "cpu" }));
+    gpuWeights = model.parameters * e;
+    gpuWeightsFormula = `${formatCount(model.parameters)} params × ${e} B (16-bit copy; fp32 master on CPU)`;
+  }
+  persistent.push(part("weights", "Model weights", gpuWeights, gpuWeightsFormula));
+  if (plan) {
+    persistent.push(
+      part("lora_weights", "LoRA adapters", plan.trainableParams * adapterBytes, `r=${rank} × Σ(in+out) over ${plan.adapters.reduce((s, a) => s + a.group.count, 0)} adapted linears = ${formatCount(plan.trainableParams)} params × ${adapterBytes} B`),
+    );
+  }
+  if (opt.stateBytes > 0) {
+    if (offloadOptimizer) cpuParts.push(part("optimizer_states", "Optimizer states (CPU)", opt.stateBytes, opt.stateFormula, { location: "cpu" }));
+    else if (opt.paged) persistent.push(part("optimizer_states", "Optimizer states (paged, unified memory)", opt.stateBytes, opt.stateFormula + "; cudaMallocManaged: outside PyTorch's allocator, paged to CPU under pressure", { level: "device" }));
+    else persistent.push(part("optimizer_states", "Optimizer states", opt.stateBytes, opt.stateFormula));
+  }
+  if (offloadOptimizer) cpuParts.push(part("cpu_gradients", "fp32 gradients for the CPU step", trainableParams * 4, `${formatCount(trainableParams)} × 4 B`, { location: "cpu" }));
+  persistent.push(cublas);
+
+  const gradPart = (bytes: number, formula: string) => part("gradients", "Gradients", bytes, formula);
+  const gradsFull = gradPart(gradsTotal, `${formatCount(trainableParams)} trainable params × ${gradElem} B`);
+  const actsPart = (bytes: number, formula: string) => part("activations", "Activations saved for backward", bytes, formula);
+  const actsFormula = ckpt
+    ? `checkpointing: ${L} layer inputs × T=${T} × hidden ${shape.hidden} × ${residual} B + outside the layers ${formatBytes(acts.outsideBytes)}`
+    : acts.formula;
+  const castPart = (bytes: number) =>
+    part("amp_weight_copies", `${computeDtypeName(policy)} weight copies (autocast)`, bytes, "compute-dtype copy of each matmul weight stored in another dtype, kept for backward (torch.autocast cast cache)");
+  const dequantPart = dequant > 0 ? [part("qlora_dequant", "NF4 dequantization buffer", dequant, `largest 4-bit linear dequantized to ${e}-byte values per matmul (bitsandbytes)`)] : [];
+
+  // ---- Phase 1: end of forward ------------------------------------------------------------------------
+  const fwd: Part[] = [...persistent];
+  if (persistGrads) fwd.push(gradsFull);
+  fwd.push(actsPart(actsLayersSaved + acts.outsideBytes, actsFormula));
+  if (castTotal > 0) fwd.push(castPart(castTotal));
+  if (TV) fwd.push(part("logits", "Logits and loss", TV.forwardBytes, TV.forwardFormula));
+  fwd.push(...dequantPart);
+
+  // ---- Phase 2a: loss backward -----------------------------------------------------------------------
+  const castBackward = ckpt ? 0 : castTotal; // with checkpointing the casts are not saved, only cached until autocast exits
+  const lossBwd: Part[] = [...persistent];
+  if (persistGrads) lossBwd.push(gradsFull);
+  lossBwd.push(actsPart(actsLayersSaved + acts.outsideBytes, actsFormula));
+  if (castBackward > 0) lossBwd.push(castPart(castBackward));
+  if (TV) lossBwd.push(part("logits", "Logits and loss (backward)", TV.backwardBytes, TV.backwardFormula));
+  lossBwd.push(...dequantPart);
+
+  // ---- Phase 2b: layer-by-layer backward ---------------------------------------------------------------
+  let sweepBest: Part[] = [];
+  let sweepBestTotal = -1;
+  let sweepAt = 0;
+  for (let k = 0; k <= L; k++) {
+    const p: Part[] = [...persistent];
+    let grads: number;
+    let gradsFormula: string;
+    if (w.optimizer_in_backward) {
+      grads = largestGrad;
+      gradsFormula = "optimizer in backward: each gradient is applied and freed as soon as it is ready (largest one)";
+    } else if (persistGrads) {
+      grads = gradsTotal;
+      gradsFormula = gradsFull.formula;
+    } else {
+      grads = gradsHead + k * gradsPerLayer + (k === L ? gradsEmbedding : 0);
+      gradsFormula = `gradients of the head and ${k} of ${L} layers${k === L ? " and the embedding" : ""}`;
+    }
+    if (grads > 0) p.push(gradPart(grads, gradsFormula));
+    const remainingLayers = L - k;
+    const saved = ckpt ? remainingLayers * acts.checkpointPerLayer + (k < L ? acts.perLayerBytes : 0) : remainingLayers * acts.perLayerBytes;
+    if (saved > 0) p.push(actsPart(saved, ckpt ? `${remainingLayers} checkpointed layer inputs + one layer recomputed (${formatBytes(acts.perLayerBytes)})` : `saved activations of the ${remainingLayers} layers not yet back-propagated`));
+    const casts = ckpt ? 0 : (castLayers * remainingLayers) / L;
+    if (casts > 0) p.push(castPart(casts));
+    if (k < L) p.push(part("activation_gradients", "Activation gradients (one layer)", acts.layerBackwardTransient, "gradients of one layer's activations while it is back-propagated"));
+    p.push(...dequantPart);
+    const tot = sum(p);
+    if (tot > sweepBestTotal) {
+      sweepBestTotal = tot;
+      sweepBest = p;
+      sweepAt = k;
+    }
+  }
+
+  // ---- Phase 3: optimizer step -------------------------------------------------------------------------
+  const step: Part[] = [...persistent];
+  if (!w.optimizer_in_backward) {
+    step.push(gradsFull);
+    if (opt.stepTempBytes > 0 && !offloadOptimizer) step.push(part("optimizer_step_temporaries", "Optimizer step temporaries", opt.stepTempBytes, opt.stepTempFormula));
+  }
+
+  const phases: { phase: string; parts: Part[]; description: string }[] = [
+    { phase: "end of forward (loss)", parts: fwd, description: "all saved activations + logits and the loss's fp32 temporaries" },
+    { phase: "backward (loss)", parts: lossBwd, description: "cross-entropy backward on top of all saved activations" },
+    { phase: sweepAt === L ? "backward (end, embedding)" : `backward (layer ${L - sweepAt} of ${L})`, parts: sweepBest, description: "activations being freed while gradients are allocated" },
+    { phase: "optimizer step", parts: step, description: "gradients + optimizer states + step temporaries" },
+  ];
+  let peak = phases[0];
+  for (const ph of phases) if (allocatedOf(ph.parts) > allocatedOf(peak.parts)) peak = ph;
+
+  // ---- Allocator reserve and context -------------------------------------------------------------------
+  const components = [...peak.parts];
+  const persistentTensors: { bytes: number; count: number }[] = base.perGroup.map((p) => ({ bytes: p.bytes, count: p.group.count }));
+  if (components.some((c) => c.id === "gradients") && !plan && !w.optimizer_in_backward) {
+    for (const g of model.tensors) persistentTensors.push({ bytes: numel(g.shape) * gradElem, count: g.count });
+  }
+  const persistentRaw = persistentTensors.reduce((s, t) => s + t.bytes * t.count, 0);
+  const persistentReserve = offloadParams ? 0 : Math.max(0, reservedForPersistent(persistentTensors) - persistentRaw);
+  const transient = components.filter((c) => ["activations", "logits", "activation_gradients", "optimizer_step_temporaries", "qlora_dequant"].includes(c.id)).reduce((s, c) => s + c.bytes, 0);
+  const transientReserve = roundUp(transient, 2 * MiB) - transient;
+  const cublasSegment = Math.max(0, 20 * MiB - cublas.bytes);
+  components.push({
+    id: "allocator_reserve",
+    label: "Allocator reserve",
+    bytes: Math.ceil(persistentReserve + transientReserve + cublasSegment),
+    formula: "caching allocator (CUDACachingAllocator.cpp): 2 MiB / 20 MiB segment rounding of weights and gradients, 2 MiB rounding of transient blocks, cuBLAS workspace's 20 MiB segment",
+    level: "reserved",
+  });
+  components.push(cudaContextComponent({ vendor: gpu?.vendor }));
+  components.push(...cpuParts);
+
+  // ---- Assumptions -------------------------------------------------------------------------------------
+  assumptions.push(
+    `${w.precision}: ${policy.autocast ? `autocast ${computeDtypeName(policy)} compute with fp32 master weights and grads` : policy.name === "fp32" ? "fp32 weights, grads, states and activations" : "bf16 weights, grads, optimizer states and activations"}`,
+  );
+  assumptions.push(`attention via ${w.attention === "eager" ? "eager (seq² probabilities saved)" : w.attention === "flash" ? "flash-attention 2 (no seq² tensors, grouped K/V not expanded)" : "PyTorch SDPA (no seq² tensors; grouped K/V expanded by repeat_kv)"}`);
+  assumptions.push("steady state (step ≥ 2): optimizer states exist during forward and backward");
+  if (w.grad_accum > 1) assumptions.push(`gradient accumulation ${w.grad_accum}: memory follows the micro-batch of ${w.batch}; gradients stay allocated between micro-batches; effective batch ${w.effective_batch}`);
+  else if (!w.zero_grad_set_to_none) assumptions.push("zero_grad(set_to_none=False): gradients stay allocated between steps");
+  if (plan) assumptions.push(`LoRA r=${rank} on ${plan.targets.join(",")}: ${formatCount(plan.trainableParams)} trainable params (${plan.trainableParams}); frozen base linears save no inputs`);
+  if (w.qlora) assumptions.push(`QLoRA: NF4 base with${w.double_quant ? "" : "out"} double quantization, ${computeDtypeName(policy)} compute`);
+  if (opt.paged) assumptions.push("paged optimizer states live in CUDA unified memory: nvidia-smi counts them while resident, torch's allocated/reserved do not");
+  if (w.loss === "chunked") assumptions.push("chunked cross-entropy (torchtune CEWithChunkedOutputLoss): one chunk of 8 upcast at a time");
+  if (shape.moe) warnings.push("MoE training: expert activations assume an even routing of tokens (top-k of the experts)");
+
+  const cpuBytes = cpuParts.reduce((s, c) => s + c.bytes, 0);
+  if (cpuBytes > 0) assumptions.push(`offload ${w.offload}: ${formatBytes(cpuBytes)} of host memory`);
+
+  return {
+    components,
+    peak: { phase: peak.phase, description: peak.description },
+    warnings,
+    assumptions,
+    phases: phases.map((p) => ({ phase: p.phase, allocated_bytes: allocatedOf(p.parts) })),
+    cpu_bytes: cpuBytes,
+    trainable_parameters: trainableParams,
+    lora: plan ? { rank, targets: plan.targets, trainable_parameters: plan.trainableParams } : undefined,
+  };
+}
+
+function sum(parts: readonly Part[]): number {
+  return allocatedOf(parts);
+}
+
+/** Bytes of a phase inside PyTorch's allocator (paged/device-level parts excluded). */
+function allocatedOf(parts: readonly Part[]): number {
+  let s = 0;
+  for (const p of parts) if (p.level === "allocated" && p.location !== "cpu") s += p.bytes;
+  return s;
+}
+

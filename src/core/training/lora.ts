@@ -1,0 +1,106 @@
+/**
+ * LoRA adapters: which linear layers a PEFT LoraConfig targets and how many trainable parameters it adds.
+ * Sources: PEFT `check_target_module_exists` (a target matches a module whose full name equals it or ends
+ * with "." + target), `_maybe_include_all_linear_layers` ("all-linear": every nn.Linear/Conv1D except the
+ * output embedding), TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING (peft/utils/constants.py) for the
+ * default targets, and `lora.Linear` (A: r×in, B: out×r, no bias by default) → r·(in + out) per layer.
+ */
+import { VramfitError } from "../errors.js";
+import type { ModelDescription, TensorGroup } from "../model.js";
+
+/** PEFT's default target_modules per model_type (peft/utils/constants.py, commit 5d602fd). */
+export const PEFT_DEFAULT_TARGETS: Record<string, string[]> = {
+  gpt2: ["c_attn"],
+  gpt_bigcode: ["c_attn"],
+  bloom: ["query_key_value"],
+  opt: ["q_proj", "v_proj"],
+  gpt_neox: ["query_key_value"],
+  bert: ["query", "value"],
+  roberta: ["query", "value"],
+  llama: ["q_proj", "v_proj"],
+  falcon: ["query_key_value"],
+  mistral: ["q_proj", "v_proj"],
+  mixtral: ["q_proj", "v_proj"],
+  phi: ["q_proj", "v_proj", "fc1", "fc2"],
+  gemma: ["q_proj", "v_proj"],
+  gemma2: ["q_proj", "v_proj"],
+  gemma3_text: ["q_proj", "v_proj"],
+  qwen2: ["q_proj", "v_proj"],
+  qwen3: ["q_proj", "v_proj"],
+};
+
+export interface LoraAdapter {
+  group: TensorGroup;
+  /** Input and output features of the adapted linear. */
+  inFeatures: number;
+  outFeatures: number;
+  /** Trainable parameters of one adapter: r·(in + out). */
+  paramsEach: number;
+}
+
+export interface LoraPlan {
+  rank: number;
+  targets: string[];
+  adapters: LoraAdapter[];
+  trainableParams: number;
+}
+
+/** A linear weight of the model: a 2-D `.weight` of an nn.Linear (kind linear/router/other, not lm_head). */
+export function isLinearWeight(g: TensorGroup): boolean {
+  return g.shape.length === 2 && g.name.endsWith(".weight") && (g.kind === "linear" || g.kind === "router" || g.kind === "other");
+}
+
+/** Module path of a weight group without ".weight" ("model.layers.{L}.self_attn.q_proj"). */
+function modulePath(g: TensorGroup): string {
+  return g.name.replace(/\.weight$/, "");
+}
+
+/** PEFT's suffix match: the full module name equals the target or ends with "." + target. */
+export function targetMatches(path: string, target: string): boolean {
+  // Grouped names stand for every layer/expert index; any index matches a target without one.
+  const name = path.replace(/\{L\}|\{E\}/g, "0");
+  return name === target || name.endsWith(`.${target}`);
+}
+
+/** Parse "q_proj,v_proj" / "all-linear" / null (PEFT default for the architecture). */
+export function resolveLoraTargets(model: ModelDescription, targets: string | null): string[] {
+  if (targets == null) {
+    const def = PEFT_DEFAULT_TARGETS[model.architecture];
+    if (!def) {
+      throw new VramfitError(
+        `PEFT has no default LoRA target modules for '${model.architecture}'`,
+        "give --lora-targets, e.g. all-linear or q_proj,v_proj",
+      );
+    }
+    return def;
+  }
+  const list = targets
+    .split(",")
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0);
+  if (list.length === 0) throw new VramfitError("--lora-targets is empty", "e.g. q_proj,v_proj or all-linear");
+  return list;
+}
+
+export function loraPlan(model: ModelDescription, rank: number, targets: string | null): LoraPlan {
+  const list = resolveLoraTargets(model, targets);
+  const allLinear = list.length === 1 && list[0].toLowerCase() === "all-linear";
+  const adapters: LoraAdapter[] = [];
+  for (const g of model.tensors) {
+    if (!isLinearWeight(g)) continue;
+    const path = modulePath(g);
+    const hit = allLinear ? true : list.some((t) => targetMatches(path, t));
+    if (!hit) continue;
+    const [out, inp] = g.shape;
+    adapters.push({ group: g, inFeatures: inp, outFeatures: out, paramsEach: rank * (inp + out) });
+  }
+  if (adapters.length === 0) {
+    const names = [...new Set(model.tensors.filter(isLinearWeight).map((g) => g.module))];
+    throw new VramfitError(
+      `LoRA targets ${list.join(",")} match no linear layer of ${model.id}`,
+      `its linear layers are: ${names.join(", ")}`,
+    );
+  }
+  const trainableParams = adapters.reduce((s, a) => s + a.paramsEach * a.group.count, 0);
+  return { rank, targets: allLinear ? ["all-linear"] : list, adapters, trainableParams };
+}
