@@ -13,7 +13,7 @@
  * - llama-context.cpp: a quantized V cache needs flash attention (MLA models too, and they need K and V
  *   of one type: "model does not support different K (q8_0) and V (f16) cache types"); a quantized K or V type whose block
  *   size does not divide the head size is refused ("K cache type q8_0 with block size 32 does not
- *   divide n_embd_head_k=80").
+ *   divide n_embd_head_k=80") when flash attention is on; without it only whole rows must fit.
  */
 import { VramfitError } from "../../core/errors.js";
 import type { TransformerShape } from "../../core/model.js";
