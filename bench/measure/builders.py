@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 
 from cases import image_hw, read_catalog
 
@@ -69,7 +70,8 @@ def build_llm(torch, case: dict, device: str, weight_dtype, layers: int | None):
         raise Skip("attention 'flash' needs the flash_attn package, which is not installed")
     kwargs = {"attn_implementation": ATTN_IMPL[attn]}
     # transformers renamed from_config's torch_dtype to dtype (4.56); 5.x warns on the old name.
-    major_minor = tuple(int(x) for x in transformers.__version__.split(".")[:2])
+    m = re.match(r"(\d+)\.(\d+)", transformers.__version__)
+    major_minor = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
     kwargs["dtype" if major_minor >= (4, 56) else "torch_dtype"] = weight_dtype
     ctx = torch.device(device) if device != "cpu" and hasattr(torch.device, "__enter__") else _null()
     with ctx:
