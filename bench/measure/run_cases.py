@@ -56,7 +56,8 @@ def finished_ids(path: str) -> set[str]:
                 r = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if r.get("status") in ("ok", "oom", "skipped", "dry-run-ok"):
+            not_run = str(r.get("reason") or "").startswith("not run:")  # --budget-s ran out
+            if r.get("status") in ("ok", "oom", "skipped", "dry-run-ok") and not not_run:
                 done.add(r.get("id"))
     return done
 
