@@ -10,6 +10,7 @@ import { estimate } from "../../src/index.js";
 import type { Estimate } from "../../src/core/estimate-types.js";
 import type { ModelDescription } from "../../src/core/model.js";
 import { modelFromHfConfig } from "../../src/models/hf-config.js";
+import { findCatalogModel } from "../../src/catalog/models.js";
 
 export const ACCURACY_DIR = path.dirname(fileURLToPath(import.meta.url));
 
@@ -19,7 +20,7 @@ export interface AccuracyCase {
   source_url?: string;
   quote?: string;
   /** A catalog id, or a config.json under bench/accuracy/configs. */
-  model: string | { config: string; id?: string } | { catalog: string };
+  model: string | { config: string; id?: string } | { catalog: string; layers?: number };
   workload: Record<string, unknown>;
   /** What was measured: a total (allocated/reserved/device) or one component's bytes. */
   measured: { level: "allocated" | "reserved" | "device" | "component"; component?: string; bytes: number };
@@ -39,8 +40,57 @@ export interface CaseResult {
   estimate: Estimate;
 }
 
-export function loadCases(dir = ACCURACY_DIR): AccuracyCase[] {
+const KIND_CATEGORY: Record<string, string> = {
+  llm_infer: "llm_inference",
+  llm_train: "llm_training",
+  vision_infer: "vision_inference",
+  vision_train: "vision_training",
+};
+
+/**
+ * vramfit's own GPU measurements (bench/measurements/*.jsonl from bench/measure/run_cases.py): one
+ * accuracy case per measured level. Only status "ok" lines are measurements; the last line per id wins.
+ */
+export function loadMeasuredCases(dir = path.resolve(ACCURACY_DIR, "../measurements")): AccuracyCase[] {
+  if (!fs.existsSync(dir)) return [];
+  const latest = new Map<string, Record<string, any>>();
+  for (const f of fs.readdirSync(dir).filter((x) => x.endsWith(".jsonl")).sort()) {
+    for (const line of fs.readFileSync(path.join(dir, f), "utf8").split("\n")) {
+      if (!line.trim()) continue;
+      const m = JSON.parse(line);
+      latest.set(m.id, { ...m, file: f });
+    }
+  }
   const cases: AccuracyCase[] = [];
+  for (const m of latest.values()) {
+    if (m.status !== "ok") continue;
+    const workload = Object.fromEntries(Object.entries(m.case.workload ?? {}).filter(([, v]) => v !== null));
+    let category = KIND_CATEGORY[m.case.kind] ?? m.case.kind;
+    if (category === "llm_training" && (workload.lora_rank || workload.qlora)) category = "lora_qlora";
+    const model = m.case.layers ? { catalog: m.case.model, layers: m.case.layers } : m.case.model;
+    const levels: [AccuracyCase["measured"]["level"], string][] = [
+      ["allocated", "allocated_peak_bytes"],
+      ["reserved", "reserved_peak_bytes"],
+      ["device", "device_bytes"],
+    ];
+    for (const [level, key] of levels) {
+      if (typeof m[key] !== "number") continue;
+      cases.push({
+        id: `${m.id}@${level}`,
+        category,
+        source_url: `bench/measurements/${m.file} (${m.env?.gpu ?? "GPU"})`,
+        model: model as AccuracyCase["model"],
+        workload,
+        measured: { level, bytes: m[key] },
+        file: m.file,
+      });
+    }
+  }
+  return cases;
+}
+
+export function loadCases(dir = ACCURACY_DIR): AccuracyCase[] {
+  const cases: AccuracyCase[] = dir === ACCURACY_DIR ? loadMeasuredCases() : [];
   for (const f of fs.readdirSync(dir).filter((x) => x.endsWith(".jsonl")).sort()) {
     for (const line of fs.readFileSync(path.join(dir, f), "utf8").split("\n")) {
       if (!line.trim()) continue;
@@ -55,7 +105,14 @@ const configCache = new Map<string, ModelDescription>();
 
 export function caseModel(c: AccuracyCase): string | ModelDescription {
   if (typeof c.model === "string") return c.model;
-  if ("catalog" in c.model) return c.model.catalog;
+  if ("catalog" in c.model) {
+    if (!c.model.layers) return c.model.catalog;
+    // A measurement with fewer layers than the catalog model (to fit the harness's time budget).
+    const entry = findCatalogModel(c.model.catalog);
+    if (!entry) return c.model.catalog;
+    const cfg = { ...entry.config, num_hidden_layers: c.model.layers, n_layer: c.model.layers };
+    return modelFromHfConfig(cfg, { kind: "catalog", ref: entry.id }, { id: `${entry.id}-${c.model.layers}l` });
+  }
   const file = path.join(ACCURACY_DIR, c.model.config);
   let m = configCache.get(file);
   if (!m) {
