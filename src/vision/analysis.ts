@@ -80,7 +80,7 @@ export function backwardPeak(g: VisionGraph, gradElemBytes: number): BackwardPea
   let best: BackwardPeak = { bytes: 0, at: "", gradBytes: 0, transientBytes: 0 };
   for (let i = n - 1; i >= 0; i--) {
     const node = g.nodes[i];
-    if (node.trainable) for (const p of node.params) grads += allocatedSize(numelOf(p) * gradElemBytes);
+    if (node.trainable && !node.shared) for (const p of node.params) grads += allocatedSize(numelOf(p) * gradElemBytes);
     let transient = 0;
     const tracked = node.saved.length > 0;
     if (tracked) {
@@ -110,6 +110,18 @@ export interface LivePeak {
  * no-grad max_pool2d never creates (aten MaxPooling.cpp); on CUDA they exist during the op.
  */
 export function inferencePeak(g: VisionGraph, device: "cuda" | "cpu" = "cuda"): LivePeak {
+  return livePeak(g, device, false);
+}
+
+/**
+ * Training forward: the same sweep, but every storage saved for backward stays live to the end of the
+ * forward (and beyond), so the peak includes loss-side temporaries on top of all saved activations.
+ */
+export function trainingForwardPeak(g: VisionGraph): LivePeak {
+  return livePeak(g, "cuda", true);
+}
+
+function livePeak(g: VisionGraph, device: "cuda" | "cpu", training: boolean): LivePeak {
   const n = g.nodes.length;
   const birth = new Map<number, number>();
   const death = new Map<number, number>();
@@ -132,6 +144,14 @@ export function inferencePeak(g: VisionGraph, device: "cuda" | "cpu" = "cuda"): 
     });
   }
   for (const [s, until] of g.holds) if (death.has(s)) death.set(s, Math.max(death.get(s)!, until));
+  if (training) {
+    dropped.clear();
+    for (const node of g.nodes)
+      for (const s of node.saved) {
+        if (!birth.has(s)) birth.set(s, node.id); // saved-only tensors (clones, noise) appear with their op
+        death.set(s, n);
+      }
+  }
   const inputStorage = g.tensors[g.input].storage;
   birth.set(inputStorage, -1);
   death.set(inputStorage, n);

@@ -105,6 +105,14 @@ export class GraphBuilder {
   }
   private retained: T[][] = [];
 
+  /** Run `f` reusing parameters already counted (a head shared across FPN levels). */
+  sharedWeights<R>(f: () => R): R {
+    const start = this.nodes.length;
+    const r = f();
+    for (let i = start; i < this.nodes.length; i++) this.nodes[i].shared = true;
+    return r;
+  }
+
   /** Run `f` with parameters frozen (requires_grad=False), e.g. torchvision detectors' conv1 + layer1. */
   frozen<R>(f: () => R): R {
     const was = this.trainable;

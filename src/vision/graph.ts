@@ -47,6 +47,8 @@ export interface GraphNode {
   saved: number[];
   /** Parameter tensors this op owns, as shapes. */
   params: number[][];
+  /** The op reuses parameters counted on another node (shared detector heads): not counted again. */
+  shared?: boolean;
   /** Whether those parameters are trained (frozen backbone stages are not). */
   trainable: boolean;
   /** Transient scratch bytes the op needs while it runs (cuDNN workspace estimate), not a tensor. */
@@ -82,12 +84,12 @@ export function numelOf(shape: readonly number[]): number {
 /** Total parameter count of a graph (every parameter tensor of every op, trainable or not). */
 export function graphParams(g: VisionGraph): number {
   let n = 0;
-  for (const node of g.nodes) for (const p of node.params) n += numelOf(p);
+  for (const node of g.nodes) if (!node.shared) for (const p of node.params) n += numelOf(p);
   return n;
 }
 
 export function trainableParams(g: VisionGraph): number {
   let n = 0;
-  for (const node of g.nodes) if (node.trainable) for (const p of node.params) n += numelOf(p);
+  for (const node of g.nodes) if (node.trainable && !node.shared) for (const p of node.params) n += numelOf(p);
   return n;
 }

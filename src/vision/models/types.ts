@@ -8,6 +8,8 @@ export interface BuildContext {
   attention: "sdpa" | "eager";
   /** Number of classes for classifiers/detectors (default: the published checkpoint's). */
   classes?: number;
+  /** Detector training: most ground-truth boxes per image in a batch (label assigner size). */
+  maxBoxes?: number;
 }
 
 /** Builds the forward graph from an input tensor [N, C, H, W] and returns the model outputs. */
