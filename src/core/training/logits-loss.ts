@@ -6,8 +6,8 @@
  * so inside the loss the lm_head output (T·V in the compute dtype), its fp32 copy and the log-softmax
  * output coexist. In backward, log_softmax_backward holds its saved output, the incoming gradient and the
  * gradient of the fp32 logits at once: 3 × 4·T·V (research/mechanics.md §3.5: 10–14·T·V in total).
- * Chunked losses (torchtune CEWithChunkedOutputLoss, compiled) keep the logits in the compute dtype and
- * upcast one of 8 chunks at a time.
+ * Chunked losses (torchtune CEWithChunkedOutputLoss with num_output_chunks=8, compiled) keep the logits in
+ * the compute dtype; the fused kernels never materialize a fp32 copy.
  */
 import type { Workload } from "../workload.js";
 
@@ -25,12 +25,16 @@ export interface LogitsLoss {
 export function logitsLoss(tokens: number, vocab: number, compute: number, loss: Workload["loss"]): LogitsLoss {
   const TV = tokens * vocab;
   if (loss === "chunked") {
-    const chunk = Math.ceil((4 * TV) / LOSS_CHUNKS);
+    // torchtune: the output projection runs per chunk and the recipe compiles the loss
+    // (training.compile_loss): inductor fuses upcast, log-softmax and its backward, saving the chunk's
+    // logits and a per-row log-sum-exp. What stays is the logits in the compute dtype; backward writes
+    // one chunk's gradient at a time.
+    const chunkGrad = Math.ceil((compute * TV) / LOSS_CHUNKS);
     return {
-      forwardBytes: compute * TV + 2 * chunk,
-      forwardFormula: `logits T=${tokens} × V=${vocab} × ${compute} B + fp32 upcast and log-softmax of one of ${LOSS_CHUNKS} chunks`,
-      backwardBytes: 2 * compute * TV + 2 * chunk,
-      backwardFormula: `saved logits + their gradient (${compute} B each) + fp32 gradients of one chunk`,
+      forwardBytes: compute * TV + 4 * tokens,
+      forwardFormula: `logits T=${tokens} × V=${vocab} × ${compute} B (${LOSS_CHUNKS} chunks) + fp32 log-sum-exp per token; the compiled loss fuses the fp32 upcast`,
+      backwardBytes: compute * TV + 4 * tokens + chunkGrad,
+      backwardFormula: `saved logits (${compute} B) + the gradient of one of ${LOSS_CHUNKS} chunks`,
     };
   }
   const upcast = compute === 4 ? 0 : 4 * TV;
