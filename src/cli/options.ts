@@ -33,6 +33,18 @@ export function addWorkloadOptions(cmd: Command): Command {
     .option("--kv-dtype <dtype>", "KV cache: fp16 | bf16 | fp8 | fp32 (llama.cpp: q8_0, q4_0, ...)")
     .option("--attention <impl>", "sdpa | flash | eager (default sdpa)")
     .option("--logits <which>", "last (generate) | all (plain forward)")
+    .option("--precision <policy>", "train: fp32 | amp-fp16 | amp-bf16 | bf16 (default amp-bf16)")
+    .option("--optimizer <name>", "train: adamw | adam | sgd | sgd-momentum | adamw-8bit | paged-adamw-8bit | paged-adamw | adafactor | lion | adagrad | rmsprop")
+    .option("--optimizer-impl <impl>", "train: foreach | fused | for-loop (PyTorch optimizer step)")
+    .option("--checkpointing", "train: gradient (activation) checkpointing of every layer")
+    .option("--grad-accum <n>", "train: gradient accumulation steps (memory follows the micro-batch)", intArg("--grad-accum"))
+    .option("--lora-rank <r>", "train: LoRA adapters of rank r on a frozen base", intArg("--lora-rank"))
+    .option("--lora-alpha <a>", "train: LoRA alpha (does not change memory)", Number)
+    .option("--lora-targets <list>", "train: modules to adapt, e.g. q_proj,v_proj or all-linear")
+    .option("--lora-dropout <p>", "train: LoRA dropout (p > 0 keeps a dropped copy of each adapted input)", Number)
+    .option("--qlora", "train: QLoRA — NF4 base with LoRA adapters")
+    .option("--offload <what>", "train: none | optimizer | params | optimizer+params (to CPU)")
+    .option("--loss <kind>", "train: standard | chunked (fused/chunked cross-entropy)")
     .option("--gpu <id>", "GPU from `vramfit gpus`, or a size such as 24gb")
     .option("--gpus <n>", "number of identical GPUs (per-GPU figures)", intArg("--gpus"))
     .option("--json", "print the estimate as one JSON object");
@@ -52,6 +64,18 @@ export function toEstimateOptions(o: Record<string, unknown>): EstimateOptions {
     logits: o.logits,
     gpus: o.gpus,
     gpu: o.gpu,
+    precision: o.precision,
+    optimizer: o.optimizer,
+    optimizer_impl: o.optimizerImpl,
+    checkpointing: o.checkpointing,
+    grad_accum: o.gradAccum,
+    lora_rank: o.loraRank,
+    lora_alpha: o.loraAlpha,
+    lora_targets: o.loraTargets,
+    lora_dropout: o.loraDropout,
+    qlora: o.qlora,
+    offload: o.offload,
+    loss: o.loss,
   };
   for (const k of Object.keys(r)) if (r[k] === undefined) delete r[k];
   if (typeof r.quant === "string") r.quant = r.quant.toLowerCase();

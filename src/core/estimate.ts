@@ -89,7 +89,7 @@ export function estimate(modelSpec: string | ModelDescription, options: Estimate
       active_parameters: model.activeParameters,
       source: model.source,
     },
-    workload: w,
+    workload: echoWorkload(w),
     components: part.components,
     totals,
     gpu: gpu ? gpuFit(gpu, w.gpus, totals) : undefined,
@@ -112,6 +112,15 @@ function withBands(e: Estimate, gpu: Gpu | undefined, attentionUnstated: boolean
   e.uncertainty = { category, cases: band.cases, source: band.source, ...(band.note ? { note: band.note } : {}) };
   if (gpu) e.gpu = gpuFit(gpu, (e.workload.gpus as number) ?? 1, e.totals);
   return e;
+}
+
+/** Keys that only mean something for one mode; the echo leaves out the other mode's defaults. */
+const TRAIN_ONLY = ["precision", "optimizer", "optimizer_impl", "optimizer_in_backward", "checkpointing", "grad_accum", "zero_grad_set_to_none", "lora_rank", "lora_alpha", "lora_targets", "lora_dropout", "qlora", "offload", "loss", "effective_batch"];
+const INFER_ONLY = ["kv_dtype", "logits"];
+
+function echoWorkload(w: Workload): Workload {
+  const drop = new Set(w.mode === "train" ? INFER_ONLY : TRAIN_ONLY);
+  return Object.fromEntries(Object.entries(w).filter(([k]) => !drop.has(k))) as Workload;
 }
 
 function validateWorkload(model: ModelDescription, w: Workload): void {
