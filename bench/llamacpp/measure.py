@@ -24,7 +24,9 @@ def matrix(spec):
             dict(ctx=3000, seqs=2, fa=True), dict(ctx=1000, seqs=3, fa=False),
             dict(ctx=8192, ubatch=128, fa=False), dict(ctx=8192, ubatch=128, fa=True),
             dict(ctx=4096, ubatch=2048, fa=False), dict(ctx=4096, ubatch=2048, fa=True),
-            dict(ctx=1000, fa=False), dict(ctx=300, fa=True)]
+            dict(ctx=1000, fa=False), dict(ctx=300, fa=True),
+            # n_ctx / n_seq not a multiple of 256: llama.cpp pads each sequence's share up to 256
+            dict(ctx=300, seqs=5, fa=False), dict(ctx=700, seqs=3, fa=True)]
     if swa:
         out += [dict(ctx=8192, fa=True, swaFull=True), dict(ctx=8192, seqs=4, fa=True)]
     return out
