@@ -12,4 +12,6 @@ export { ggufTensorsFromGroups } from "./gguf-names.js";
 export { llamaCppModelBuffers } from "./model-buffers.js";
 export type { LlamaCppModelBuffers, NamedTensorBytes } from "./model-buffers.js";
 export { transformerShapeFromGguf } from "./gguf-shape.js";
+export { llamaCppMemory } from "./memory.js";
+export type { LlamaCppMemory, LlamaCppMemoryOptions } from "./memory.js";
 export { OLLAMA_DEFAULTS, ollamaDefaultContext, ollamaLlamaCppContext, ollamaReservedBytes } from "./ollama.js";
