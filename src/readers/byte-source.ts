@@ -85,6 +85,8 @@ export interface HttpSourceOptions {
   fetch?: typeof fetch;
   headers?: Record<string, string>;
   timeoutMs?: number;
+  /** Turn an HTTP error status into the error to throw (e.g. the Hub's 401/404 messages). */
+  onHttpError?: (status: number, headers: Headers) => Error;
 }
 
 /**
@@ -113,7 +115,7 @@ export async function httpSource(url: string, opts: HttpSourceOptions = {}): Pro
     }
     if (!resp.ok) {
       await resp.body?.cancel();
-      throw new VramfitError(`cannot read ${url}: HTTP ${resp.status}`);
+      throw opts.onHttpError?.(resp.status, resp.headers) ?? new VramfitError(`cannot read ${url}: HTTP ${resp.status}`);
     }
     let skip = 0;
     if (resp.status === 206) {

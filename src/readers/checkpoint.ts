@@ -165,8 +165,16 @@ function dtypeForBytesPerParam(b: number): string | undefined {
   return undefined;
 }
 
-/** The dtype holding the most parameters. */
+/**
+ * The dtype holding the most parameters, when it is one the core computes in (fp32/fp16/bf16);
+ * fp8/int8/packed checkpoints keep their per-group dtypes but no single "stored dtype".
+ */
 export function dominantDtype(groups: { dtype?: string; shape: number[]; count: number }[]): string | undefined {
+  const d = dominantAnyDtype(groups);
+  return d === "fp32" || d === "fp16" || d === "bf16" ? d : undefined;
+}
+
+function dominantAnyDtype(groups: { dtype?: string; shape: number[]; count: number }[]): string | undefined {
   const by = new Map<string, number>();
   for (const g of groups) if (g.dtype) by.set(g.dtype, (by.get(g.dtype) ?? 0) + g.shape.reduce((a, b) => a * b, 1) * g.count);
   let best: string | undefined;

@@ -122,6 +122,7 @@ export interface GgufReadOptions {
   timeoutMs?: number;
   fetch?: typeof fetch;
   headers?: Record<string, string>;
+  onHttpError?: (status: number, headers: Headers) => Error;
 }
 
 /** Parse the metadata and tensor table of a GGUF file from any ByteSource. */
@@ -210,7 +211,7 @@ export async function readGguf(pathOrUrl: string, opts: GgufReadOptions = {}): P
   const shards = splitShardNames(pathOrUrl);
   const files: GgufFile[] = [];
   for (const p of shards) {
-    const src = /^https?:\/\//.test(p) ? await httpSource(p, { fetch: opts.fetch, headers: opts.headers }) : await fileSource(p);
+    const src = /^https?:\/\//.test(p) ? await httpSource(p, { fetch: opts.fetch, headers: opts.headers, onHttpError: opts.onHttpError }) : await fileSource(p);
     try {
       files.push(await readGgufSource(src, opts));
     } finally {

@@ -15,6 +15,7 @@ import type { ProgressFn } from "./progress.js";
 import { runLimited } from "./progress.js";
 import { assertSafeShardName, parseSafetensorsIndex, type SafetensorsIndex } from "./safetensors-index.js";
 import { readSafetensorsHeader, type SafetensorsTensor } from "./safetensors.js";
+import { modelFromGguf, readGguf } from "./gguf.js";
 
 export const DEFAULT_HUB_ENDPOINT = "https://huggingface.co";
 /** First range read per shard: one round trip for typical headers (10-30 KB for a 70B shard); larger headers take a second. */
@@ -380,4 +381,38 @@ async function readCapped(resp: Response, skip: number, max: number): Promise<Ui
     off += c.length;
   }
   return out;
+}
+
+/**
+ * One GGUF file of a Hub repository (`org/name/path/file.gguf`), read by range requests; the resulting
+ * description is cached so a second run is offline.
+ */
+export async function readHubGguf(repo: string, file: string, opts: HubOptions = {}): Promise<ReadModel & { transfer: HubTransfer }> {
+  if (!isHubRepoId(repo)) throw new VramfitError(`"${repo}" is not a Hugging Face model id (org/name)`);
+  assertSafeShardName(file);
+  const s = hubSettings(opts);
+  const host = new URL(s.endpoint).host;
+  const key = `hub/${host}/${repo}/${s.revision}/gguf/${file}.json`;
+  const cached = !s.refresh ? await s.cache?.getJson<ReadModel>(key) : undefined;
+  if (cached?.model && cached.facts) return { ...cached, transfer: { requests: 0, bytes: 0, fromCache: true } };
+  if (s.offline) throw new VramfitError(`Hugging Face Hub: ${repo}/${file} is not in the cache and offline mode is on (HF_HUB_OFFLINE)`);
+  const url = `${s.endpoint}/${repo}/resolve/${encodeURIComponent(s.revision)}/${file.split("/").map(encodeURIComponent).join("/")}`;
+  let requests = 0;
+  const counting = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    requests++;
+    try {
+      return await s.baseFetch(input, init);
+    } catch (e) {
+      throw hubNetworkError(e, s.endpoint, s.timeoutMs);
+    }
+  }) as typeof fetch;
+  const g = await readGguf(url, {
+    fetch: counting,
+    headers: s.token ? { authorization: `Bearer ${s.token}` } : {},
+    onHttpError: (status, headers) => hubHttpError(status, headers, s.endpoint, repo, file),
+  });
+  const out = modelFromGguf(g, { id: `${repo}/${file}`, source: { kind: "gguf", ref: `${repo}/${file}`, origin: url } });
+  out.model.hfId = repo;
+  await s.cache?.putJson(key, out);
+  return { ...out, transfer: { requests, bytes: g.bytesRead, fromCache: false } };
 }
