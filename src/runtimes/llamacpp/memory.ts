@@ -10,14 +10,15 @@ import type { ModelDescription } from "../../core/model.js";
 import { llamaCppComputeBuffer, type LlamaCppBackend } from "./compute-buffer.js";
 import { ggufTensorsFromGroups } from "./gguf-names.js";
 import { llamaCppKvCache, type LlamaCppKvOptions } from "./kv-cache.js";
-import { llamaCppModelBuffers } from "./model-buffers.js";
-import { ggufTensorTypes, type GgufTypedTensor } from "./quant-types.js";
+import { llamaCppModelBuffers, type NamedTensorBytes } from "./model-buffers.js";
+import { ggufTensorTypes } from "./quant-types.js";
 
 export interface LlamaCppMemoryOptions extends LlamaCppKvOptions {
   /** GGUF file type to predict (q4_k_m, ...) when `tensors` is not given. */
   fileType?: string;
-  /** The real tensor table of a GGUF file (names and bytes), when the model came from one. */
-  tensors?: readonly GgufTypedTensor[];
+  /** The real tensor table of a GGUF file, when the model came from one: llama.cpp names and bytes
+   *  (from src/readers/gguf.ts: file.tensors.map((t) => ({ name: t.name, bytes: t.byteLength }))). */
+  tensors?: readonly NamedTensorBytes[];
   /** --n-gpu-layers; default -1 (all). */
   nGpuLayers?: number;
   backend?: LlamaCppBackend;
@@ -30,7 +31,8 @@ export interface LlamaCppMemory {
   computePeak: "output" | "attention" | "ffn";
   offloadedLayers: number;
   totalLayers: number;
-  tensors: readonly GgufTypedTensor[];
+  /** The tensors used: the file's, or the predicted ones (GgufTypedTensor with their types). */
+  tensors: readonly NamedTensorBytes[];
 }
 
 const FUSED_QKV = /^(qkv_proj|query_key_value|c_attn|Wqkv)$/;
@@ -39,7 +41,7 @@ export function llamaCppMemory(model: ModelDescription, opts: LlamaCppMemoryOpti
   const shape = model.transformer;
   if (!shape) throw new VramfitError(`${model.id} is not a transformer language model; llama.cpp cannot run it`);
   const backend = opts.backend ?? "cuda";
-  let tensors = opts.tensors;
+  let tensors: readonly NamedTensorBytes[] | undefined = opts.tensors;
   if (!tensors) {
     if (!opts.fileType) throw new VramfitError("llama.cpp needs a GGUF file or a GGUF quant type (e.g. --quant q4_k_m)");
     tensors = ggufTensorTypes(ggufTensorsFromGroups(model.tensors, shape), opts.fileType, {
