@@ -47,11 +47,29 @@ CASES = [
     ("vit_l_16", lambda: M.vit_l_16(), [(224, 224)], [1, 2]),
     ("swin_t", lambda: M.swin_t(), [(224, 224), (256, 256)], [1, 2]),
 ]
+
+
+def frozen_bn(model):
+    """Built without weights, torchvision detectors use trainable BatchNorm2d in the backbone; with the
+    published weights they use FrozenBatchNorm2d (buffers, not parameters), which is what their published
+    num_params counts. Swap to match (torchvision/models/detection/*.py: `norm_layer =
+    FrozenBatchNorm2d if is_trained else nn.BatchNorm2d`)."""
+    from torchvision.ops.misc import FrozenBatchNorm2d
+
+    def swap(mod):
+        for name, child in mod.named_children():
+            if isinstance(child, torch.nn.BatchNorm2d):
+                setattr(mod, name, FrozenBatchNorm2d(child.num_features))
+            else:
+                swap(child)
+    swap(model.backbone.body)
+    return model
+
+
 # Detectors: parameter counts only (their training forward needs targets and samples proposals at random).
 PARAMS_ONLY = [
-    ("fasterrcnn_resnet50_fpn", lambda: M.detection.fasterrcnn_resnet50_fpn(weights=None, weights_backbone=None)),
-    ("retinanet_resnet50_fpn", lambda: M.detection.retinanet_resnet50_fpn(weights=None, weights_backbone=None)),
-    ("fasterrcnn_resnet50_fpn_v2", lambda: M.detection.fasterrcnn_resnet50_fpn_v2(weights=None, weights_backbone=None)),
+    ("fasterrcnn_resnet50_fpn", lambda: frozen_bn(M.detection.fasterrcnn_resnet50_fpn(weights=None, weights_backbone=None))),
+    ("retinanet_resnet50_fpn", lambda: frozen_bn(M.detection.retinanet_resnet50_fpn(weights=None, weights_backbone=None))),
 ]
 
 

@@ -411,6 +411,12 @@ export class GraphBuilder {
   cat(xs: T[], dim: number): T {
     const shape = [...xs[0].shape];
     const d = dim < 0 ? shape.length + dim : dim;
+    for (const t of xs)
+      if (t.shape.length !== shape.length || t.shape.some((v, i) => i !== d && v !== shape[i]))
+        throw new VramfitError(
+          `concat of mismatched shapes ${xs.map((u) => JSON.stringify(u.shape)).join(" and ")} at ${this.name("cat")}`,
+          "use an image size that is a multiple of the model's total stride (32 for most detectors and U-Nets)",
+        );
     shape[d] = xs.reduce((s, t) => s + t.shape[d], 0);
     const dtype = xs.some((t) => t.dtype === "f32") ? "f32" : xs[0].dtype;
     const y = this.tensor(shape, dtype, xs.some((t) => t.requiresGrad));
@@ -446,6 +452,10 @@ export class GraphBuilder {
 
   /** Residual add (out of place; `inplace` writes into a's storage, as `x += identity`). Saves nothing. */
   add(a: T, b: T, inplace = false): T {
+    const [big, small] = a.shape.length >= b.shape.length ? [a.shape, b.shape] : [b.shape, a.shape];
+    const off = big.length - small.length;
+    if (small.some((v, i) => v !== 1 && v !== big[i + off]))
+      throw new VramfitError(`add of mismatched shapes ${JSON.stringify(a.shape)} and ${JSON.stringify(b.shape)} at ${this.name("add")}`, "use an image size that is a multiple of the model's total stride");
     const dtype = a.dtype === "f32" || b.dtype === "f32" ? "f32" : a.dtype;
     const rg = a.requiresGrad || b.requiresGrad;
     const y = inplace && dtype === a.dtype ? this.tensor(a.shape, dtype, rg, a.storage) : this.tensor(a.shape, dtype, rg);

@@ -47,7 +47,10 @@ function windowAttention(b: GraphBuilder, x: T, heads: number, ws: number, shift
   const kT = oneWindow ? b.view(k0, [heads, d, N]) : b.copy(k0, [n * nW * heads, d, N], "matmul_reshape");
   let attn = b.matmul(q, kT);
   attn = b.add(b.view(attn, [n * nW, heads, N, N]), bias);
-  if (shifted) attn = b.add(attn, b.approx("shift_mask", [], [nW, 1, N, N], "f32", "shifted-window attention mask"));
+  if (shifted) {
+    const mask = b.approx("shift_mask", [], [1, nW, 1, N, N], "f32", "shifted-window attention mask");
+    attn = b.view(b.add(b.view(attn, [n, nW, heads, N, N]), mask), [n * nW, heads, N, N]);
+  }
   attn = b.softmax(attn);
   const v = oneWindow ? b.view(v0, [heads, N, d]) : b.copy(v0, [n * nW * heads, N, d], "matmul_reshape");
   const o = b.matmul(b.view(attn, [n * nW * heads, N, N]), v);
