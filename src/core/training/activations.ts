@@ -189,7 +189,9 @@ export function savedActivations(model: ModelDescription, ctx: ActivationContext
   let core = e * (qDim + kW + vW);
   let probs = 0;
   if (ctx.attention === "eager") {
-    const softmaxOut = 4; // HF upcasts to fp32; autocast runs softmax in fp32
+    // Llama-family eager attention upcasts the softmax to fp32 (softmax(..., dtype=torch.float32)); autocast
+    // runs softmax in fp32 anyway; GPT-2/BERT-style code keeps the input dtype.
+    const softmaxOut = ctx.autocast || shape.norm === "rms" ? 4 : e;
     const drop = shape.attentionDropout > 0;
     const perScore = softmaxOut + (drop ? 1 : 0) + (softmaxOut !== e || drop ? e : 0);
     probs = a * s * perScore;
