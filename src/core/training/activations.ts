@@ -112,8 +112,13 @@ function normSaved(kind: "rms" | "layer", width: number, trainable: boolean, ctx
   return (ctx.autocast ? 4 : ctx.residual) * width + 8;
 }
 
+/** A tensor of the language model's repeated layers (a vision tower's layers are not run on text). */
 function isLayerGroup(g: TensorGroup): boolean {
-  return g.name.includes("{L}");
+  return g.name.includes("{L}") && !isVisionTower(g);
+}
+
+function isVisionTower(g: TensorGroup): boolean {
+  return g.name.startsWith("vision_tower.") || g.name.startsWith("multi_modal_projector.") || g.module.startsWith("vision_");
 }
 
 export function savedActivations(model: ModelDescription, ctx: ActivationContext): ActivationBreakdown {
@@ -231,7 +236,7 @@ export function savedActivations(model: ModelDescription, ctx: ActivationContext
   // Outside the layers: embedding LayerNorm/dropout, final norm, LM-head inputs.
   let outside = 0;
   for (const g of model.tensors) {
-    if (g.kind !== "norm" || isLayerGroup(g) || !g.name.endsWith(".weight")) continue;
+    if (g.kind !== "norm" || g.name.includes("{L}") || isVisionTower(g) || !g.name.endsWith(".weight")) continue;
     outside += normSaved(shape.norm, g.shape[0], ctx.fullFineTune, ctx);
   }
   if (shape.hiddenDropout > 0) outside += h; // embedding dropout mask
