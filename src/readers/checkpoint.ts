@@ -83,13 +83,15 @@ export function modelFromCheckpoint(c: Checkpoint): ReadModel {
           `config.json implies ${model.parameters.toLocaleString("en-US")} parameters but the safetensors headers hold ${fromHeaders.toLocaleString("en-US")}; using the headers`,
         );
       }
-      const active = model.parameters > 0 ? Math.round((model.activeParameters / model.parameters) * fromHeaders) : fromHeaders;
+      // Active per token: everything but routed experts, plus top-k of E experts (config's MoE shape).
       const expertParams = countParameters(groups.filter((g) => g.expert));
+      const moe = model.transformer?.moe;
+      const active = moe && expertParams > 0 ? fromHeaders - expertParams + Math.round((expertParams * moe.expertsPerToken) / moe.experts) : fromHeaders;
       return recordFacts(
         {
           ...model,
           parameters: fromHeaders,
-          activeParameters: expertParams > 0 ? active : fromHeaders,
+          activeParameters: active,
           storedDtype: model.storedDtype ?? dominantDtype(groups),
           tensors: groups,
           warnings,

@@ -129,6 +129,11 @@ describe("readHubModel errors are one clear line", () => {
     const r = await readHubModel("test/gated", opts({ env: { HF_TOKEN: "hf_good" } }));
     expect(r.model.parameters).toBe(L1B_PARAMS);
   });
+  it("HF_ENDPOINT from the environment picks the mirror", async () => {
+    const r = await readHubModel(SINGLE, { cacheDir: false, env: { HF_ENDPOINT: hub.endpoint + "/" } });
+    expect(r.model.parameters).toBe(L1B_PARAMS);
+    expect(r.model.source.origin).toBe(`${hub.endpoint}/${SINGLE}@0123456789abcdef0123456789abcdef01234567`);
+  });
   it("429: rate limited", () => fails("test/limited", {}, /rate limited .*HTTP 429.*retry after 30 s/));
   it("no network", async () => {
     const closed = await startFakeHub({});

@@ -16,6 +16,7 @@ import { runLimited } from "./progress.js";
 import { assertSafeShardName, parseSafetensorsIndex, type SafetensorsIndex } from "./safetensors-index.js";
 import { readSafetensorsHeader, type SafetensorsTensor } from "./safetensors.js";
 import { modelFromGguf, readGguf } from "./gguf.js";
+import { pickSafetensors } from "./local.js";
 
 export const DEFAULT_HUB_ENDPOINT = "https://huggingface.co";
 /** First range read per shard: one round trip for typical headers (10-30 KB for a 70B shard); larger headers take a second. */
@@ -192,7 +193,7 @@ class HubReader {
     const indexFile =
       files.find((f) => f === "model.safetensors.index.json") ?? files.find((f) => !f.includes("/") && f.endsWith(".safetensors.index.json"));
     const rootSafetensors = files.filter((f) => !f.includes("/") && f.endsWith(".safetensors"));
-    const shards = indexFile ? [] : rootSafetensors.includes("model.safetensors") ? ["model.safetensors"] : rootSafetensors;
+    const shards = indexFile ? [] : pickSafetensors(rootSafetensors);
     for (const f of shards) assertSafeShardName(f);
     const snap: Snapshot = {
       repo: this.repo,

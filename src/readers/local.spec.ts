@@ -107,3 +107,56 @@ describe("single files", () => {
     expect(facts.provenance.config).toMatch(/gpt2\/config.json$/);
   });
 });
+
+describe("MoE and duplicate files", () => {
+  it("a tiny Mixtral checkpoint: experts grouped, active = dense + top-2 of 4 experts", async () => {
+    const d = await mkdtemp(join(tmpdir(), "vramfit-moe-"));
+    try {
+      const h = 64, I = 128, V = 100, L = 2, E = 4, kvDim = 32;
+      const { writeFile } = await import("node:fs/promises");
+      await writeFile(
+        join(d, "config.json"),
+        JSON.stringify({ model_type: "mixtral", hidden_size: h, intermediate_size: I, num_hidden_layers: L, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: V, num_local_experts: E, num_experts_per_tok: 2, tie_word_embeddings: false, torch_dtype: "bfloat16", max_position_embeddings: 4096 }),
+      );
+      // Names and shapes as transformers' modeling_mixtral.py saves them.
+      const t: { name: string; dtype: string; shape: number[] }[] = [
+        { name: "model.embed_tokens.weight", dtype: "BF16", shape: [V, h] },
+        { name: "model.norm.weight", dtype: "BF16", shape: [h] },
+        { name: "lm_head.weight", dtype: "BF16", shape: [V, h] },
+      ];
+      for (let l = 0; l < L; l++) {
+        const p = `model.layers.${l}`;
+        t.push(
+          { name: `${p}.self_attn.q_proj.weight`, dtype: "BF16", shape: [h, h] },
+          { name: `${p}.self_attn.k_proj.weight`, dtype: "BF16", shape: [kvDim, h] },
+          { name: `${p}.self_attn.v_proj.weight`, dtype: "BF16", shape: [kvDim, h] },
+          { name: `${p}.self_attn.o_proj.weight`, dtype: "BF16", shape: [h, h] },
+          { name: `${p}.block_sparse_moe.gate.weight`, dtype: "BF16", shape: [E, h] },
+          { name: `${p}.input_layernorm.weight`, dtype: "BF16", shape: [h] },
+          { name: `${p}.post_attention_layernorm.weight`, dtype: "BF16", shape: [h] },
+        );
+        for (let e = 0; e < E; e++) {
+          t.push(
+            { name: `${p}.block_sparse_moe.experts.${e}.w1.weight`, dtype: "BF16", shape: [I, h] },
+            { name: `${p}.block_sparse_moe.experts.${e}.w2.weight`, dtype: "BF16", shape: [h, I] },
+            { name: `${p}.block_sparse_moe.experts.${e}.w3.weight`, dtype: "BF16", shape: [I, h] },
+          );
+        }
+      }
+      await writeSparseSafetensors(join(d, "model.safetensors"), t);
+      // A Mistral-style duplicate in another layout must not be counted.
+      await writeSparseSafetensors(join(d, "consolidated.safetensors"), t);
+      const { model, facts } = await readLocalFolder(d);
+      const experts = L * E * 3 * I * h;
+      const dense = 2 * V * h + h + L * (2 * h * h + 2 * kvDim * h + E * h + 2 * h);
+      expect(facts.tensorCount).toBe(t.length);
+      expect(model.parameters).toBe(dense + experts);
+      expect(model.activeParameters).toBe(dense + experts / 2);
+      expect(model.tensors.find((g) => g.name === "model.layers.{L}.block_sparse_moe.experts.{E}.w1.weight")).toMatchObject({ count: L * E, expert: true, module: "w1" });
+      expect(model.tensors.find((g) => g.module === "gate")?.kind).toBe("router");
+      expect(model.warnings.filter((w) => w.includes("headers hold"))).toEqual([]);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+});

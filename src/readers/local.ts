@@ -71,7 +71,7 @@ export async function readLocalFolder(dir: string, opts: LocalReadOptions = {}):
   const hasConfig = entries.includes("config.json");
   const indexName =
     entries.find((e) => e === "model.safetensors.index.json") ?? entries.find((e) => e.endsWith(".safetensors.index.json"));
-  const shardFiles = entries.filter((e) => e.endsWith(".safetensors")).sort();
+  const shardFiles = pickSafetensors(entries.filter((e) => e.endsWith(".safetensors")).sort());
   if (!hasConfig && !indexName && shardFiles.length === 0) {
     throw new VramfitError(
       `${dir}: no config.json, *.safetensors or model.safetensors.index.json here`,
@@ -159,4 +159,15 @@ export async function readLocalConfig(path: string): Promise<ReadModel> {
   const config = await readJsonFile(path, "config.json");
   const name = basename(path) === "config.json" ? basename(dirname(path)) : basename(path).replace(/\.json$/, "");
   return modelFromCheckpoint({ id: name, source: { kind: "config", ref: path }, config, provenance: { config: path } });
+}
+
+/**
+ * Without an index, which .safetensors files make up the model: model.safetensors alone when present;
+ * Mistral-style repos also ship consolidated.safetensors (the same weights in another layout), which
+ * is skipped when other files exist, so nothing is counted twice.
+ */
+export function pickSafetensors(files: string[]): string[] {
+  if (files.includes("model.safetensors")) return ["model.safetensors"];
+  const rest = files.filter((f) => !f.startsWith("consolidated"));
+  return rest.length > 0 ? rest : files;
 }

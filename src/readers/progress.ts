@@ -27,3 +27,10 @@ export async function runLimited<T>(tasks: (() => Promise<T>)[], limit: number, 
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
   return out;
 }
+
+/** One status line for a terminal (the CLI writes it to stderr with "\r" while reading). */
+export function progressLine(p: ReadProgress): string {
+  const pct = p.total > 0 ? Math.floor((100 * p.done) / p.total) : 0;
+  const bytes = p.bytes !== undefined ? `, ${(p.bytes / 1024 / 1024).toFixed(1)} MiB` : "";
+  return `${p.model ? `${p.model}: ` : ""}reading ${p.phase} ${p.done}/${p.total} (${pct}%${bytes})`;
+}
