@@ -65,14 +65,15 @@ export const workloadSchema = z.object({
   zero_grad_set_to_none: z.boolean().default(true),
   /** LoRA adapters of this rank (null: full fine-tuning unless qlora). */
   lora_rank: positiveInt("lora_rank").nullable().default(null),
-  lora_alpha: z.number().positive().default(16),
+  /** Scaling only (memory does not depend on it); PEFT LoraConfig default 8. */
+  lora_alpha: z.number().positive().default(8),
   /** Comma-separated module names ("q_proj,v_proj") or "all-linear"; null: PEFT's default for the architecture. */
   lora_targets: z.string().min(1).nullable().default(null),
   lora_dropout: z.number().min(0).max(1).default(0),
   /** QLoRA: the base's linear layers in bitsandbytes NF4, LoRA adapters on top. */
   qlora: z.boolean().default(false),
   offload: z.enum(OFFLOADS).default("none"),
-  /** Loss: transformers' full-vocabulary cross-entropy, or a chunked/fused one (torchtune, Liger). */
+  /** Loss: transformers' full-vocabulary cross-entropy with its fp32 upcast, or torchtune's compiled chunked one. */
   loss: z.enum(LOSSES).default("standard"),
 });
 
