@@ -35,6 +35,8 @@ export interface ConvOpts {
   g?: number;
   d?: number;
   bias?: boolean;
+  /** Padding at the end (bottom, right) when it differs from `p` (ONNX pads, TF "SAME"). */
+  pEnd?: [number, number];
 }
 
 const pair = (v: number | [number, number]): [number, number] => (Array.isArray(v) ? v : [v, v]);
@@ -210,8 +212,9 @@ export class GraphBuilder {
     const [ph, pw] = pair(o.p ?? [Math.floor(kh / 2) * d, Math.floor(kw / 2) * d]);
     const g = o.g ?? 1;
     if (c % g !== 0 || o.out % g !== 0) throw new VramfitError(`conv2d groups ${g} do not divide channels ${c}→${o.out} at ${this.name("conv")}`);
-    const oh = Math.floor((h + 2 * ph - d * (kh - 1) - 1) / sh + 1);
-    const ow = Math.floor((w + 2 * pw - d * (kw - 1) - 1) / sw + 1);
+    const [eh, ew] = o.pEnd ?? [ph, pw];
+    const oh = Math.floor((h + ph + eh - d * (kh - 1) - 1) / sh + 1);
+    const ow = Math.floor((w + pw + ew - d * (kw - 1) - 1) / sw + 1);
     const xin = this.toHalf(x);
     const params: number[][] = [[o.out, c / g, kh, kw]];
     if (o.bias) params.push([o.out]);

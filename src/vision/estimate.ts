@@ -110,7 +110,7 @@ function positive(v: number, what: string): number {
 /** Build the layer graph of `model` for a workload. */
 export function visionGraph(model: VisionModel, w: VisionWorkload, opts: { torch1?: boolean } = {}): VisionGraph {
   const b = new GraphBuilder(w.precision, { torch1: opts.torch1 });
-  const x = b.input([w.batch, 3, w.image[0], w.image[1]]);
+  const x = b.input(model.inputShape ? model.inputShape(w) : [w.batch, 3, w.image[0], w.image[1]]);
   const outs = model.build(b, x, { training: w.mode === "train", attention: w.attention, classes: w.classes, maxBoxes: w.max_boxes });
   return b.finish(outs);
 }

@@ -21,6 +21,8 @@ export interface VisionModel {
   /** Framework and module the graph follows. */
   architecture: string;
   build: BuildFn;
+  /** Input shape for a workload; default [batch, 3, h, w]. (ONNX graphs declare their own.) */
+  inputShape?: (w: { batch: number; image: [number, number] }) => number[];
   /** Image size the published checkpoint uses ([h, w]). */
   default_image: [number, number];
   /** Classes of the published checkpoint (the head size the parameter count refers to). */
