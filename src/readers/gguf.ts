@@ -393,7 +393,7 @@ export function modelFromGguf(file: GgufFile, opts: GgufModelOptions = {}): Read
     norm: LAYER_NORM_ARCHS.has(arch) || file.tensors.some((t) => t.name.endsWith("attn_norm.bias")) ? "layer" : "rms",
     tiedEmbeddings: !file.tensors.some((t) => t.name === "output.weight"),
     maxPositions: num(k("context_length")) ?? 0,
-    layerTypes: slidingLayers(arch, layers, sliding, k("attention.sliding_window_pattern")),
+    layerTypes: slidingLayers(arch, layers, sliding, k("attention.sliding_window_pattern"), warnings),
     slidingWindow: sliding,
     moe,
     mla,
@@ -436,14 +436,22 @@ export function modelFromGguf(file: GgufFile, opts: GgufModelOptions = {}): Read
 }
 
 /**
- * Which layers use sliding-window attention, as llama.cpp decides (src/llama-model.cpp, set_swa_pattern):
- * an explicit per-layer bool array, else gemma2 alternates (even layers sliding), gemma3 uses 5 sliding
- * then 1 full, gpt-oss alternates; other models with a window slide on every layer.
+ * Which layers use sliding-window attention, as llama.cpp decides (src/llama-model.cpp, set_swa_pattern
+ * per architecture): an explicit per-layer bool array wins; gemma2 and gpt-oss alternate (even layers
+ * sliding), gemma3 has 5 sliding then 1 full, cohere2 3 then 1. Phi-3 files carry a window that llama.cpp
+ * disables ("Phi SWA is currently disabled"). For other architectures vramfit assumes full attention,
+ * the upper bound for the KV cache, and says so.
  */
-function slidingLayers(arch: string, layers: number, window: number | null, pattern: unknown): ("full" | "sliding")[] {
-  if (!window) return Array(layers).fill("full");
+const SWA_PERIOD: Record<string, number> = { gemma2: 2, "gpt-oss": 2, gemma3: 6, cohere2: 4 };
+
+function slidingLayers(arch: string, layers: number, window: number | null, pattern: unknown, warnings: string[]): ("full" | "sliding")[] {
+  const full = Array<"full" | "sliding">(layers).fill("full");
+  if (!window) return full;
   if (Array.isArray(pattern) && pattern.length === layers) return pattern.map((p) => (p ? "sliding" : "full"));
-  const every = typeof pattern === "number" ? pattern : arch === "gemma2" || arch === "gpt-oss" ? 2 : arch.startsWith("gemma3") ? 6 : 0;
-  if (every > 0) return Array.from({ length: layers }, (_, i) => ((i + 1) % every !== 0 ? "sliding" : "full"));
-  return Array(layers).fill("sliding");
+  const every = typeof pattern === "number" && pattern > 0 ? pattern : SWA_PERIOD[arch];
+  if (every) return Array.from({ length: layers }, (_, i) => (i % every < every - 1 ? "sliding" : "full"));
+  if (arch !== "phi3") {
+    warnings.push(`${arch}.attention.sliding_window = ${window}, but which layers slide is not known for ${arch}: full attention assumed (an upper bound for the KV cache)`);
+  }
+  return full;
 }

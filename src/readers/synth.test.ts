@@ -197,7 +197,7 @@ export async function writeSparseGguf(path: string, kvs: [string, GgufValue][], 
 }
 
 /** ggml block sizes from ggml-common.h: [elements per block, bytes per block]. */
-export const GGML_BLOCK: Record<number, [number, number]> = { 0: [1, 4], 1: [1, 2], 8: [32, 34], 12: [256, 144], 14: [256, 210], 30: [1, 2] };
+export const GGML_BLOCK: Record<number, [number, number]> = { 0: [1, 4], 1: [1, 2], 2: [32, 18], 6: [32, 22], 8: [32, 34], 12: [256, 144], 14: [256, 210], 30: [1, 2] };
 export const ggmlTensor = (name: string, ne: number[], type: number): GgufSynthTensor => {
   const n = ne.reduce((a, b) => a * b, 1);
   const [be, bb] = GGML_BLOCK[type];
