@@ -89,3 +89,23 @@ describe.skipIf(specs.length === 0)("GGUF reader vs llama.cpp's own buffer sizes
     expect(t.layers).toBe(spec.metadata[`${model.architecture}.block_count`]);
   });
 });
+
+describe.skipIf(!existsSync(join(SPECS, "deepseek-v2-lite.json")))("MLA and MoE keys", () => {
+  it("DeepSeek-V2-Lite: MLA ranks and 26 MoE layers after 1 dense (config: first_k_dense_replace 1)", async () => {
+    const spec = JSON.parse(readFileSync(join(SPECS, "deepseek-v2-lite.json"), "utf8")) as { metadata: Record<string, unknown>; tensors: [string, number[], string][] };
+    const tensors: GgufSynthTensor[] = spec.tensors.map(([n, ne, type]) => {
+      const id = TYPE_IDS[type];
+      const [be, bb] = GGML_BLOCK[id];
+      return { name: n, ne, type: id, bytes: (ne.reduce((a, b) => a * b, 1) / be) * bb };
+    });
+    const { header, size } = ggufBytes(Object.entries(spec.metadata).map(([k, v]) => [k, toValue(v)]), tensors);
+    const { model } = modelFromGguf(await readGgufSource(sparseSource(header, size, "dsv2.gguf")));
+    // deepseek-ai/DeepSeek-V2-Lite config.json: kv_lora_rank 512, q_lora_rank null, qk_rope_head_dim 64,
+    // qk_nope_head_dim 128, v_head_dim 128, n_routed_experts 64, num_experts_per_tok 6, n_shared_experts 2.
+    expect(model.transformer?.mla).toEqual({ kvLoraRank: 512, qLoraRank: null, qkRopeHeadDim: 64, qkNopeHeadDim: 128, vHeadDim: 128 });
+    expect(model.transformer?.moe).toEqual({ experts: 64, expertsPerToken: 6, sharedExperts: 2, expertIntermediate: 1408, moeLayers: 26 });
+    // Published: DeepSeek-V2-Lite has 15.7B total parameters, 2.4B active (model card).
+    expect(model.parameters / 1e9).toBeCloseTo(15.7, 1);
+    expect(model.activeParameters / 1e9).toBeCloseTo(2.4, 0);
+  });
+});
