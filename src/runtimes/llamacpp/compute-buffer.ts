@@ -11,12 +11,12 @@
  * - the feed-forward block: gate and up projections and their product.
  *
  * With flash attention the scores are never materialized and the output usually dominates.
- * Shape checked on bench/accuracy/llamacpp-cpu.jsonl (CPU, 14 architectures, 298 runs): the KQ slope is
+ * Shape checked on bench/accuracy/llamacpp-cpu.jsonl (CPU, 14 architectures, 294 runs with a compute line): the KQ slope is
  * exact (4 n_ubatch (n_head + 1) bytes per KV cell on every model); the constant terms are per-backend
  * fits. CUDA constants from published CUDA logs (bench/accuracy/llamacpp-published.jsonl): Llama-2-7B and
  * Mistral-7B at n_ctx 2048 / 32768 without flash attention (164.00 / 2144.00 MiB), pythia-2.8b (162.00 MiB),
  * phi-2 (105.00 MiB, output-bound) and Qwen3-Coder-30B-A3B with flash attention (300.75 MiB, output-bound).
- * Error: see compute-buffer.spec.ts (CPU, 269 runs: median error 0.002%, 64% within 1%, 87% within 10%, worst -17.7%, all misses under-estimates; CUDA: the
+ * Error: see compute-buffer.spec.ts (CPU: median error under 0.01%, ~64% within 1%, ~87% within 10%, worst -17.7%, all misses under-estimates; CUDA: the
  * published logs above to 1%).
  */
 import type { TransformerShape } from "../../core/model.js";

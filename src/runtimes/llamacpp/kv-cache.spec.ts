@@ -35,6 +35,11 @@ describe("llamaCppKvCache vs llama.cpp's own KV lines (bench/accuracy/llamacpp-c
         architecture: rec.arch,
       };
       expect(llamaCppContextParams(opts).nCtxSeq).toBe(rec.n_ctx_seq);
+      // from what node-llama-cpp asked for (ctx x seqs padded to 256) to what llama.cpp used: each
+      // sequence's share padded to 256 again (300 x 5 -> 1536 asked -> 5 x 512 = 2560 cells)
+      const asked = Math.ceil((rec.config.ctx_per_seq * rec.config.seqs) / 256) * 256;
+      const p = llamaCppContextParams({ nCtx: asked, nSeq: rec.n_seq, kvUnified: rec.kv_unified });
+      expect([p.nCtx, p.nCtxSeq]).toEqual([rec.n_ctx, rec.n_ctx_seq]);
       const kv = llamaCppKvCache(shapeOf(rec), opts);
       expect(kv.cells).toBe(rec.kv_cells);
       expect(kv.swaCells).toBe(rec.kv_cells_swa ?? null);
