@@ -37,10 +37,12 @@ function windowAttention(b: GraphBuilder, x: T, heads: number, ws: number, shift
   const bias = b.copy(gathered, [1, heads, N, N], "contiguous");
   let y = b.copy(x, [n, padH, padW, C], "pad");
   if (shifted) y = b.copy(y, y.shape, "roll");
-  const win = b.copy(y, [n * nW, N, C], "window_partition");
+  // Python locals of shifted_window_attention keep `x` (the windows), `q` (scaled), `qkv` (k and v are
+  // views of it) and the mask alive until the function returns or rebinds them.
+  const win = b.retain(b.copy(y, [n * nW, N, C], "window_partition"));
   const qkv = b.retain(b.scope("qkv", () => b.linear(win, 3 * C)));
   const [q0, k0, v0] = b.split(qkv, [C, C, C], -1);
-  const q1 = b.scale(q0);
+  const q1 = b.retain(b.scale(q0));
   const q = b.copy(q1, [n * nW * heads, N, d], "matmul_reshape");
   // With one window in the whole batch the batched reshape is a view: k and v then stay views of qkv.
   const oneWindow = n * nW === 1;
@@ -48,7 +50,7 @@ function windowAttention(b: GraphBuilder, x: T, heads: number, ws: number, shift
   let attn = b.matmul(q, kT);
   attn = b.add(b.view(attn, [n * nW, heads, N, N]), bias);
   if (shifted) {
-    const mask = b.approx("shift_mask", [], [1, nW, 1, N, N], "f32", "shifted-window attention mask");
+    const mask = b.retain(b.approx("shift_mask", [], [1, nW, 1, N, N], "f32", "shifted-window attention mask"));
     attn = b.view(b.add(b.view(attn, [n, nW, heads, N, N]), mask), [n * nW, heads, N, N]);
   }
   attn = b.softmax(attn);
