@@ -6,7 +6,11 @@
  *   total VRAM >= 47 GiB -> 262144, >= 23 GiB -> 32768, else 4096. Before 0.15.5 the default was 4096
  *   (0.6.x-0.15.4) and 2048 before that. The model's own training context caps it.
  * - parallel requests: OLLAMA_NUM_PARALLEL defaults to 1 (envconfig/config.go); the KV cache holds
- *   num_ctx * num_parallel cells (llm/server.go, cited in PR #14120 / issue #14116).
+ *   num_ctx * num_parallel cells (llm/server.go, cited in PR #14120 / issue #14116), one share per slot:
+ *   issue #9362's log shows "n_ctx = 8192", "n_ctx_per_seq = 2048" for num_ctx 2048 with the 4 slots that
+ *   were the default then.
+ * - engine: since PR #16031 Ollama runs llama.cpp's llama-server for GGML models, so the llama.cpp
+ *   formulas apply to the buffers it allocates.
  * - per-GPU reservations: OLLAMA_GPU_OVERHEAD defaults to 0 bytes (envconfig/config.go); every CUDA or
  *   ROCm GPU keeps a minimum of 457 MiB free (discover/gpu.go: cudaMinimumMemory = rocmMinimumMemory =
  *   457 * format.MebiByte).
