@@ -73,6 +73,8 @@ export const workloadSchema = z.object({
   /** QLoRA: the base's linear layers in bitsandbytes NF4, LoRA adapters on top. */
   qlora: z.boolean().default(false),
   offload: z.enum(OFFLOADS).default("none"),
+  /** PyTorch version ("major.minor"): before 1.11 softmax/log_softmax also saved their input for backward (pytorch#65242). */
+  torch_version: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: "torch_version must look like 2.5 or 1.10" }).default("2.5"),
   /** Loss: transformers' full-vocabulary cross-entropy with its fp32 upcast, or torchtune's compiled chunked one. */
   loss: z.enum(LOSSES).default("standard"),
 });

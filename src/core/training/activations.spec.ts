@@ -81,6 +81,14 @@ describe("saved activations per layer", () => {
     expect(full - lora).toBe(2048 * (2 * 2 * h + 2 * h + 2 * I));
   });
 
+  it("before PyTorch 1.11 softmax also kept its input: + one score tensor per layer (pytorch#65242)", () => {
+    const m = catalogModel("gpt2");
+    const a = m.transformer!.heads;
+    const now = savedActivations(m, base()).perLayerBytes;
+    const old = savedActivations(m, base({ softmaxSavesInput: true })).perLayerBytes;
+    expect(old - now).toBe(2 * 1024 * (a * 1024 * 2));
+  });
+
   it("checkpointing keeps one layer input per layer", () => {
     const m = catalogModel("llama-3.2-1b");
     const act = savedActivations(m, base({ attention: "sdpa" }));

@@ -56,6 +56,8 @@ export interface ActivationContext {
   /** Bytes per element of LoRA adapter weights. */
   adapterBytes: number;
   loraDropout: number;
+  /** PyTorch < 1.11: softmax saves its input too (derivatives.yaml referenced `self`; fixed by pytorch#65242). */
+  softmaxSavesInput?: boolean;
 }
 
 export interface ActivationBreakdown {
@@ -198,7 +200,9 @@ export function savedActivations(model: ModelDescription, ctx: ActivationContext
     // runs softmax in fp32 anyway; GPT-2/BERT-style code keeps the input dtype.
     const softmaxOut = ctx.autocast || shape.norm === "rms" ? 4 : e;
     const drop = shape.attentionDropout > 0;
-    const perScore = softmaxOut + (drop ? 1 : 0) + (softmaxOut !== e || drop ? e : 0);
+    // Before PyTorch 1.11 the softmax also kept its input: the fp32 scores under autocast, else the scores.
+    const softmaxIn = ctx.softmaxSavesInput ? (ctx.autocast ? 4 : e) : 0;
+    const perScore = softmaxOut + (drop ? 1 : 0) + (softmaxOut !== e || drop ? e : 0) + softmaxIn;
     probs = a * s * perScore;
     core += probs;
   } else {

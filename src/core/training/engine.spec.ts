@@ -153,10 +153,11 @@ describe("properties", () => {
   });
 
   it("LoRA never needs more than full fine-tuning of the same model and settings", () => {
-    // With plain SGD (no optimizer state) in fp32, full fine-tuning's peak can be weights + grads while
-    // LoRA's is weights + adapters + activations: a rank-64 all-linear LoRA on GPT-2 can then exceed it by
-    // the adapters' bytes, which is real. The property holds whenever the optimizer keeps per-parameter state.
-    const stateful = fc.constantFrom("adamw", "adamw-8bit", "adafactor", "lion", "sgd-momentum" as const);
+    // With plain SGD (no state) or Adafactor (factored, sublinear state) in fp32, full fine-tuning's peak can
+    // be the loss backward over the same activations LoRA saves (LayerNorm models save nothing more for
+    // trainable norms), and a rank-64 all-linear LoRA on GPT-2/BERT-base then exceeds it by the adapters'
+    // bytes, which is real. The property holds whenever the optimizer keeps state per parameter.
+    const stateful = fc.constantFrom("adamw", "adamw-8bit", "lion", "sgd-momentum" as const);
     fc.assert(
       fc.property(workload, stateful, fc.integer({ min: 1, max: 64 }), (x, optimizer, rank) => {
         const full = run({ ...x, optimizer, lora: false });

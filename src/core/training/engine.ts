@@ -56,6 +56,8 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
     throw new VramfitError("training over several GPUs needs a sharding plan (ZeRO/FSDP) that this estimate does not model", "estimate one GPU (--gpus 1) or use the planner");
   }
   const policy = precisionPolicy(w.precision);
+  const [torchMajor, torchMinor] = w.torch_version.split(".").map(Number);
+  const softmaxSavesInput = torchMajor < 1 || (torchMajor === 1 && torchMinor < 11);
   const e = policy.compute;
   const L = shape.layers;
   const T = w.batch * w.seq;
@@ -133,6 +135,7 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
     adapted,
     adapterBytes,
     loraDropout: plan ? w.lora_dropout : 0,
+    softmaxSavesInput,
   });
 
   // Autocast keeps a compute-dtype copy of every matmul weight stored in another dtype: cached for
@@ -156,7 +159,7 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
   }
   const castTotal = castLayers + castOther;
 
-  const TV = hasVocabHead(model) ? logitsLoss(T, shape.vocab, e, w.loss) : null;
+  const TV = hasVocabHead(model) ? logitsLoss(T, shape.vocab, e, w.loss, softmaxSavesInput) : null;
   if (!TV) assumptions.push("encoder with a classification head: logits are batch × labels (negligible)");
 
   // QLoRA: bitsandbytes dequantizes one 4-bit weight to the compute dtype per matmul.
@@ -303,6 +306,7 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
   );
   assumptions.push(`attention via ${w.attention === "eager" ? "eager (seq² probabilities saved)" : w.attention === "flash" ? "flash-attention 2 (no seq² tensors, grouped K/V not expanded)" : "PyTorch SDPA (no seq² tensors; grouped K/V expanded by repeat_kv)"}`);
   assumptions.push("steady state (step ≥ 2): optimizer states exist during forward and backward");
+  if (softmaxSavesInput) assumptions.push(`PyTorch ${w.torch_version}: softmax and log_softmax also keep their inputs for backward (changed in 1.11, pytorch#65242)`);
   if (w.grad_accum > 1) assumptions.push(`gradient accumulation ${w.grad_accum}: memory follows the micro-batch of ${w.batch}; gradients stay allocated between micro-batches; effective batch ${w.effective_batch}`);
   else if (!w.zero_grad_set_to_none) assumptions.push("zero_grad(set_to_none=False): gradients stay allocated between steps");
   if (plan) assumptions.push(`LoRA r=${rank} on ${plan.targets.join(",")}: ${formatCount(plan.trainableParams)} trainable params (${plan.trainableParams}); frozen base linears save no inputs`);

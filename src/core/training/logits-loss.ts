@@ -22,7 +22,11 @@ export interface LogitsLoss {
   backwardFormula: string;
 }
 
-export function logitsLoss(tokens: number, vocab: number, compute: number, loss: Workload["loss"]): LogitsLoss {
+/**
+ * `logSoftmaxSavesInput`: PyTorch < 1.11 kept the fp32 logits (log_softmax's input) for backward as well
+ * (pytorch#64000, fixed by pytorch#65242), so they stay through the loss backward.
+ */
+export function logitsLoss(tokens: number, vocab: number, compute: number, loss: Workload["loss"], logSoftmaxSavesInput = false): LogitsLoss {
   const TV = tokens * vocab;
   if (loss === "chunked") {
     // torchtune: the output projection runs per chunk and the recipe compiles the loss
@@ -44,7 +48,9 @@ export function logitsLoss(tokens: number, vocab: number, compute: number, loss:
       `logits T=${tokens} × V=${vocab} × ${compute} B` +
       (upcast ? " + fp32 upcast (logits.float()) 4·T·V" : "") +
       " + log-softmax output 4·T·V (loss_utils.py ForCausalLMLoss)",
-    backwardBytes: 12 * TV,
-    backwardFormula: `cross-entropy backward: saved log-softmax + its gradient + gradient of the fp32 logits = 3 × 4·T·V (T=${tokens}, V=${vocab})`,
+    backwardBytes: 12 * TV + (logSoftmaxSavesInput ? 4 * TV : 0),
+    backwardFormula:
+      `cross-entropy backward: saved log-softmax + its gradient + gradient of the fp32 logits = 3 × 4·T·V (T=${tokens}, V=${vocab})` +
+      (logSoftmaxSavesInput ? " + the fp32 logits log_softmax kept before PyTorch 1.11" : ""),
   };
 }
