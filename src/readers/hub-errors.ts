@@ -15,6 +15,12 @@ export function hubHttpError(status: number, headers: Headers, endpoint: string,
         `accept the license on ${page}, then set HF_TOKEN (https://huggingface.co/settings/tokens)`,
       );
     }
+    if (code === "RepoNotFound") {
+      return new VramfitError(
+        `Hugging Face Hub: no model ${repo} on ${endpoint} (HTTP 401: it does not exist, or it is private)`,
+        "check the id (org/name); for a private model set HF_TOKEN",
+      );
+    }
     return new VramfitError(
       `Hugging Face Hub: ${repo} needs authentication (HTTP 401): it is private or gated, or it does not exist`,
       `check the id, or set HF_TOKEN to a token with access (https://huggingface.co/settings/tokens)`,

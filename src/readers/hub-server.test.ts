@@ -16,6 +16,8 @@ export interface HubRepoSpec {
   dir: string;
   /** Token required (Bearer); without it 401, with a wrong one 403 (GatedRepo). */
   gatedToken?: string;
+  /** Private: anonymous requests get 401 + RepoNotFound, as huggingface.co answers. */
+  private?: boolean;
   /** Answer every request with 429. */
   rateLimited?: boolean;
   /** Ignore Range headers (a server without range support). */
@@ -71,6 +73,9 @@ export async function startFakeHub(repos: Record<string, HubRepoSpec>): Promise<
     const spec = repoId ? repos[repoId] : undefined;
     if (!repoId || !spec) {
       return send(req, res, 404, JSON.stringify({ error: "Repository not found" }), { "x-error-code": "RepoNotFound" });
+    }
+    if (spec.private && !req.headers.authorization) {
+      return send(req, res, 401, JSON.stringify({ error: "Repository not found" }), { "x-error-code": "RepoNotFound" });
     }
     if (spec.rateLimited) return send(req, res, 429, JSON.stringify({ error: "rate limited" }), { "retry-after": "30" });
     if (spec.gatedToken) {

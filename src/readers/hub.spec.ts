@@ -45,6 +45,7 @@ beforeAll(async () => {
     "openai-community/gpt2": { dir: fixture("hf", "gpt2") },
     "test/gated": { dir: single, gatedToken: "hf_good" },
     "test/limited": { dir: single, rateLimited: true },
+    "test/private": { dir: single, private: true },
     "test/no-ranges": { dir: single, noRanges: true },
     "test/gguf-only": { dir: ggufOnly },
   });
@@ -134,6 +135,7 @@ describe("readHubModel errors are one clear line", () => {
     expect(r.model.parameters).toBe(L1B_PARAMS);
     expect(r.model.source.origin).toBe(`${hub.endpoint}/${SINGLE}@0123456789abcdef0123456789abcdef01234567`);
   });
+  it("401 + RepoNotFound: missing or private", () => fails("test/private", {}, /no model test\/private on .*HTTP 401: it does not exist, or it is private/, /HF_TOKEN/));
   it("429: rate limited", () => fails("test/limited", {}, /rate limited .*HTTP 429.*retry after 30 s/));
   it("no network", async () => {
     const closed = await startFakeHub({});
