@@ -29,24 +29,24 @@ export function convnextTiny(): BuildFn {
     STAGES.forEach(([dim, n], si) => {
       // Each stage is an nn.Sequential: its input stays referenced until the whole stage returns.
       y = b.block(`features.${2 * si + 1}`, y, () => {
-      for (let i = 0; i < n; i++) {
-        const sd = (0.1 * id) / (total - 1);
-        id++;
-        y = b.block(`stage${si}.${i}`, y, () => {
-          const [bs, , h, w] = y.shape;
-          let z = b.conv(y, { out: dim, k: 7, p: 3, g: dim, bias: true });
-          z = b.view(z, [bs, h, w, dim]);
-          z = b.layerNorm(z);
-          z = b.scope("pwconv1", () => b.linear(z, 4 * dim));
-          z = b.act(z, "gelu");
-          z = b.scope("pwconv2", () => b.linear(z, dim));
-          z = b.view(z, [bs, dim, h, w]);
-          z = b.layerScale(z, dim);
-          z = b.stochasticDepth(z, sd, ctx.training);
-          return b.add(z, y, true);
-        });
-      }
-      return y;
+        for (let i = 0; i < n; i++) {
+          const sd = (0.1 * id) / (total - 1);
+          id++;
+          y = b.block(`stage${si}.${i}`, y, () => {
+            const [bs, , h, w] = y.shape;
+            let z = b.conv(y, { out: dim, k: 7, p: 3, g: dim, bias: true });
+            z = b.view(z, [bs, h, w, dim]);
+            z = b.layerNorm(z);
+            z = b.scope("pwconv1", () => b.linear(z, 4 * dim));
+            z = b.act(z, "gelu");
+            z = b.scope("pwconv2", () => b.linear(z, dim));
+            z = b.view(z, [bs, dim, h, w]);
+            z = b.layerScale(z, dim);
+            z = b.stochasticDepth(z, sd, ctx.training);
+            return b.add(z, y, true);
+          });
+        }
+        return y;
       });
       if (si < 3) y = b.block(`downsample${si}`, y, () => b.conv(layerNorm2d(b, y), { out: dim * 2, k: 2, s: 2, p: 0, bias: true }));
     });

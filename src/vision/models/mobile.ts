@@ -89,26 +89,26 @@ export function efficientnetB0(): BuildFn {
     let id = 0;
     B0.forEach(([e, k, s0, in0, out, n], si) => {
       y = b.block(`features.${si + 1}`, y, () => {
-      for (let i = 0; i < n; i++) {
-        const inp = i === 0 ? in0 : out;
-        const s = i === 0 ? s0 : 1;
-        const sd = (0.2 * id) / total;
-        id++;
-        y = b.block(`features.${si + 1}.${i}`, y, () => {
-          const exp = makeDivisible(inp * e, 8);
-          let z = y;
-          if (exp !== inp) z = convBnAct(b, z, exp, 1, 1, 1, "silu", "expand");
-          z = convBnAct(b, z, exp, k, s, exp, "silu", "dw");
-          z = squeezeExcite(b, z, Math.max(1, Math.floor(inp / 4)), "silu", true, "sigmoid");
-          z = convBnAct(b, z, out, 1, 1, 1, null, "project");
-          if (s === 1 && inp === out) {
-            z = b.stochasticDepth(z, sd, ctx.training);
-            return b.add(z, y, true);
-          }
-          return z;
-        });
-      }
-      return y;
+        for (let i = 0; i < n; i++) {
+          const inp = i === 0 ? in0 : out;
+          const s = i === 0 ? s0 : 1;
+          const sd = (0.2 * id) / total;
+          id++;
+          y = b.block(`features.${si + 1}.${i}`, y, () => {
+            const exp = makeDivisible(inp * e, 8);
+            let z = y;
+            if (exp !== inp) z = convBnAct(b, z, exp, 1, 1, 1, "silu", "expand");
+            z = convBnAct(b, z, exp, k, s, exp, "silu", "dw");
+            z = squeezeExcite(b, z, Math.max(1, Math.floor(inp / 4)), "silu", true, "sigmoid");
+            z = convBnAct(b, z, out, 1, 1, 1, null, "project");
+            if (s === 1 && inp === out) {
+              z = b.stochasticDepth(z, sd, ctx.training);
+              return b.add(z, y, true);
+            }
+            return z;
+          });
+        }
+        return y;
       });
     });
     y = convBnAct(b, y, 1280, 1, 1, 1, "silu", "features.8");

@@ -40,7 +40,7 @@ export function multiheadAttention(b: GraphBuilder, x: T, heads: number, ctx: Bu
     return b.fusedOp("native_mha", [x], [n, s, h], [[3, n, heads, s, d], ...(ctx.attention === "eager" ? [[n, heads, s, s]] : [])], [[3 * h, h], [3 * h], [h, h], [h]]);
   }
   const xt = b.view(x, [s, n, h]); // query.transpose(1, 0)
-    const proj = b.scope("in_proj", () => b.linear(xt, 3 * h, true, { contiguous: false }));
+  const proj = b.scope("in_proj", () => b.linear(xt, 3 * h, true, { contiguous: false }));
   let q: T, k: T, v: T;
   if (b.torch1) {
     // torch 1.x: linear(...).chunk(3, -1), then q/k/v.contiguous() copy each third.
@@ -50,14 +50,9 @@ export function multiheadAttention(b: GraphBuilder, x: T, heads: number, ctx: Bu
     const packed = b.copy(proj, [3, s, n, h], "contiguous");
     [q, k, v] = b.split(packed, [1, 1, 1], 0).map((t) => b.view(t, [n, heads, s, d]));
   }
-    let o: T;
-    if (ctx.attention === "sdpa") {
-      o = b.sdpa(q, k, v);
-    } else {
-      o = b.eagerAttention(q, k, v, 0);
-    }
-    const merged = b.copy(o, [s * n, h], "contiguous"); // transpose(0, 1).contiguous().view(...)
-    const out = b.scope("out_proj", () => b.linear(merged, h));
+  const o = ctx.attention === "sdpa" ? b.sdpa(q, k, v) : b.eagerAttention(q, k, v, 0);
+  const merged = b.copy(o, [s * n, h], "contiguous"); // transpose(0, 1).contiguous().view(...)
+  const out = b.scope("out_proj", () => b.linear(merged, h));
   return b.view(out, [n, s, h]);
 }
 
