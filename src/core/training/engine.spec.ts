@@ -168,3 +168,16 @@ describe("properties", () => {
     );
   });
 });
+
+describe("offload", () => {
+  it("parameter offload keeps two layers of weights and one layer of gradients on the GPU", () => {
+    const { m, r } = train("llama-3.2-1b", { batch: 1, seq: 512, offload: "params" });
+    const cpu = r.components.filter((c) => c.location === "cpu");
+    expect(cpu.find((c) => c.id === "weights")!.bytes).toBe(4 * m.parameters);
+    expect(cpu.find((c) => c.id === "optimizer_states")!.bytes).toBe(8 * m.parameters);
+    const gpuWeights = r.components.find((c) => c.id === "weights" && c.location !== "cpu")!.bytes;
+    expect(gpuWeights).toBeLessThan((4 * m.parameters) / 4);
+    const { r: none } = train("llama-3.2-1b", { batch: 1, seq: 512 });
+    expect(r.components.filter((c) => c.location !== "cpu" && c.level === "allocated").reduce((s, c) => s + c.bytes, 0)).toBeLessThan(none.components.filter((c) => c.level === "allocated").reduce((s, c) => s + c.bytes, 0) / 3);
+  });
+});

@@ -69,8 +69,10 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
   if (w.qlora && w.quant && w.quant !== "nf4" && w.quant !== "fp4") {
     throw new VramfitError(`--qlora quantizes the base to NF4; it cannot be combined with --quant ${w.quant}`);
   }
-  const offloadOptimizer = w.offload === "optimizer" || w.offload === "optimizer+params";
+  // Parameter offload (FSDP CPUOffload(offload_params=True), ZeRO-3 offload_param) moves gradients to the
+  // CPU as well and runs the optimizer step there, so it implies optimizer offload.
   const offloadParams = w.offload === "params" || w.offload === "optimizer+params";
+  const offloadOptimizer = w.offload !== "none";
 
   // ---- Parameters: what trains, in which dtype ----------------------------------------------------
   const plan: LoraPlan | null = lora ? loraPlan(model, rank, w.lora_targets) : null;
@@ -170,7 +172,7 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
 
   const ckpt = w.checkpointing;
   const actsLayersSaved = ckpt ? acts.checkpointPerLayer * L : acts.layersBytes;
-  const persistGrads = !w.optimizer_in_backward && (w.grad_accum > 1 || !w.zero_grad_set_to_none);
+  const persistGrads = !w.optimizer_in_backward && !offloadParams && (w.grad_accum > 1 || !w.zero_grad_set_to_none);
 
   // ---- Components shared by the phases -----------------------------------------------------------------
   const cublas = cublasWorkspaceComponent(gpu?.arch);
@@ -237,7 +239,10 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
     const p: Part[] = [...persistent];
     let grads: number;
     let gradsFormula: string;
-    if (w.optimizer_in_backward) {
+    if (offloadParams) {
+      grads = k < L ? gradsPerLayer : gradsEmbedding;
+      gradsFormula = "parameter offload: each layer's gradients leave for the CPU once computed";
+    } else if (w.optimizer_in_backward) {
       grads = largestGrad;
       gradsFormula = "optimizer in backward: each gradient is applied and freed as soon as it is ready (largest one)";
     } else if (persistGrads) {
@@ -265,7 +270,7 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
 
   // ---- Phase 3: optimizer step -------------------------------------------------------------------------
   const step: Part[] = [...persistent];
-  if (!w.optimizer_in_backward) {
+  if (!w.optimizer_in_backward && !offloadParams) {
     step.push(gradsFull);
     if (opt.stepTempBytes > 0 && !offloadOptimizer) step.push(part("optimizer_step_temporaries", "Optimizer step temporaries", opt.stepTempBytes, opt.stepTempFormula));
   }
