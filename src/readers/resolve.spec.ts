@@ -70,6 +70,16 @@ describe("resolveModel understands every kind of <model>", () => {
     expect(g.model.storedQuant).toBe("q4_k_m");
     expect(g.model.parameters).toBe(L1B);
   });
+  it("a Hub GGUF is cached: the second read needs no server", async () => {
+    const cacheDir = join(tmp, "cache");
+    const other = await startFakeHub({ "bartowski/Llama-1B-GGUF": { dir: join(tmp, "gguf") } });
+    const o = { endpoint: other.endpoint, cacheDir, env: {} };
+    const first = await resolveModel("bartowski/Llama-1B-GGUF/llama-1b.Q4_K_M.gguf", o);
+    await other.close();
+    const second = await resolveModel("bartowski/Llama-1B-GGUF/llama-1b.Q4_K_M.gguf", o);
+    expect(second.tensors).toEqual(first.tensors);
+    expect(second.transformer).toEqual(first.transformer);
+  });
   it("a missing path is a clear error, not a Hub lookup", async () => {
     await expect(resolveModel("./nope/model.gguf")).rejects.toThrow(/no such file/);
   });
