@@ -33,8 +33,9 @@ MAP["ultralytics-tutorial-yolov8n-coco128-t4"] = ("yolov8n", {"mode": "train", "
 MAP["ultralytics-issue3075-yolov8n-704-b8"] = ("yolov8n", {"mode": "train", "batch": 8, "image": 704, "precision": "amp-fp16", "optimizer": "sgd-momentum", "ema": True},
     "reserved", 1e9, "custom dataset, class count not stated (80 assumed); GPU_mem is reserved memory, decimal GB")
 det = {"mode": "train", "batch": 2, "image": "1333x800", "precision": "fp32", "optimizer": "sgd-momentum"}
-MAP["mmdet-frcnn-r50-fpn-1x"] = ("fasterrcnn_resnet50_fpn", det, "allocated", GIB,
-    "MMDetection Faster R-CNN R-50-FPN (80 classes, frozen stage 1, BN frozen), modelled with torchvision's architecture; "
+MAP["mmdet-frcnn-r50-fpn-1x"] = ("mmdet_faster_rcnn_r50_fpn", det, "allocated", GIB,
+    "MMDetection Faster R-CNN R-50-FPN (80 classes, frozen_stages=1, BN requires_grad=True with norm_eval=True), "
+    "torchvision heads; "
     "the largest padded COCO batch at scale (1333, 800) sets the max over training")
 MAP["d2-frcnn-r50-fpn-1x"] = ("fasterrcnn_resnet50_fpn", det, "allocated", GIB,
     "detectron2 R50-FPN (FrozenBN, freeze_at=2), modelled with torchvision's architecture; multi-scale 640–800 short side, max 1333")
@@ -48,7 +49,7 @@ for line in open(SRC):
         continue
     model, wl, level, mult, notes = MAP[r["id"]]
     # COCO's 80 classes; torchvision's Faster R-CNN counts the background class in num_classes.
-    classes = 81 if model.startswith("fasterrcnn") else 80
+    classes = 81 if "rcnn" in model else 80
     wl = dict(wl)
     if classes:
         wl["classes"] = classes

@@ -283,10 +283,18 @@ export class GraphBuilder {
 
   // ---- normalization -----------------------------------------------------------------------
 
-  /** BatchNorm2d (training): saves input + per-channel fp32 save_mean / save_invstd; output is new. */
-  batchNorm(x: T): T {
+  /**
+   * BatchNorm2d: saves input + per-channel fp32 save_mean / save_invstd; output is new. `evalMode`
+   * (MMDetection's norm_eval=True with trainable affine): running statistics are used, so only the input
+   * is saved (for the weight gradient).
+   */
+  batchNorm(x: T, evalMode = false): T {
     const c = x.shape[1];
     const y = this.tensor(x.shape, x.dtype, this.grad([x], true));
+    if (evalMode) {
+      this.node("batch_norm", [x], [y], [x], [[c], [c]]);
+      return y;
+    }
     const stats = [this.tensor([c], "f32", false), this.tensor([c], "f32", false)];
     this.node("batch_norm", [x], [y, ...stats], [x, ...stats], [[c], [c]]);
     return y;

@@ -80,6 +80,18 @@ export const visionModels: VisionModel[] = [
     }),
   ),
   entry({ id: "fasterrcnn_resnet50_fpn", aliases: ["faster-rcnn", "faster_rcnn_r50_fpn", "fasterrcnn"], family: "detector", architecture: "torchvision Faster R-CNN R50-FPN v1", build: detector("fasterrcnn_resnet50_fpn"), default_image: [800, 1344], classes: 91, published_params: 41_755_286, params_source: TV, notes: "anchors, proposals, ROI sampling and losses are labelled approximations" }),
+  entry({
+    id: "mmdet_faster_rcnn_r50_fpn",
+    aliases: ["faster_rcnn_r50_fpn_1x_coco"],
+    family: "detector",
+    architecture: "Faster R-CNN R50-FPN with MMDetection's backbone norm (BN requires_grad=True, norm_eval=True), torchvision heads",
+    build: detector("mmdet_faster_rcnn_r50_fpn"),
+    default_image: [800, 1344],
+    classes: 81,
+    published_params: null,
+    params_source: "not published exactly by MMDetection; counts BN affine parameters on top of torchvision's",
+    notes: "BN layers in eval mode still save their input for the weight gradient: about twice the backbone activations of FrozenBN",
+  }),
   entry({ id: "retinanet_resnet50_fpn", aliases: ["retinanet", "retinanet_r50_fpn"], family: "detector", architecture: "torchvision RetinaNet R50-FPN v1", build: detector("retinanet_resnet50_fpn"), default_image: [800, 1344], classes: 91, published_params: 34_014_999, params_source: TV, notes: "anchors and the focal loss are labelled approximations" }),
   entry({ id: "unet", aliases: ["u-net", "unet-64"], family: "segmentation", architecture: "U-Net (milesial/Pytorch-UNet, bilinear=False)", build: unet(64), default_image: [512, 512], classes: 2, published_params: 31_037_698, params_source: "milesial/Pytorch-UNet UNet(n_channels=3, n_classes=2), widely reported as 31,037,698" }),
 ];

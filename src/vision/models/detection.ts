@@ -11,7 +11,7 @@
  * location and sigmoid focal loss over every anchor × class.
  */
 import type { GraphBuilder, T } from "../builder.js";
-import { RESNETS, resnetTrunk } from "./resnet.js";
+import { type Norm, RESNETS, resnetTrunk } from "./resnet.js";
 import type { BuildContext, BuildFn } from "./types.js";
 
 /** torchvision FeaturePyramidNetwork: 1×1 lateral convs, nearest top-down upsample + add, 3×3 output convs. */
@@ -47,10 +47,23 @@ function anchorTensors(b: GraphBuilder, levels: T[], perLoc: number, name: strin
   return anchors;
 }
 
-function fasterRcnn(b: GraphBuilder, x: T, ctx: BuildContext): T[] {
+/**
+ * Training-time anchor matching (no grad, one image at a time): torchvision ops.box_iou between the
+ * ground-truth boxes and every anchor holds lt, rb, rb − lt and wh ([G, A, 2] each) then inter, the
+ * partial union and the union ([G, A]): 9 fp32 values per (box, anchor) at its peak (torchvision/ops/
+ * boxes.py _box_inter_union). G = the workload's max_boxes (approx: the worst image sets the peak).
+ */
+function anchorMatching(b: GraphBuilder, levels: T[], anchors: number, ctx: BuildContext): void {
+  if (!ctx.training) return;
+  const boxes = ctx.maxBoxes ?? 100;
+  b.approx("anchor_matching_iou", levels, [9, boxes, anchors], "f32", `box_iou of ${boxes} ground-truth boxes × ${anchors} anchors, one image at a time (approx)`);
+}
+
+function fasterRcnn(b: GraphBuilder, x: T, ctx: BuildContext, normKind: Norm): T[] {
   const img = pad32(x, b);
   const n = img.shape[0];
-  const c = b.scope("backbone.body", () => resnetTrunk(b, img, RESNETS.resnet50, "frozen", 2));
+  // MMDetection freezes the stem and layer1 (frozen_stages=1); torchvision / detectron2 the same (freeze_at=2).
+  const c = b.scope("backbone.body", () => resnetTrunk(b, img, RESNETS.resnet50, normKind, 2));
   const p = b.scope("backbone", () => fpn(b, c));
   p.push(b.maxPool(p[3], 1, 2, 0)); // LastLevelMaxPool → "pool"
   // RPN head (shared over the 5 levels): 3×3 conv + ReLU, 1×1 objectness (3 anchors), 1×1 deltas.
@@ -66,7 +79,8 @@ function fasterRcnn(b: GraphBuilder, x: T, ctx: BuildContext): T[] {
       else b.sharedWeights(run);
     });
   });
-  anchorTensors(b, p, 3, "rpn_anchors");
+  const rpnAnchors = anchorTensors(b, p, 3, "rpn_anchors");
+  anchorMatching(b, p, rpnAnchors, ctx);
   const rois = ctx.training ? 512 * n : 1000 * n;
   const pooled = b.approx("roi_align", p.slice(0, 4), [rois, 256, 7, 7], p[0].dtype, `MultiScaleRoIAlign 7×7 over ${rois / n} ROIs per image (approx)`);
   let h = b.view(pooled, [rois, 256 * 49]);
@@ -106,6 +120,7 @@ function retinanet(b: GraphBuilder, x: T, ctx: BuildContext): T[] {
   const clsOut = b.cat(subnet("head.classification_head", A * classes), 1);
   const regOut = b.cat(subnet("head.regression_head", A * 4), 1);
   const anchors = anchorTensors(b, p, A, "anchors");
+  anchorMatching(b, p, anchors, ctx);
   if (ctx.training) {
     // sigmoid_focal_loss (torchvision/ops/focal_loss.py) per image over all anchors × classes: the one-hot
     // target, sigmoid p, BCE, p_t, (1 − p_t)^γ, the product and alpha_t — about 8 fp32 maps of
@@ -115,6 +130,7 @@ function retinanet(b: GraphBuilder, x: T, ctx: BuildContext): T[] {
   return [clsOut, regOut];
 }
 
-export function detector(kind: "fasterrcnn_resnet50_fpn" | "retinanet_resnet50_fpn"): BuildFn {
-  return (b, x, ctx) => (kind === "fasterrcnn_resnet50_fpn" ? fasterRcnn(b, x, ctx) : retinanet(b, x, ctx));
+export function detector(kind: "fasterrcnn_resnet50_fpn" | "retinanet_resnet50_fpn" | "mmdet_faster_rcnn_r50_fpn"): BuildFn {
+  return (b, x, ctx) =>
+    kind === "retinanet_resnet50_fpn" ? retinanet(b, x, ctx) : fasterRcnn(b, x, ctx, kind === "mmdet_faster_rcnn_r50_fpn" ? "bn_eval" : "frozen");
 }

@@ -6,10 +6,12 @@
 import type { GraphBuilder, T } from "../builder.js";
 import type { BuildFn } from "./types.js";
 
-type Norm = "bn" | "frozen";
+/** bn: BatchNorm2d in training mode; bn_eval: trainable affine on running statistics (MMDetection
+ * norm_eval=True); frozen: torchvision FrozenBatchNorm2d (buffers only, as detectron2's FrozenBN). */
+export type Norm = "bn" | "bn_eval" | "frozen";
 
 function norm(b: GraphBuilder, x: T, kind: Norm): T {
-  return kind === "bn" ? b.batchNorm(x) : b.frozenBatchNorm(x);
+  return kind === "frozen" ? b.frozenBatchNorm(x) : b.batchNorm(x, kind === "bn_eval");
 }
 
 function basicBlock(b: GraphBuilder, x: T, planes: number, stride: number, normKind: Norm): T {
