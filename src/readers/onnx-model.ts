@@ -8,7 +8,7 @@ import { basename } from "node:path";
 import { VramfitError } from "../core/errors.js";
 import type { ModelDescription, ModelSource, TensorGroup } from "../core/model.js";
 import type { ReadModel } from "./checkpoint.js";
-import { MAX_ONNX_BYTES, onnxParameters, readOnnxGraph } from "./onnx.js";
+import { isWeightDataType, MAX_ONNX_BYTES, onnxParameters, readOnnxGraph } from "./onnx.js";
 import { ONNX_DATA_TYPES, type OnnxGraph } from "./onnx-types.js";
 
 /** ONNX element type names → vramfit dtype names. */
@@ -37,7 +37,8 @@ export function modelFromOnnx(graph: OnnxGraph, source: ModelSource, id: string)
   const p = onnxParameters(graph);
   const groups = new Map<string, TensorGroup>();
   for (const init of graph.initializers) {
-    if (init.numel === 0) continue;
+    // Parameters only: int64/int32/bool initializers are shape constants and indices.
+    if (init.numel === 0 || !isWeightDataType(init.dataType)) continue;
     const tname = ONNX_DATA_TYPES[init.dataType]?.name ?? `type${init.dataType}`;
     const dtype = ONNX_TO_DTYPE[tname] ?? tname;
     const kind: TensorGroup["kind"] = init.dims.length === 2 && init.dataType !== 7 ? "linear" : "other";

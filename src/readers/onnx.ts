@@ -31,6 +31,11 @@ const SMALL_TENSOR_VALUES = 64;
 /** TensorProto data types that are weights (parameters); int32/int64/bool/string are shapes and indices. */
 const WEIGHT_TYPES = new Set([1, 2, 3, 10, 11, 16, 17, 18, 19, 20, 21, 22, 23]);
 
+/** Does this TensorProto data type hold weights (rather than shapes, indices or flags)? */
+export function isWeightDataType(dataType: number): boolean {
+  return WEIGHT_TYPES.has(dataType);
+}
+
 export interface OnnxReadOptions {
   name?: string;
 }

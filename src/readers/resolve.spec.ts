@@ -56,6 +56,9 @@ describe("resolveModel understands every kind of <model>", () => {
     const r = await resolveModelWithFacts(fixture("onnx", "mnist-8.onnx"));
     expect(r.model.family).toBe("vision");
     expect(r.model.parameters).toBe(5994);
+    // The two int64 Reshape targets are not parameters: tensors sum to the same 5994.
+    expect(r.model.tensors.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1) * t.count, 0)).toBe(5994);
+    expect(r.onnx?.nodes.length).toBe(12);
   });
   it("a config.json and an index file", async () => {
     expect((await resolveModel(fixture("hf", "gpt2", "config.json"))).parameters).toBe(124439808);
