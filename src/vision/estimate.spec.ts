@@ -11,7 +11,8 @@ import { getVisionModel, visionModels } from "./registry.js";
 const gpu24: Gpu = { id: "test-24g", name: "Test 24 GiB", vendor: "nvidia", memory_bytes: 24 * 2 ** 30, arch: "ada" };
 
 describe("registry", () => {
-  // Published counts (independent of the engine): Ultralytics YOLOv8 README / model.info(); YOLOv5 training
+  // Published counts (independent of the engine): Ultralytics YOLOv8 README / model.info(); yolo11.yaml
+  // scale comments; YOLOv5 training
   // log summaries; torchvision weights' num_params; milesial U-Net.
   const published: Record<string, number> = {
     yolov8n: 3_157_200,
@@ -22,6 +23,11 @@ describe("registry", () => {
     yolov5n: 1_872_157,
     yolov5s: 7_235_389,
     yolov5l: 46_563_709,
+    yolo11n: 2_624_080,
+    yolo11s: 9_458_752,
+    yolo11m: 20_114_688,
+    yolo11l: 25_372_160,
+    yolo11x: 56_966_176,
     unet: 31_037_698,
   };
   for (const [id, n] of Object.entries(published)) {

@@ -12,7 +12,7 @@ import { swin } from "./models/swin.js";
 import type { BuildFn } from "./models/types.js";
 import { unet } from "./models/unet.js";
 import { vit } from "./models/vit.js";
-import { yolov5, yolov8 } from "./models/yolo.js";
+import { yolo11, yolov5, yolov8 } from "./models/yolo.js";
 
 export interface VisionModel {
   id: string;
@@ -77,6 +77,19 @@ export const visionModels: VisionModel[] = [
       // were not found published at this precision (the README rounds to 21.2M / 86.7M).
       published_params: { n: 1_872_157, s: 7_235_389, m: null, l: 46_563_709, x: null }[s],
       params_source: "YOLOv5 model summary lines in training logs (unfused model, 80 classes)",
+    }),
+  ),
+  ...(["n", "s", "m", "l", "x"] as const).map((s) =>
+    entry({
+      id: `yolo11${s}`,
+      aliases: [`yolov11${s}`, `yolo11-${s}`, `yolo11${s}.pt`],
+      family: "detector",
+      architecture: "Ultralytics YOLO11 detect (yolo11.yaml: C3k2, SPPF, C2PSA, depthwise class head)",
+      build: yolo11(s),
+      default_image: [640, 640],
+      classes: 80,
+      published_params: { n: 2_624_080, s: 9_458_752, m: 20_114_688, l: 25_372_160, x: 56_966_176 }[s],
+      params_source: "ultralytics/cfg/models/11/yolo11.yaml scale comments / model.info() (e.g. 'summary: 631 layers, 25372160 parameters')",
     }),
   ),
   entry({ id: "fasterrcnn_resnet50_fpn", aliases: ["faster-rcnn", "faster_rcnn_r50_fpn", "fasterrcnn"], family: "detector", architecture: "torchvision Faster R-CNN R50-FPN v1", build: detector("fasterrcnn_resnet50_fpn"), default_image: [800, 1344], classes: 91, published_params: 41_755_286, params_source: TV, notes: "anchors, proposals, ROI sampling and losses are labelled approximations" }),

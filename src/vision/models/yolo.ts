@@ -1,5 +1,5 @@
 /**
- * Ultralytics YOLOv8 and YOLOv5 (v6.x) detection models, built from the structure of their model yaml
+ * Ultralytics YOLOv8, YOLO11 and YOLOv5 (v6.x) detection models, built from the structure of their model yaml
  * files (ultralytics/cfg/models/v8/yolov8.yaml, yolov5 models/yolov5*.yaml) and the parse_model rules:
  * repeats n → max(round(n·depth), 1), channels c → make_divisible(min(c, max_channels)·width, 8).
  * Modules (ultralytics/nn/modules/block.py, conv.py, head.py): Conv = Conv2d(no bias) + BN + SiLU
@@ -12,9 +12,14 @@ import type { BuildContext, BuildFn } from "./types.js";
 
 const makeDivisible = (x: number, d: number) => Math.ceil(x / d) * d;
 
-function conv(b: GraphBuilder, x: T, c2: number, k = 1, s = 1, p?: number, name = "conv"): T {
-  return b.block(name, x, () => b.act(b.batchNorm(b.conv(x, { out: c2, k, s, p: p ?? Math.floor(k / 2) })), "silu"));
+function conv(b: GraphBuilder, x: T, c2: number, k = 1, s = 1, p?: number, name = "conv", act = true, g = 1): T {
+  return b.block(name, x, () => {
+    const y = b.batchNorm(b.conv(x, { out: c2, k, s, g, p: p ?? Math.floor(k / 2) }));
+    return act ? b.act(y, "silu") : y;
+  });
 }
+
+const gcd = (a: number, c: number): number => (c === 0 ? a : gcd(c, a % c));
 
 function bottleneck(b: GraphBuilder, x: T, c2: number, shortcut: boolean, k1: number, e = 1.0, name = "m"): T {
   return b.block(name, x, () => {
@@ -96,6 +101,124 @@ function detectionLoss(b: GraphBuilder, heads: T[], nc: number, regChannels: num
     const loss = b.approx("bce", [scores, target, soft], [1], "f32", "scalar loss");
     return [loss];
   });
+}
+
+/** C3k (C3 with n k×k Bottlenecks, e = 1.0 inside) — ultralytics/nn/modules/block.py. */
+function c3k(b: GraphBuilder, x: T, c2: number, n: number, shortcut: boolean): T {
+  const c_ = Math.floor(c2 * 0.5);
+  let m = conv(b, x, c_, 1, 1, undefined, "cv1");
+  for (let i = 0; i < n; i++) m = bottleneck(b, m, c_, shortcut, 3, 1.0, `m.${i}`);
+  const side = conv(b, x, c_, 1, 1, undefined, "cv2");
+  return conv(b, b.cat([m, side], 1), c2, 1, 1, undefined, "cv3");
+}
+
+/** C3k2 (C2f whose blocks are C3k(c, c, 2) when c3k, else Bottleneck(c, c) with its default e = 0.5). */
+function c3k2(b: GraphBuilder, x: T, c2: number, n: number, c3kOn: boolean, e: number): T {
+  const c = Math.floor(c2 * e);
+  const a = conv(b, x, 2 * c, 1, 1, undefined, "cv1");
+  const ys = b.split(a, [c, c], 1);
+  for (let i = 0; i < n; i++)
+    ys.push(b.block(`m.${i}`, ys[ys.length - 1], () => (c3kOn ? c3k(b, ys[ys.length - 1], c, 2, true) : bottleneck(b, ys[ys.length - 1], c, true, 3, 0.5))));
+  return conv(b, b.cat(ys, 1), c2, 1, 1, undefined, "cv2");
+}
+
+/**
+ * C2PSA: cv1 → split → n PSABlocks (attention with a depthwise positional conv, then a 2× conv FFN,
+ * both residual) on one half → cat → cv2. Attention (block.py Attention): qkv 1×1 conv to
+ * dim + 2·heads·key_dim (key_dim = head_dim/2), softmax(qᵀk·scale), v·attnᵀ + pe(v), proj.
+ */
+function c2psa(b: GraphBuilder, x: T, c2: number, n: number): T {
+  const c = Math.floor(x.shape[1] * 0.5);
+  const [N, , H, W] = x.shape;
+  const heads = Math.floor(c / 64);
+  const headDim = c / heads;
+  const keyDim = Math.floor(headDim * 0.5);
+  const a = conv(b, x, 2 * c, 1, 1, undefined, "cv1");
+  const [p0, p1] = b.split(a, [c, c], 1);
+  let y = p1;
+  for (let i = 0; i < n; i++) {
+    y = b.block(`m.${i}`, y, () => {
+      const inp = y;
+      const attn = b.block("attn", inp, () => {
+        const qkv = conv(b, inp, c + 2 * heads * keyDim, 1, 1, undefined, "qkv", false);
+        const [q, k, v] = b.split(b.view(qkv, [N, heads, 2 * keyDim + headDim, H * W]), [keyDim, keyDim, headDim], 2);
+        const scores = b.matmul(b.view(q, [N, heads, H * W, keyDim]), k);
+        const probs = b.softmax(b.scale(scores));
+        const o = b.matmul(v, b.view(probs, [N, heads, H * W, H * W]));
+        const pe = conv(b, b.copy(v, [N, c, H, W], "reshape"), c, 3, 1, undefined, "pe", false, c);
+        return conv(b, b.add(b.view(o, [N, c, H, W]), pe), c, 1, 1, undefined, "proj", false);
+      });
+      const r = b.add(inp, attn);
+      const f = conv(b, conv(b, r, 2 * c, 1, 1, undefined, "ffn.0"), c, 1, 1, undefined, "ffn.1", false);
+      return b.add(r, f);
+    });
+  }
+  return conv(b, b.cat([p0, y], 1), c2, 1, 1, undefined, "cv2");
+}
+
+export const YOLO11_SCALES: Record<string, YoloScale> = {
+  n: { depth: 0.5, width: 0.25, maxChannels: 1024 },
+  s: { depth: 0.5, width: 0.5, maxChannels: 1024 },
+  m: { depth: 0.5, width: 1.0, maxChannels: 512 },
+  l: { depth: 1.0, width: 1.0, maxChannels: 512 },
+  x: { depth: 1.0, width: 1.5, maxChannels: 512 },
+};
+
+/** YOLO11 detect (ultralytics/cfg/models/11/yolo11.yaml); C3k2 uses C3k blocks at scales m/l/x. */
+export function yolo11(scale: string): BuildFn {
+  const sc = YOLO11_SCALES[scale];
+  const ch = (c: number) => makeDivisible(Math.min(c, sc.maxChannels) * sc.width, 8);
+  const rep = (n: number) => (n > 1 ? Math.max(Math.round(n * sc.depth), 1) : n);
+  const big = "mlx".includes(scale);
+  return (b, x, ctx) => {
+    const nc = ctx.classes ?? 80;
+    const L: T[] = [];
+    const at = (i: number, f: () => T) => (L[i] = b.block(`model.${i}`, L[i - 1] ?? x, f));
+    at(0, () => conv(b, x, ch(64), 3, 2));
+    at(1, () => conv(b, L[0], ch(128), 3, 2));
+    at(2, () => c3k2(b, L[1], ch(256), rep(2), big, 0.25));
+    at(3, () => conv(b, L[2], ch(256), 3, 2));
+    at(4, () => c3k2(b, L[3], ch(512), rep(2), big, 0.25));
+    at(5, () => conv(b, L[4], ch(512), 3, 2));
+    at(6, () => c3k2(b, L[5], ch(512), rep(2), true, 0.5));
+    at(7, () => conv(b, L[6], ch(1024), 3, 2));
+    at(8, () => c3k2(b, L[7], ch(1024), rep(2), true, 0.5));
+    at(9, () => sppf(b, L[8], ch(1024)));
+    at(10, () => c2psa(b, L[9], ch(1024), rep(2)));
+    at(11, () => b.upsample(L[10], 2));
+    at(12, () => b.cat([L[11], L[6]], 1));
+    at(13, () => c3k2(b, L[12], ch(512), rep(2), big, 0.5));
+    at(14, () => b.upsample(L[13], 2));
+    at(15, () => b.cat([L[14], L[4]], 1));
+    at(16, () => c3k2(b, L[15], ch(256), rep(2), big, 0.5));
+    at(17, () => conv(b, L[16], ch(256), 3, 2));
+    at(18, () => b.cat([L[17], L[13]], 1));
+    at(19, () => c3k2(b, L[18], ch(512), rep(2), big, 0.5));
+    at(20, () => conv(b, L[19], ch(512), 3, 2));
+    at(21, () => b.cat([L[20], L[10]], 1));
+    at(22, () => c3k2(b, L[21], ch(1024), rep(2), true, 0.5));
+    const feats = [L[16], L[19], L[22]];
+    const regMax = 16;
+    const c2 = Math.max(16, Math.floor(feats[0].shape[1] / 4), regMax * 4);
+    const c3 = Math.max(feats[0].shape[1], Math.min(nc, 100));
+    // Detect (non-legacy): the class branch uses depthwise 3×3 convs (DWConv) before each 1×1 Conv.
+    const heads = b.block("model.23", feats, () =>
+      feats.map((f, i) => {
+        const box = b.scope(`cv2.${i}`, () => b.conv(conv(b, conv(b, f, c2, 3), c2, 3), { out: 4 * regMax, k: 1, p: 0, bias: true }));
+        const cls = b.scope(`cv3.${i}`, () => {
+          // DWConv(c1, c2, k) = Conv(..., g = gcd(c1, c2)): depthwise here since c1 = c2.
+          let t = conv(b, f, f.shape[1], 3, 1, undefined, "dw0", true, gcd(f.shape[1], f.shape[1]));
+          t = conv(b, t, c3, 1);
+          t = conv(b, t, c3, 3, 1, undefined, "dw1", true, c3);
+          t = conv(b, t, c3, 1);
+          return b.conv(t, { out: nc, k: 1, p: 0, bias: true });
+        });
+        return b.cat([box, cls], 1);
+      }),
+    );
+    b.frozen(() => b.extraParams("dfl", [[1, regMax, 1, 1]]));
+    return detectionLoss(b, heads, nc, 4 * regMax, ctx);
+  };
 }
 
 /** YOLOv8 detect (yolov8.yaml) at scale n/s/m/l/x, `nc` classes (80 = COCO, what Ultralytics publishes). */
