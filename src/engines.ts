@@ -4,3 +4,4 @@
  */
 export {};
 import "./core/training/register.js";
+import "./runtimes/llamacpp/register.js";

@@ -12,3 +12,19 @@ export { catalogModel, catalogModelEntries, findCatalogModel } from "./catalog/m
 export { findGpu, gpuCatalog } from "./catalog/gpus.js";
 export { formatBytes } from "./core/units.js";
 import "./engines.js";
+
+// Readers: every model source the CLI accepts (src/readers/).
+export { resolveModel, resolveModelWithFacts, type ResolvedModel, type ResolveOptions } from "./readers/resolve.js";
+export { readHubModel, readHubGguf, type HubOptions } from "./readers/hub.js";
+export { readLocalFolder, readLocalSafetensors, readLocalIndex, readLocalConfig } from "./readers/local.js";
+export { readGguf, modelFromGguf } from "./readers/gguf.js";
+export { readOnnxGraph, onnxParameters } from "./readers/onnx.js";
+export { readOnnxFile } from "./readers/onnx-model.js";
+export type { OnnxGraph } from "./readers/onnx-types.js";
+export { readSafetensorsHeader } from "./readers/safetensors.js";
+export { parseSafetensorsIndex } from "./readers/safetensors-index.js";
+export { inspectModel, formatInspect } from "./readers/inspect.js";
+export type { ReadModel, CheckpointFacts } from "./readers/checkpoint.js";
+
+// Runtime profiles.
+export * from "./runtimes/llamacpp/index.js";

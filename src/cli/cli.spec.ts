@@ -67,7 +67,7 @@ describe("bad input gives one clear line and a non-zero exit", () => {
     [["estimate", "llama-3.1-8b", "--batch", "abc"], /--batch must be a positive whole number/],
     [["estimate", "llama-3.1-8b", "--dtype", "fp12"], /unknown dtype 'fp12'/],
     [["estimate", "llama-3.1-8b", "--gpu", "rtx-4099"], /unknown GPU 'rtx-4099'/],
-    [["estimate", "llama-3.1-8b", "--quant", "q4_k_m"], /llama\.cpp|GGUF/],
+    [["estimate", "llama-3.1-8b", "--runtime", "transformers", "--quant", "q4_k_m"], /llama\.cpp|GGUF/],
     [["estimate", "llama-3.1-8b", "--frobnicate"], /unknown option/],
     [["max-batch", "llama-3.1-8b"], /needs a GPU/],
   ];
@@ -121,5 +121,47 @@ describe.skipIf(!distBuilt)("the installed binary (needs `npm run build`)", () =
     const bad = spawnSync(process.execPath, [bin, "estimate", "nope-model"], { encoding: "utf8" });
     expect(bad.status).toBe(1);
     expect(bad.stderr.trim().split("\n").length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe("runtimes in the CLI", () => {
+  it("a GGUF quant type means llama.cpp, with its own buffers, and says so", async () => {
+    const r = await cli(["estimate", "llama-3.1-8b", "--quant", "q4_k_m", "--ctx-size", "8192", "--json"]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.workload.runtime).toBe("llama.cpp");
+    expect(j.assumptions.join(" ")).toMatch(/llama\.cpp inferred/);
+    expect(j.components.map((c: { id: string }) => c.id)).toEqual(expect.arrayContaining(["weights", "kv_cache", "compute_buffer"]));
+    // llama.cpp keeps its KV cache in f16: 32 layers × 2 × 8 × 128 × 8192 × 2 B = 1 GiB.
+    expect(j.components.find((c: { id: string }) => c.id === "kv_cache").bytes).toBe(2 ** 30);
+  });
+  it("quantized V without flash attention is refused with one clear line", async () => {
+    const r = await cli(["estimate", "llama-3.1-8b", "--quant", "q4_k_m", "--ctv", "q8_0", "--fa", "off"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/flash attention/);
+  });
+  it("llama.cpp cannot run AWQ weights", async () => {
+    const r = await cli(["estimate", "llama-3.1-8b", "--runtime", "llama.cpp", "--quant", "awq"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/GGUF/);
+  });
+  it("--ctx-size and --seq cannot disagree", async () => {
+    const r = await cli(["estimate", "llama-3.1-8b", "--quant", "q4_k_m", "--ctx-size", "8k", "--seq", "4096"]);
+    expect(r.code).toBe(1);
+  });
+  it("ollama picks its context by the GPU's memory", async () => {
+    const r = await cli(["estimate", "llama-3.1-8b", "--runtime", "ollama", "--quant", "q4_k_m", "--gpu", "rtx-4090", "--json"]);
+    const j = JSON.parse(r.out);
+    expect(j.workload.seq).toBe(32768); // ≥ 23 GiB tier (ollama server/routes.go, PR #13946)
+    expect(j.components.some((c: { id: string }) => c.id === "ollama_reserve")).toBe(true);
+  });
+});
+
+describe("vramfit inspect", () => {
+  it("prints parameters by dtype and where the facts came from", async () => {
+    const r = await cli(["inspect", "qwen2.5-7b"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/parameters by dtype/);
+    expect(r.out).toMatch(/7,615,616,512/);
   });
 });

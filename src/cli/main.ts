@@ -7,7 +7,8 @@ import { estimate } from "../core/estimate.js";
 import { VramfitError } from "../core/errors.js";
 import { maxBatch, maxSeq, type SolveResult } from "../core/solve.js";
 import { formatBytes, formatCount, GiB } from "../core/units.js";
-import { resolveModelArg } from "./model-source.js";
+import { inspectModel, formatInspect } from "../readers/inspect.js";
+import { resolveModelArg, resolveModelArgWithFacts } from "./model-source.js";
 import { addWorkloadOptions, toEstimateOptions } from "./options.js";
 import { renderEstimate } from "./render.js";
 import "../engines.js";
@@ -59,6 +60,19 @@ or a parameter count (7b, 1.5b, 350m). Sizes print in GiB (2^30 bytes); --json g
       print(o.json ? JSON.stringify(solveJson("seq", r), null, 2) : renderSolve("seq", r));
     },
   );
+
+  program
+    .command("inspect")
+    .argument("<model>", "catalog id, Hugging Face id, GGUF/ONNX/safetensors file, folder, or parameter count")
+    .description("what was read: architecture, parameters by dtype and module group, quantization, context, sources")
+    .option("--refresh", "ignore the Hub cache and read again")
+    .option("--offline", "use only the disk cache (also HF_HUB_OFFLINE=1)")
+    .option("--json", "as JSON")
+    .action(async (spec: string, o: { json?: boolean; refresh?: boolean; offline?: boolean }) => {
+      const r = await resolveModelArgWithFacts(spec, o);
+      const report = inspectModel(r.model, r.facts);
+      print(o.json ? JSON.stringify(report, null, 2) : formatInspect(report).join("\n"));
+    });
 
   program
     .command("models")

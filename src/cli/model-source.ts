@@ -1,30 +1,31 @@
 /**
- * Turns the <model> argument into a model description: catalog id / HF id in the catalog, a parameter
- * count, or a local config.json / folder. (Hub ids and model files are handled by src/readers/.)
+ * Turns the <model> argument into a model description through the readers (catalog, parameter count,
+ * local files, GGUF URLs, Hugging Face Hub), showing read progress on stderr when it is a terminal.
  */
-import fs from "node:fs";
-import path from "node:path";
-import { findCatalogModel } from "../catalog/models.js";
-import { resolveModelSync } from "../core/estimate.js";
-import { VramfitError } from "../core/errors.js";
 import type { ModelDescription } from "../core/model.js";
-import { modelFromHfConfig } from "../models/hf-config.js";
-import { parseParameterCount } from "../models/param-count.js";
+import { progressLine, type ReadProgress } from "../readers/progress.js";
+import { resolveModelWithFacts, type ResolvedModel } from "../readers/resolve.js";
 
-export async function resolveModelArg(spec: string): Promise<ModelDescription> {
-  if (findCatalogModel(spec) || parseParameterCount(spec) != null) return resolveModelSync(spec);
-  if (fs.existsSync(spec)) return readLocalConfig(spec);
-  return resolveModelSync(spec); // unknown: throws with suggestions
+export interface ModelArgOptions {
+  refresh?: boolean;
+  offline?: boolean;
 }
 
-function readLocalConfig(p: string): ModelDescription {
-  const file = fs.statSync(p).isDirectory() ? path.join(p, "config.json") : p;
-  if (!fs.existsSync(file)) throw new VramfitError(`${p}: no config.json in this folder`);
-  let raw: unknown;
+export async function resolveModelArgWithFacts(spec: string, opts: ModelArgOptions = {}): Promise<ResolvedModel> {
+  const tty = Boolean(process.stderr.isTTY);
+  let shown = false;
+  const onProgress = (p: ReadProgress) => {
+    if (!tty) return;
+    shown = true;
+    process.stderr.write(`\r${progressLine(p)}\x1b[K`);
+  };
   try {
-    raw = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (e) {
-    throw new VramfitError(`${file}: not valid JSON (${(e as Error).message})`);
+    return await resolveModelWithFacts(spec, { onProgress, refresh: opts.refresh, ...(opts.offline ? { offline: true } : {}) });
+  } finally {
+    if (shown) process.stderr.write("\r\x1b[K");
   }
-  return modelFromHfConfig(raw, { kind: "config", ref: file }, { id: path.basename(path.dirname(path.resolve(file))) });
+}
+
+export async function resolveModelArg(spec: string, opts: ModelArgOptions = {}): Promise<ModelDescription> {
+  return (await resolveModelArgWithFacts(spec, opts)).model;
 }

@@ -22,8 +22,25 @@ export function tokensArg(name: string) {
   };
 }
 
+function onOff(name: string) {
+  return (v: string): boolean => {
+    const x = v.trim().toLowerCase();
+    if (["on", "true", "1", "yes", "auto"].includes(x)) return true;
+    if (["off", "false", "0", "no"].includes(x)) return false;
+    throw new InvalidArgumentError(`${name} takes on or off, got '${v}'`);
+  };
+}
+
+function layersArg(v: string): number {
+  if (!/^-?\d+$/.test(v.trim())) throw new InvalidArgumentError(`--n-gpu-layers must be a layer count (or -1 for all), got '${v}'`);
+  const n = Number(v);
+  if (n < -1) throw new InvalidArgumentError("--n-gpu-layers must be -1 (all) or a layer count");
+  return n;
+}
+
 export function addWorkloadOptions(cmd: Command): Command {
   return cmd
+    .optionsGroup("Workload:")
     .option("--mode <mode>", "infer | train", "infer")
     .option("--runtime <runtime>", "transformers | vllm | llama.cpp | ollama (default: transformers, or llama.cpp for GGUF)")
     .option("-b, --batch <n>", "batch size (sequences at once)", intArg("--batch"))
@@ -33,6 +50,7 @@ export function addWorkloadOptions(cmd: Command): Command {
     .option("--kv-dtype <dtype>", "KV cache: fp16 | bf16 | fp8 | fp32 (llama.cpp: q8_0, q4_0, ...)")
     .option("--attention <impl>", "sdpa | flash | eager (default sdpa)")
     .option("--logits <which>", "last (generate) | all (plain forward)")
+    .optionsGroup("Training (--mode train):")
     .option("--precision <policy>", "train: fp32 | amp-fp16 | amp-bf16 | bf16 (default amp-bf16)")
     .option("--optimizer <name>", "train: adamw | adam | sgd | sgd-momentum | adamw-8bit | paged-adamw-8bit | paged-adamw | adafactor | lion | adagrad | rmsprop")
     .option("--optimizer-impl <impl>", "train: foreach | fused | for-loop (PyTorch optimizer step)")
@@ -45,6 +63,21 @@ export function addWorkloadOptions(cmd: Command): Command {
     .option("--qlora", "train: QLoRA — NF4 base with LoRA adapters")
     .option("--offload <what>", "train: none | optimizer | params | optimizer+params (to CPU)")
     .option("--loss <kind>", "train: standard | chunked (fused/chunked cross-entropy)")
+    .option("--optimizer-in-backward", "train: step each parameter during backward (torchtune optimizer_in_bwd)")
+    .option("--keep-grads", "train: zero_grad(set_to_none=False): grads stay allocated between steps")
+    .option("--torch-version <x.y>", "train: PyTorch version the job runs (older versions save more)")
+    .optionsGroup("llama.cpp / Ollama (--runtime llama.cpp|ollama; same names as llama.cpp's flags):")
+    .option("-c, --ctx-size <tokens>", "context size n_ctx (same as --seq)", tokensArg("--ctx-size"))
+    .option("--np, --parallel <n>", "parallel sequences sharing the context", intArg("--parallel"))
+    .option("--kv-unified", "one KV cache shared by all sequences")
+    .option("--ctk, --cache-type-k <type>", "K cache type: f16 | bf16 | f32 | q8_0 | q4_0 | q4_1 | q5_0 | q5_1 | iq4_nl")
+    .option("--ctv, --cache-type-v <type>", "V cache type (quantized V needs --flash-attn on)")
+    .option("--fa, --flash-attn <on|off>", "flash attention (llama.cpp default auto: on for CUDA)", onOff("--flash-attn"))
+    .option("--swa-full", "full-size cache for sliding-window layers")
+    .option("--ub, --ubatch-size <n>", "physical batch size (compute buffer), default 512", intArg("--ubatch-size"))
+    .option("--batch-size <n>", "logical batch size, default 2048", intArg("--batch-size"))
+    .option("--ngl, --n-gpu-layers <n>", "layers on the GPU (-1: all, the default)", layersArg)
+    .optionsGroup("Device and output:")
     .option("--gpu <id>", "GPU from `vramfit gpus`, or a size such as 24gb")
     .option("--gpus <n>", "number of identical GPUs (per-GPU figures)", intArg("--gpus"))
     .option("--json", "print the estimate as one JSON object");
@@ -76,7 +109,23 @@ export function toEstimateOptions(o: Record<string, unknown>): EstimateOptions {
     qlora: o.qlora,
     offload: o.offload,
     loss: o.loss,
+    optimizer_in_backward: o.optimizerInBackward,
+    zero_grad_set_to_none: o.keepGrads ? false : undefined,
+    torch_version: o.torchVersion,
+    parallel: o.parallel,
+    kv_unified: o.kvUnified,
+    cache_type_k: o.cacheTypeK,
+    cache_type_v: o.cacheTypeV,
+    flash_attn: o.flashAttn,
+    swa_full: o.swaFull,
+    ubatch_size: o.ubatchSize,
+    batch_size: o.batchSize,
+    n_gpu_layers: o.nGpuLayers,
   };
+  if (o.ctxSize !== undefined) {
+    if (o.seq !== undefined && o.seq !== o.ctxSize) throw new InvalidArgumentError("--ctx-size and --seq are the same setting; give one");
+    r.seq = o.ctxSize;
+  }
   for (const k of Object.keys(r)) if (r[k] === undefined) delete r[k];
   if (typeof r.quant === "string") r.quant = r.quant.toLowerCase();
   return r as EstimateOptions;

@@ -30,9 +30,14 @@ const engines: { train?: Engine; runtimes: Partial<Record<string, Engine>>; fami
 export function registerTrainingEngine(engine: Engine): void {
   engines.train = engine;
 }
-export function registerRuntimeEngine(runtime: string, engine: Engine): void {
+export function registerRuntimeEngine(runtime: string, engine: Engine, defaults?: RuntimeDefaults): void {
   engines.runtimes[runtime] = engine;
+  if (defaults) runtimeDefaults[runtime] = defaults;
 }
+
+/** A runtime's own defaults for options the user left out (Ollama's context by VRAM, llama.cpp's f16 KV). */
+export type RuntimeDefaults = (model: ModelDescription, gpu: Gpu | undefined, given: WorkloadInput) => Partial<WorkloadInput>;
+const runtimeDefaults: Partial<Record<string, RuntimeDefaults>> = {};
 export function registerFamilyEngine(family: string, engine: (model: ModelDescription, input: EstimateOptions, gpu?: Gpu) => Estimate): void {
   engines.family[family] = engine;
 }
@@ -63,7 +68,15 @@ export function estimate(modelSpec: string | ModelDescription, options: Estimate
     workloadInput.runtime = "llama.cpp";
     inferred.push("runtime llama.cpp inferred from the GGUF quantization");
   }
-  const defaultSeq = Math.min(model.transformer.maxPositions, model.transformer.encoderOnly ? 512 : 4096);
+  const runtime = workloadInput.runtime ?? "transformers";
+  const own = runtimeDefaults[runtime]?.(model, gpu, workloadInput) ?? {};
+  for (const [k, v] of Object.entries(own)) {
+    if ((workloadInput as Record<string, unknown>)[k] === undefined) {
+      (workloadInput as Record<string, unknown>)[k] = v;
+      inferred.push(`${k} ${String(v)}: ${runtime}'s default`);
+    }
+  }
+  const defaultSeq = Math.min(model.transformer.maxPositions || 4096, model.transformer.encoderOnly ? 512 : 4096);
   const w = parseWorkload(workloadInput, { seq: defaultSeq });
   validateWorkload(model, w);
 
@@ -117,9 +130,10 @@ function withBands(e: Estimate, gpu: Gpu | undefined, attentionUnstated: boolean
 /** Keys that only mean something for one mode; the echo leaves out the other mode's defaults. */
 const TRAIN_ONLY = ["precision", "optimizer", "optimizer_impl", "optimizer_in_backward", "checkpointing", "grad_accum", "zero_grad_set_to_none", "lora_rank", "lora_alpha", "lora_targets", "lora_dropout", "qlora", "offload", "loss", "effective_batch"];
 const INFER_ONLY = ["kv_dtype", "logits"];
+const LLAMA_CPP_ONLY = ["parallel", "kv_unified", "cache_type_k", "cache_type_v", "flash_attn", "swa_full", "ubatch_size", "batch_size", "n_gpu_layers"];
 
 function echoWorkload(w: Workload): Workload {
-  const drop = new Set(w.mode === "train" ? INFER_ONLY : TRAIN_ONLY);
+  const drop = new Set(w.mode === "train" ? [...INFER_ONLY, ...LLAMA_CPP_ONLY] : TRAIN_ONLY);
   return Object.fromEntries(Object.entries(w).filter(([k]) => !drop.has(k))) as Workload;
 }
 

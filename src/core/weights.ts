@@ -4,6 +4,7 @@ import type { ModelDescription, TensorGroup } from "./model.js";
 import { numel } from "./model.js";
 import { GGML_BLOCKS, isQuantized, tensorBytes, type QuantOptions } from "./precision.js";
 import { formatCount } from "./units.js";
+import { storedBytes } from "../readers/dtypes.js";
 
 export interface WeightBreakdown {
   bytes: number;
@@ -13,18 +14,18 @@ export interface WeightBreakdown {
   perGroup: { group: TensorGroup; bytes: number }[];
 }
 
-/** Bytes of a tensor group that a file told us the real dtype of (safetensors/GGUF), else null. */
-function bytesFromFileDtype(g: TensorGroup): number | null {
+/** Bytes of one tensor of a group that a file told us the real dtype of (safetensors/GGUF), else null. */
+export function bytesFromFileDtype(g: TensorGroup): number | null {
   if (!g.dtype) return null;
   const d = g.dtype.toLowerCase();
   const n = numel(g.shape);
-  const dense: Record<string, number> = { f32: 4, fp32: 4, f16: 2, fp16: 2, bf16: 2, f8_e4m3: 1, f8_e5m2: 1, i8: 1, u8: 1, i32: 4, i64: 8 };
+  const dense: Record<string, number> = { f32: 4, f16: 2, f8_e4m3: 1, f8_e5m2: 1, i8: 1, u8: 1, i32: 4, i64: 8 };
   if (d in dense) return n * dense[d];
   if (d in GGML_BLOCKS) {
     const [per, bytes] = GGML_BLOCKS[d];
     return Math.ceil(n / per) * bytes;
   }
-  return null;
+  return storedBytes(d, n) ?? null;
 }
 
 function isPlainFloat(dtype: string | undefined): boolean {
@@ -39,7 +40,8 @@ export function weightBreakdown(model: ModelDescription, dtype: string, quant: s
   for (const g of model.tensors) {
     // A file's quantized storage (GGUF blocks, int8, fp8) is kept unless the user asks for another format;
     // plain float tensors follow the workload dtype (frameworks cast them on load).
-    const fromFile = quant == null && !isPlainFloat(g.dtype) ? bytesFromFileDtype(g) : null;
+    // GGUF tensors are used exactly as stored (llama.cpp never casts them).
+    const fromFile = quant == null && (model.source.kind === "gguf" || !isPlainFloat(g.dtype)) ? bytesFromFileDtype(g) : null;
     const one = fromFile ?? tensorBytes(g, dtype, quant, opts);
     const n = numel(g.shape) * g.count;
     if (isQuantized(g, quant) && fromFile == null) quantizedParams += n;

@@ -13,6 +13,8 @@ export const OFFLOADS = ["none", "optimizer", "params", "optimizer+params"] as c
 export const LOSSES = ["standard", "chunked"] as const;
 
 export const MODES = ["infer", "train"] as const;
+/** llama.cpp --cache-type-k/-v values (common/arg.cpp kv_cache_types). */
+export const LLAMA_KV_TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"] as const;
 export const RUNTIMES = ["transformers", "vllm", "llama.cpp", "ollama"] as const;
 export const DTYPES = ["fp32", "fp16", "bf16"] as const;
 export const ATTENTIONS = ["sdpa", "flash", "eager"] as const;
@@ -50,6 +52,19 @@ export const workloadSchema = z.object({
   bnb_compute_dtype: z.enum(DTYPES).optional(),
   /** Inference: a plain forward returns logits for every position; generate() only for the last. */
   logits: z.enum(["last", "all"]).default("last"),
+  // llama.cpp / Ollama (src/runtimes/llamacpp/), named after their own flags. Ignored elsewhere.
+  /** --parallel / OLLAMA_NUM_PARALLEL: sequences sharing the context. */
+  parallel: positiveInt("parallel").optional(),
+  /** --kv-unified: one KV cache shared by all sequences. */
+  kv_unified: z.boolean().optional(),
+  cache_type_k: z.enum(LLAMA_KV_TYPES).optional(),
+  cache_type_v: z.enum(LLAMA_KV_TYPES).optional(),
+  flash_attn: z.boolean().optional(),
+  swa_full: z.boolean().optional(),
+  ubatch_size: positiveInt("ubatch_size").optional(),
+  batch_size: positiveInt("batch_size").optional(),
+  /** --n-gpu-layers; -1 (default) offloads every layer. */
+  n_gpu_layers: z.number().int().min(-1, { error: "n_gpu_layers must be -1 (all) or a layer count" }).optional(),
   // Training (mode "train"; src/core/training/). Ignored for inference.
   /** Precision policy: fp32; autocast with fp32 master weights (amp-*); pure bf16 weights, grads and states. */
   precision: z.enum(PRECISIONS).default("amp-bf16"),

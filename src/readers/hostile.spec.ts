@@ -17,17 +17,21 @@ import { ggufBytes, llama1bGguf, makeSafetensors } from "./synth.test.js";
 
 const RUNS = 150;
 
-/** Run `f`; it must succeed or throw a VramfitError, in under a second. */
+/**
+ * Run `f`; it must succeed or throw a VramfitError without hanging. The time bound is a hang guard
+ * (generous, so a loaded 2-core CI machine does not flake); bench/readers measures real read times.
+ */
+const HANG_GUARD_MS = 5000;
 async function safely<T>(f: () => Promise<T> | T): Promise<{ ok: true; value: T } | { ok: false }> {
   const t0 = performance.now();
   try {
     const value = await f();
-    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(performance.now() - t0).toBeLessThan(HANG_GUARD_MS);
     return { ok: true, value };
   } catch (e) {
     if (!(e instanceof VramfitError)) throw new Error(`not a VramfitError: ${(e as Error)?.stack ?? e}`);
     expect(e.message.length).toBeLessThan(600);
-    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(performance.now() - t0).toBeLessThan(HANG_GUARD_MS);
     return { ok: false };
   }
 }
@@ -166,7 +170,7 @@ describe("corpus of named attacks: fast and bounded memory", () => {
     const t0 = performance.now();
     const err = await attack().catch((e) => e);
     expect(err).toBeInstanceOf(VramfitError);
-    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(performance.now() - t0).toBeLessThan(HANG_GUARD_MS);
     // Bounded memory: no attack makes the process grow by more than 64 MB.
     expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
   });
