@@ -11,6 +11,7 @@ import type { Estimate } from "../../src/core/estimate-types.js";
 import type { ModelDescription } from "../../src/core/model.js";
 import { modelFromHfConfig } from "../../src/models/hf-config.js";
 import { findCatalogModel } from "../../src/catalog/models.js";
+import { categoryOf } from "../../src/core/uncertainty.js";
 
 export const ACCURACY_DIR = path.dirname(fileURLToPath(import.meta.url));
 
@@ -104,7 +105,7 @@ export function loadCases(dir = ACCURACY_DIR): AccuracyCase[] {
 const configCache = new Map<string, ModelDescription>();
 
 export function caseModel(c: AccuracyCase): string | ModelDescription {
-  if (typeof c.model === "string") return c.model;
+  if (typeof c.model === "string") return c.model.startsWith("configs/") ? caseModel({ ...c, model: { config: c.model } }) : c.model;
   if ("catalog" in c.model) {
     if (!c.model.layers) return c.model.catalog;
     // A measurement with fewer layers than the catalog model (to fit the harness's time budget).
@@ -141,6 +142,8 @@ export function evaluateCase(c: AccuracyCase): CaseResult {
     est = e.totals[`${c.measured.level}_bytes`];
   }
   const meas = c.measured.bytes;
+  // Cases without a category get the one the estimate falls in (the same rule the error bands use).
+  if (!c.category) c.category = categoryOf(e);
   const baseline = c.measured.level === "component" ? null : ruleOfThumb(e);
   return {
     case: c,

@@ -57,8 +57,11 @@ export function renderEstimate(e: Estimate, opts: { formulas?: boolean } = {}): 
       );
     }
   }
+  if (e.cpu_bytes) out.push(`  ${"Host (CPU) memory".padEnd(labelW)}  ${fmt(e.cpu_bytes).padStart(11)}  ${pc.dim("offloaded to the CPU, not on the GPU")}`);
   out.push("");
   out.push(pc.dim(`  peak: ${e.peak.phase}`));
+  if (e.phases && e.phases.length > 1) out.push(pc.dim(`  phases: ${e.phases.map((p) => `${p.phase} ${fmt(p.allocated_bytes)}`).join(" · ")}`));
+  if (e.trainable_parameters !== undefined) out.push(pc.dim(`  trainable parameters: ${e.trainable_parameters.toLocaleString("en-US")}`));
   for (const a of e.assumptions) out.push(pc.dim(`  assumes: ${a}`));
   if (e.uncertainty) {
     const u = e.uncertainty;

@@ -75,6 +75,14 @@ export interface Estimate {
   warnings: string[];
   /** Assumptions made where the user said nothing (attention backend, logits kept, ...). */
   assumptions: string[];
+  /** Training: the allocated total at each moment of the step (the largest is the peak). */
+  phases?: { phase: string; allocated_bytes: number }[];
+  /** Host memory the job needs (offloaded optimizer states / parameters, llama.cpp host buffers). */
+  cpu_bytes?: number;
+  trainable_parameters?: number;
+  lora?: { rank: number; targets: string[]; trainable_parameters: number };
+  /** Serving runtimes (vLLM): the KV budget and how many sequences fit. */
+  serving?: Record<string, number>;
   /** The error band applied: its category, how many measured cases it rests on. */
   uncertainty?: { category: string; cases: number; source: "measured" | "default"; note?: string };
 }

@@ -109,6 +109,11 @@ export function estimate(modelSpec: string | ModelDescription, options: Estimate
     peak: part.peak,
     warnings: [...model.warnings, ...part.warnings],
     assumptions: [...inferred, ...part.assumptions],
+    ...(part.phases ? { phases: part.phases } : {}),
+    ...(part.cpu_bytes ? { cpu_bytes: part.cpu_bytes } : {}),
+    ...(part.trainable_parameters !== undefined ? { trainable_parameters: part.trainable_parameters } : {}),
+    ...(part.lora ? { lora: part.lora } : {}),
+    ...(part.extra ?? {}),
   };
   return withBands(result, gpu, workloadInput.attention === undefined && !model.transformer.encoderOnly);
 }

@@ -20,6 +20,12 @@ export interface PartialEstimate {
   peak: { phase: string; description: string };
   warnings: string[];
   assumptions: string[];
+  /** Engine-specific facts copied into the estimate as they are (training: phases, cpu_bytes, lora, ...). */
+  extra?: Record<string, unknown>;
+  phases?: { phase: string; allocated_bytes: number }[];
+  cpu_bytes?: number;
+  trainable_parameters?: number;
+  lora?: { rank: number; targets: string[]; trainable_parameters: number };
 }
 
 export function transformersInference(model: ModelDescription, w: Workload, gpu?: Gpu): PartialEstimate {
