@@ -170,6 +170,9 @@ export function estimateVision(model: VisionModel, workloadInput: VisionWorkload
     const step = gradBytes + opt.stepTempBytes;
     const phase = Math.max(fwdEnd, bwd.bytes, step);
     if (phase === step && step >= bwd.bytes) {
+      // The autocast cache is freed when the autocast region exits, before optimizer.step().
+      const cache = components.findIndex((c) => c.id === "autocast_cache");
+      if (cache >= 0) components.splice(cache, 1);
       components.push(comp("gradients", "Gradients", gradBytes, `${trainable.toLocaleString("en-US")} trainable params × ${pb} B`));
       if (opt.stepTempBytes > 0) components.push(comp("optimizer_step", "Optimizer step temporaries", opt.stepTempBytes, opt.stepTempFormula));
       peak = { phase: "optimizer_step", description: "optimizer.step(): weights, all gradients, optimizer states and the step's temporaries" };

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { inferencePeak, savedActivations } from "./analysis.js";
+import { backwardPeak, inferencePeak, savedActivations, trainingForwardPeak } from "./analysis.js";
 import { GraphBuilder } from "./builder.js";
 import { graphParams } from "./graph.js";
 import { getVisionModel } from "./registry.js";
@@ -46,6 +46,28 @@ describe("vision engine vs torch CPU ground truth", () => {
       expect(Math.abs(saved.bytes / r.saved_bytes - 1)).toBeLessThan(0.02);
       const infer = inferencePeak(build(r.model, shape, false, "eager"), "cpu");
       expect(Math.abs(infer.bytes / r.infer_peak_bytes - 1)).toBeLessThan(0.02);
+    });
+  }
+});
+
+/**
+ * The whole fp32 training step (forward, sum loss, backward) tracked on CPU
+ * (bench/vision/train_peak.py → bench/accuracy/vision-cpu-train-peak.jsonl): the live peak of
+ * activations, activation gradients and parameter gradients. vramfit's step peak without weights and
+ * optimizer = max(training forward peak, backward walk); backward's transient gradients are an
+ * approximation, so the bound is 5 %.
+ */
+describe("training step peak vs torch CPU", () => {
+  const peaks = fs
+    .readFileSync(path.join(repo, "bench/accuracy/vision-cpu-train-peak.jsonl"), "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
+  for (const r of peaks) {
+    it(`${r.model} b${r.batch} ${r.image.join("x")}`, () => {
+      const g = build(r.model, [r.batch, 3, r.image[0], r.image[1]], true, "eager");
+      const est = Math.max(trainingForwardPeak(g).allocated, backwardPeak(g, 4).bytes);
+      expect(Math.abs(est / r.train_peak_bytes - 1)).toBeLessThan(0.05);
     });
   }
 });
