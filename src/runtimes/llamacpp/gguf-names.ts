@@ -49,7 +49,8 @@ export function ggufTensorsFromGroups(groups: readonly TensorGroup[], shape: Tra
     const ne = [...g.shape].reverse();
     const suffix = g.name.endsWith(".bias") || g.kind === "bias" ? "bias" : "weight";
     if (!g.name.includes("{L}")) {
-      if (g.kind === "embedding" && g.name.includes("embed_tokens")) head.push({ name: "token_embd.weight", ne });
+      // The token embedding (embed_tokens, embed_in, wte, word_embeddings): the vocabulary-sized one.
+      if (g.kind === "embedding" && g.shape[0] === shape.vocab && !head.some((t) => t.name === "token_embd.weight")) head.push({ name: "token_embd.weight", ne });
       else if (g.kind === "embedding") head.push({ name: `${g.module}.weight`, ne, sourceType: "f32" });
       else if (g.kind === "lm_head") head.push({ name: "output.weight", ne });
       else if (g.kind === "norm") head.push({ name: `output_norm.${suffix}`, ne });
