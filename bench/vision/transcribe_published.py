@@ -6,8 +6,8 @@ case schema (bench/accuracy/cases.ts): model, workload, measured {level, bytes},
 Units, per the measurements README: detectron2 'train mem (GB)', MMDetection/MMYOLO 'Mem (GB)'/'memory'
 are torch.cuda.max_memory_allocated() logged in MiB and divided by 1024 → GiB, level "allocated";
 Ultralytics GPU_mem is torch.cuda.memory_reserved()/1e9 → decimal GB, level "reserved".
-Records left out: Mask R-CNN, R-C4/DC5 and ResNeXt detector variants, YOLOv5 P6, YOLOv8-pose, PSPNet,
-UPerNet, SegFormer, ViViT (no built-in graph for them).
+Records left out: Mask R-CNN, R-C4/DC5 and ResNeXt detector variants, YOLOv5 P6, YOLOv8-pose, UPerNet,
+SegFormer, ViViT (no built-in graph for them).
 
 Run: python3 bench/vision/transcribe_published.py > bench/accuracy/vision-published.jsonl
 """
@@ -42,6 +42,15 @@ MAP["d2-frcnn-r50-fpn-1x"] = ("fasterrcnn_resnet50_fpn", det, "allocated", GIB,
 MAP["d2-retinanet-r50-fpn-1x"] = ("retinanet_resnet50_fpn", det, "allocated", GIB,
     "detectron2 RetinaNet R50-FPN, modelled with torchvision's architecture (focal loss over all anchors)")
 
+psp = {"mode": "train", "batch": 2, "image": "1024x512", "precision": "fp32", "optimizer": "sgd-momentum"}
+PSP_NOTE = ("MMSegmentation PSPNet ResNetV1c-D8 on Cityscapes crops (19 classes), SyncBN across 4 GPUs modelled as BN, "
+            "SGD momentum 0.9; Mem (GB) is max_memory_allocated in GiB")
+MAP["mmseg-pspnet-r50-d8-512x1024"] = ("pspnet_r50_d8", psp, "allocated", GIB, PSP_NOTE)
+MAP["mmseg-pspnet-r101-d8-512x1024"] = ("pspnet_r101_d8", psp, "allocated", GIB, PSP_NOTE)
+MAP["mmseg-pspnet-r18-d8-512x1024"] = ("pspnet_r18_d8", psp, "allocated", GIB, PSP_NOTE)
+MAP["mmseg-pspnet-r50-d8-769x769"] = ("pspnet_r50_d8", dict(psp, image=769), "allocated", GIB, PSP_NOTE)
+MAP["mmseg-pspnet-r101-d8-512x1024-fp16"] = ("pspnet_r101_d8", dict(psp, precision="amp-fp16"), "allocated", GIB, PSP_NOTE + "; AMP (fp16 autocast)")
+
 out = []
 for line in open(SRC):
     r = json.loads(line)
@@ -49,7 +58,7 @@ for line in open(SRC):
         continue
     model, wl, level, mult, notes = MAP[r["id"]]
     # COCO's 80 classes; torchvision's Faster R-CNN counts the background class in num_classes.
-    classes = 81 if "rcnn" in model else 80
+    classes = 81 if "rcnn" in model else 19 if model.startswith("pspnet") else 80
     wl = dict(wl)
     if classes:
         wl["classes"] = classes

@@ -7,6 +7,7 @@ import { VramfitError, closest } from "../core/errors.js";
 import { convnextTiny } from "./models/convnext.js";
 import { detector } from "./models/detection.js";
 import { efficientnetB0, mobilenetV3 } from "./models/mobile.js";
+import { pspnet } from "./models/pspnet.js";
 import { resnet } from "./models/resnet.js";
 import { swin } from "./models/swin.js";
 import type { BuildFn } from "./models/types.js";
@@ -106,6 +107,20 @@ export const visionModels: VisionModel[] = [
     notes: "BN layers in eval mode still save their input for the weight gradient: about twice the backbone activations of FrozenBN",
   }),
   entry({ id: "retinanet_resnet50_fpn", aliases: ["retinanet", "retinanet_r50_fpn"], family: "detector", architecture: "torchvision RetinaNet R50-FPN v1", build: detector("retinanet_resnet50_fpn"), default_image: [800, 1344], classes: 91, published_params: 34_014_999, params_source: TV, notes: "anchors and the focal loss are labelled approximations" }),
+  ...([18, 50, 101] as const).map((d) =>
+    entry({
+      id: `pspnet_r${d}_d8`,
+      aliases: [`pspnet-r${d}-d8`, `pspnet_r${d}-d8`],
+      family: "segmentation",
+      architecture: "MMSegmentation PSPNet (ResNetV1c-D8 backbone, PSPHead + auxiliary FCNHead)",
+      build: pspnet(d),
+      default_image: [512, 1024],
+      classes: 19,
+      published_params: null,
+      params_source: "not published exactly by MMSegmentation",
+      notes: "Cityscapes configs (19 classes); the auxiliary head exists in training only",
+    }),
+  ),
   entry({ id: "unet", aliases: ["u-net", "unet-64"], family: "segmentation", architecture: "U-Net (milesial/Pytorch-UNet, bilinear=False)", build: unet(64), default_image: [512, 512], classes: 2, published_params: 31_037_698, params_source: "milesial/Pytorch-UNet UNet(n_channels=3, n_classes=2), widely reported as 31,037,698" }),
 ];
 
