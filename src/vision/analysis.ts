@@ -9,7 +9,7 @@
  * Bytes are reported raw and after the caching allocator's 512-B rounding (src/core/allocator.ts).
  */
 import { allocatedSize } from "../core/allocator.js";
-import { ELEM_BYTES, type VisionGraph, numelOf } from "./graph.js";
+import { type VisionGraph, numelOf } from "./graph.js";
 
 export interface SavedActivations {
   /** Sum of distinct saved storages, exact bytes (what saved_tensors_hooks sees). */
@@ -62,9 +62,10 @@ export interface BackwardPeak {
 
 /**
  * Walk backward in reverse order. At node i: saved storages whose first saver is ≤ i are still live,
- * gradients of trainable params of nodes ≥ i exist (param dtype), and the op holds the gradient of its
- * output and produces the gradient of its input (activation dtype; approx — residual branches may keep
- * one more gradient map alive).
+ * gradients of trainable params of nodes ≥ i exist (param dtype), and activation gradients are live: the
+ * gradient of a storage exists from the backward of its last consumer (where it is first produced or
+ * accumulated) down to the backward of its producer (which consumes it). For a chain that is the op's
+ * output and input gradient; a residual block's input keeps its gradient through the whole block.
  */
 export function backwardPeak(g: VisionGraph, gradElemBytes: number): BackwardPeak {
   const n = g.nodes.length;
@@ -76,21 +77,42 @@ export function backwardPeak(g: VisionGraph, gradElemBytes: number): BackwardPea
     acc += freedAt[i];
     savedPrefix[i] = acc;
   }
+  // Activation-gradient lifetimes per storage that requires grad: [producer, last consumer].
+  const producer = new Map<number, number>();
+  const lastUse = new Map<number, number>();
+  const needsGrad = new Set<number>();
+  for (const node of g.nodes) {
+    for (const t of node.outputs) {
+      const tt = g.tensors[t];
+      if (!producer.has(tt.storage)) producer.set(tt.storage, node.id);
+      if (tt.requiresGrad) needsGrad.add(tt.storage);
+    }
+    if (node.saved.length === 0 && !node.inputs.some((t) => g.tensors[t].requiresGrad)) continue;
+    for (const t of node.inputs) {
+      const tt = g.tensors[t];
+      if (tt.requiresGrad) lastUse.set(tt.storage, Math.max(lastUse.get(tt.storage) ?? -1, node.id));
+    }
+  }
+  const gradAdd = new Array<number>(n + 1).fill(0); // added when the walk reaches the last consumer
+  const gradSub = new Array<number>(n + 1).fill(0); // removed after the producer's backward
+  for (const s of needsGrad) {
+    const p = producer.get(s);
+    const c = lastUse.get(s);
+    if (p == null || c == null || c < p) continue;
+    const bytes = allocatedSize(g.storages[s].bytes);
+    gradAdd[c] += bytes;
+    gradSub[p] += bytes;
+  }
   let grads = 0;
+  let actGrads = 0;
   let best: BackwardPeak = { bytes: 0, at: "", gradBytes: 0, transientBytes: 0 };
   for (let i = n - 1; i >= 0; i--) {
     const node = g.nodes[i];
     if (node.trainable && !node.shared) for (const p of node.params) grads += allocatedSize(numelOf(p) * gradElemBytes);
-    let transient = 0;
-    const tracked = node.saved.length > 0;
-    if (tracked) {
-      for (const t of [...node.inputs, ...node.outputs.slice(0, 1)]) {
-        const tt = g.tensors[t];
-        if (tt.requiresGrad || node.outputs.includes(t)) transient += allocatedSize(numelOf(tt.shape) * ELEM_BYTES[tt.dtype]);
-      }
-    }
-    const total = savedPrefix[i] + grads + transient;
-    if (total > best.bytes) best = { bytes: total, at: node.name, gradBytes: grads, transientBytes: transient };
+    actGrads += gradAdd[i];
+    const total = savedPrefix[i] + grads + actGrads;
+    if (total > best.bytes) best = { bytes: total, at: node.name, gradBytes: grads, transientBytes: actGrads };
+    actGrads -= gradSub[i];
   }
   return best;
 }

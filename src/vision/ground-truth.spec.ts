@@ -55,7 +55,7 @@ describe("vision engine vs torch CPU ground truth", () => {
  * (bench/vision/train_peak.py → bench/accuracy/vision-cpu-train-peak.jsonl): the live peak of
  * activations, activation gradients and parameter gradients. vramfit's step peak without weights and
  * optimizer = max(training forward peak, backward walk); backward's transient gradients are an
- * approximation, so the bound is 5 %.
+ * approximation (gradient lifetimes per storage), so the bound is 5 %.
  */
 describe("training step peak vs torch CPU", () => {
   const peaks = fs
