@@ -544,9 +544,12 @@ export class GraphBuilder {
     return this.matmul(p, v);
   }
 
-  /** A labelled approximation of a detector part: a tensor of `shape` whose bytes were estimated. */
-  approx(what: string, inputs: T[], shape: number[], dtype: ElemType, note: string, saved = false): T {
-    const y = this.tensor(shape, dtype, saved && inputs.some((t) => t.requiresGrad));
+  /**
+   * A labelled approximation of a detector/loss part: a tensor of `shape` whose bytes were estimated.
+   * `saved`: autograd keeps it; `differentiable`: a gradient of its size flows back through it.
+   */
+  approx(what: string, inputs: T[], shape: number[], dtype: ElemType, note: string, saved = false, differentiable = saved): T {
+    const y = this.tensor(shape, dtype, differentiable && inputs.some((t) => t.requiresGrad));
     this.node(what, inputs, [y], saved ? [y] : [], [], { approx: note });
     return y;
   }

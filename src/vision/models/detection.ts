@@ -125,7 +125,10 @@ function retinanet(b: GraphBuilder, x: T, ctx: BuildContext): T[] {
     // sigmoid_focal_loss (torchvision/ops/focal_loss.py) per image over all anchors × classes: the one-hot
     // target, sigmoid p, BCE, p_t, (1 − p_t)^γ, the product and alpha_t — about 8 fp32 maps of
     // [anchors, classes] kept for backward per image (approx).
-    b.approx("focal_loss", [clsOut], [8, n, anchors, classes], "f32", "sigmoid focal loss: ~8 fp32 [anchors × classes] tensors per image kept for backward (approx)", true);
+    const terms = b.approx("focal_loss_terms", [clsOut], [7, n, anchors, classes], "f32", "sigmoid focal loss: ~7 fp32 [anchors × classes] intermediates per image kept for backward (approx)", true);
+    // The per-element loss map, then its sum: backward carries [anchors × classes] gradients through them.
+    const lossMap = b.approx("focal_loss", [clsOut, terms], [n, anchors, classes], "f32", "focal loss map (approx)", true, true);
+    b.approx("loss_sum", [lossMap], [1], "f32", "loss reduction", false, true);
   }
   return [clsOut, regOut];
 }
