@@ -29,6 +29,8 @@ export interface VisionWorkloadInput {
   /** 640 (square), [h, w], or "1333x800" (width × height, as detection configs write it). */
   image?: number | [number, number] | string;
   precision?: VisionPrecision;
+  /** Alias for a pure-dtype precision (`--dtype fp16` = model.half()); `precision` wins when both are set. */
+  dtype?: "fp32" | "fp16" | "bf16";
   optimizer?: Workload["optimizer"];
   optimizer_impl?: Workload["optimizer_impl"];
   /** Attention for ViT-style models: fused SDPA (flash / memory-efficient) or eager (S×S kept). */
@@ -78,7 +80,7 @@ export function parseImageSize(v: number | [number, number] | string): [number, 
 export function parseVisionWorkload(model: VisionModel, input: VisionWorkloadInput = {}): VisionWorkload {
   const batch = input.batch ?? 1;
   if (!Number.isSafeInteger(batch) || batch < 1 || batch > 2 ** 20) throw new VramfitError(`batch must be a whole number from 1 to ${2 ** 20}, got ${batch}`);
-  const precision = input.precision ?? (input.mode === "train" ? "amp-fp16" : "fp32");
+  const precision = input.precision ?? input.dtype ?? (input.mode === "train" ? "amp-fp16" : "fp32");
   if (!VISION_PRECISIONS.includes(precision)) throw new VramfitError(`unknown precision '${precision}' (choose one of: ${VISION_PRECISIONS.join(", ")})`);
   const optimizer = input.optimizer ?? "sgd-momentum";
   if (!(OPTIMIZERS as readonly string[]).includes(optimizer)) throw new VramfitError(`unknown optimizer '${optimizer}' (choose one of: ${OPTIMIZERS.join(", ")})`);
