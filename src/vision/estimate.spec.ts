@@ -115,3 +115,26 @@ describe("questions", () => {
     }
   });
 });
+
+describe("properties", () => {
+  it("memory never decreases with batch or image size (random models, modes, sizes)", async () => {
+    const fc = await import("fast-check");
+    const ids = ["resnet18", "mobilenet_v3_small", "yolov8n", "yolo11n", "unet", "swin_t"];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...ids),
+        fc.constantFrom("infer" as const, "train" as const),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 2, max: 8 }),
+        (id, mode, batch, k) => {
+          const m = getVisionModel(id);
+          const side = k * 32;
+          const base = estimateVision(m, { mode, batch, image: side }).totals.allocated_bytes;
+          expect(estimateVision(m, { mode, batch: batch + 1, image: side }).totals.allocated_bytes).toBeGreaterThanOrEqual(base);
+          expect(estimateVision(m, { mode, batch, image: side + 32 }).totals.allocated_bytes).toBeGreaterThanOrEqual(base);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
