@@ -230,8 +230,8 @@ export function estimateVision(model: VisionModel, workloadInput: VisionWorkload
   return {
     model: {
       id: model.id,
-      architecture: model.architecture,
-      family: `vision-${model.family}`,
+      architecture: `${model.architecture} [${model.family}]`,
+      family: "vision",
       parameters: params,
       active_parameters: params,
       source: { kind: "builtin-vision", ref: model.id, origin: model.params_source },
