@@ -71,3 +71,31 @@ describe("training step peak vs torch CPU", () => {
     });
   }
 });
+
+/**
+ * Autocast: torch.autocast("cpu", bfloat16) on Debian's torch 1.13 (bench/vision/autocast_saved.py →
+ * bench/accuracy/vision-cpu-autocast.jsonl). What autograd keeps = the engine's saved activations (bf16
+ * cast copies of fp32 inputs, bf16 BN/activation maps, fp32 BN statistics, int64 pool indices) plus the
+ * bf16 copies of every conv/linear weight (the autocast weight cache). The CPU dropout mask is float (the
+ * engine's CUDA model: 1 byte), the only tolerated difference.
+ */
+describe("autocast (amp-bf16) saved bytes vs torch CPU autocast", () => {
+  const amp = fs
+    .readFileSync(path.join(repo, "bench/accuracy/vision-cpu-autocast.jsonl"), "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
+  for (const r of amp) {
+    it(`${r.model} b${r.batch} ${r.image.join("x")}`, () => {
+      const m = getVisionModel(r.model);
+      const b = new GraphBuilder("amp-bf16", { torch1: true });
+      const g = b.finish(m.build(b, b.input([r.batch, 3, r.image[0], r.image[1]]), { training: true, attention: "eager", classes: m.classes }));
+      const weightCasts = g.nodes
+        .filter((n) => n.op === "conv2d" || n.op === "linear")
+        .reduce((s, n) => s + n.params[0].reduce((p, d) => p * d, 1) * 2, 0);
+      const est = savedActivations(g).bytes + weightCasts;
+      expect(Math.abs(est / r.saved_bytes - 1)).toBeLessThan(0.02);
+      expect(savedActivations(g).byDtype.i64 ?? 0).toBe(r.saved_by_dtype.int64 ?? 0);
+    });
+  }
+});
