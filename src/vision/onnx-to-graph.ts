@@ -435,5 +435,6 @@ export function onnxVisionModel(graph: OnnxGraph, opts: OnnxShapeOptions & { id?
     classes: 1,
     published_params: null,
     params_source: "ONNX initializers",
+    source_kind: "onnx",
   };
 }

@@ -31,6 +31,8 @@ export interface VisionModel {
   /** Published parameter count, or null where no exact published figure was found. */
   published_params: number | null;
   params_source: string;
+  /** ModelSource kind of the estimate ("vision-builtin" unless set, "onnx" for ONNX graphs). */
+  source_kind?: string;
   /** Attention backend default for transformer models. */
   attention?: "sdpa" | "eager";
   notes?: string;
