@@ -17,7 +17,7 @@ import type { Gpu } from "../core/gpu.js";
 import { cublasWorkspaceComponent, cudaContextComponent } from "../core/overheads.js";
 import { optimizerMemory, type ParamTensor } from "../core/training/optimizers.js";
 import { formatBytes } from "../core/units.js";
-import { OPTIMIZER_IMPLS, OPTIMIZERS, parseWorkload, type Workload } from "../core/workload.js";
+import { OPTIMIZER_IMPLS, OPTIMIZERS, type Workload } from "../core/workload.js";
 import { backwardPeak, inferencePeak, savedActivations, trainingForwardPeak } from "./analysis.js";
 import { GraphBuilder } from "./builder.js";
 import { VISION_PRECISIONS, graphParams, numelOf, trainableParams, type VisionGraph, type VisionPrecision } from "./graph.js";
@@ -219,10 +219,6 @@ export function estimateVision(model: VisionModel, workloadInput: VisionWorkload
 
   const totals = totalsOf(components);
   const dtype = w.precision === "fp32" ? "fp32" : w.precision.endsWith("bf16") ? "bf16" : "fp16";
-  const base = parseWorkload(
-    { mode: w.mode, batch: w.batch, dtype, attention: w.attention, ...(train ? { precision: w.precision === "fp16" ? "amp-fp16" : w.precision, optimizer: w.optimizer, optimizer_impl: w.optimizer_impl } : {}) },
-    { seq: 0 },
-  );
   const approxNodes = [...new Set(g.nodes.filter((n) => n.approx).map((n) => n.op))];
   if (approxNodes.length) assumptions.push(`labelled approximations: ${approxNodes.join(", ")}`);
   if (model.published_params != null && w.classes === model.classes && params !== model.published_params && model.family !== "vit")
@@ -238,9 +234,9 @@ export function estimateVision(model: VisionModel, workloadInput: VisionWorkload
     },
     workload: {
       // The shared workload keys that apply to a vision job (LLM-only keys such as seq, quant, lora_* are left out).
-      mode: base.mode,
-      batch: base.batch,
-      dtype: base.dtype,
+      mode: w.mode,
+      batch: w.batch,
+      dtype,
       precision: w.precision,
       ...(train ? { optimizer: w.optimizer, optimizer_impl: w.optimizer_impl } : {}),
       attention: w.attention,
