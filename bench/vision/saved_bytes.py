@@ -46,6 +46,10 @@ CASES = [
     ("vit_b_16@384", lambda: M.vit_b_16(image_size=384), [(384, 384)], [1]),
     ("vit_l_16", lambda: M.vit_l_16(), [(224, 224)], [1, 2]),
     ("swin_t", lambda: M.swin_t(), [(224, 224), (256, 256)], [1, 2]),
+    # Segmentation with the auxiliary head (aux_loss=True, as the published weights). Batch 2: the ASPP
+    # image-pooling BatchNorm cannot train on one 1×1 value per channel.
+    ("fcn_resnet50", lambda: M.segmentation.fcn_resnet50(weights=None, weights_backbone=None, aux_loss=True), [(256, 256)], [2]),
+    ("deeplabv3_resnet50", lambda: M.segmentation.deeplabv3_resnet50(weights=None, weights_backbone=None, aux_loss=True), [(256, 256), (320, 256)], [2]),
 ]
 
 

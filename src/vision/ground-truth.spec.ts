@@ -30,7 +30,7 @@ function build(model: string, shape: number[], training: boolean, attention: "sd
 describe("vision engine vs torch CPU ground truth", () => {
   it("covers every torchvision architecture we ship", () => {
     const models = new Set(records.map((r) => r.model));
-    for (const m of ["resnet18", "resnet50", "resnet101", "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0", "convnext_tiny", "vit_b_16", "vit_l_16", "swin_t", "fasterrcnn_resnet50_fpn", "retinanet_resnet50_fpn"])
+    for (const m of ["resnet18", "resnet50", "resnet101", "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0", "convnext_tiny", "vit_b_16", "vit_l_16", "swin_t", "fcn_resnet50", "deeplabv3_resnet50", "fasterrcnn_resnet50_fpn", "retinanet_resnet50_fpn"])
       expect(models.has(m), m).toBe(true);
   });
 

@@ -9,6 +9,7 @@ import { detector } from "./models/detection.js";
 import { efficientnetB0, mobilenetV3 } from "./models/mobile.js";
 import { pspnet } from "./models/pspnet.js";
 import { resnet } from "./models/resnet.js";
+import { segmentation } from "./models/segmentation.js";
 import { swin } from "./models/swin.js";
 import type { BuildFn } from "./models/types.js";
 import { unet } from "./models/unet.js";
@@ -123,6 +124,8 @@ export const visionModels: VisionModel[] = [
       notes: "Cityscapes configs (19 classes); the auxiliary head exists in training only",
     }),
   ),
+  entry({ id: "fcn_resnet50", aliases: ["fcn-resnet50"], family: "segmentation", architecture: "torchvision FCN-ResNet50 (dilated, aux head)", build: segmentation("fcn_resnet50"), default_image: [520, 520], classes: 21, published_params: 35_322_218, params_source: TV }),
+  entry({ id: "deeplabv3_resnet50", aliases: ["deeplabv3-resnet50", "deeplabv3"], family: "segmentation", architecture: "torchvision DeepLabV3-ResNet50 (dilated, ASPP, aux head)", build: segmentation("deeplabv3_resnet50"), default_image: [520, 520], classes: 21, published_params: 42_004_074, params_source: TV }),
   entry({ id: "unet", aliases: ["u-net", "unet-64"], family: "segmentation", architecture: "U-Net (milesial/Pytorch-UNet, bilinear=False)", build: unet(64), default_image: [512, 512], classes: 2, published_params: 31_037_698, params_source: "milesial/Pytorch-UNet UNet(n_channels=3, n_classes=2), widely reported as 31,037,698" }),
 ];
 

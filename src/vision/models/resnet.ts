@@ -25,16 +25,16 @@ function basicBlock(b: GraphBuilder, x: T, planes: number, stride: number, normK
   return b.act(out, "relu", true);
 }
 
-function bottleneck(b: GraphBuilder, x: T, planes: number, stride: number, normKind: Norm, groups = 1, widthPerGroup = 64): T {
+function bottleneck(b: GraphBuilder, x: T, planes: number, stride: number, normKind: Norm, groups = 1, widthPerGroup = 64, dilation = 1, projStride = stride): T {
   const width = Math.floor(planes * (widthPerGroup / 64)) * groups;
   let out = b.scope("conv1", () => b.conv(x, { out: width, k: 1, p: 0 }));
   out = b.act(norm(b, out, normKind), "relu", true);
-  out = b.scope("conv2", () => b.conv(out, { out: width, k: 3, s: stride, g: groups }));
+  out = b.scope("conv2", () => b.conv(out, { out: width, k: 3, s: stride, g: groups, d: dilation, p: dilation }));
   out = b.act(norm(b, out, normKind), "relu", true);
   out = b.scope("conv3", () => b.conv(out, { out: planes * 4, k: 1, p: 0 }));
   out = norm(b, out, normKind);
   let identity = x;
-  if (stride !== 1 || x.shape[1] !== planes * 4)
+  if (projStride !== 1 || x.shape[1] !== planes * 4)
     identity = b.scope("downsample", () => norm(b, b.conv(x, { out: planes * 4, k: 1, s: stride, p: 0 }), normKind));
   out = b.add(out, identity, true);
   return b.act(out, "relu", true);
@@ -60,7 +60,10 @@ export const RESNETS: Record<string, ResNetSpec> = {
  * with `frozenStages` = 2 is torchvision's detection backbone (FrozenBatchNorm2d, conv1 + layer1 frozen:
  * trainable_backbone_layers=3).
  */
-export function resnetTrunk(b: GraphBuilder, x: T, spec: ResNetSpec, normKind: Norm = "bn", frozenStages = 0): T[] {
+export function resnetTrunk(b: GraphBuilder, x: T, spec: ResNetSpec, normKind: Norm = "bn", frozenStages = 0, dilate: boolean[] = [false, false, false]): T[] {
+  // torchvision replace_stride_with_dilation: a dilated stage keeps stride 1 and multiplies the dilation;
+  // its first block uses the previous dilation (ResNet._make_layer).
+  let dilation = 1;
   const stem = () => {
     let y = b.scope("conv1", () => b.conv(x, { out: 64, k: 7, s: 2, p: 3 }));
     y = b.act(norm(b, y, normKind), "relu", true);
@@ -72,12 +75,21 @@ export function resnetTrunk(b: GraphBuilder, x: T, spec: ResNetSpec, normKind: N
   for (let s = 0; s < 4; s++) {
     const stage = () =>
       b.block(`layer${s + 1}`, y, () => {
+        const previous = dilation;
+        let stageStride = s > 0 ? 2 : 1;
+        if (s > 0 && dilate[s - 1]) {
+          dilation *= stageStride;
+          stageStride = 1;
+        }
         for (let i = 0; i < spec.layers[s]; i++) {
-          const stride = i === 0 && s > 0 ? 2 : 1;
+          const stride = i === 0 ? stageStride : 1;
+          // The downsample projection exists on the first block whenever the stage would have strided.
+          const proj = i === 0 && s > 0 ? 2 : stride;
+          const d = i === 0 ? previous : dilation;
           y = b.block(String(i), y, () =>
             spec.block === "basic"
               ? basicBlock(b, y, planes[s], stride, normKind)
-              : bottleneck(b, y, planes[s], stride, normKind, spec.groups, spec.widthPerGroup),
+              : bottleneck(b, y, planes[s], stride, normKind, spec.groups, spec.widthPerGroup, d, proj),
           );
         }
         return y;
