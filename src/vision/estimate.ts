@@ -219,6 +219,9 @@ export function estimateVision(model: VisionModel, workloadInput: VisionWorkload
 
   const totals = totalsOf(components);
   const dtype = w.precision === "fp32" ? "fp32" : w.precision.endsWith("bf16") ? "bf16" : "fp16";
+  if (train && g.nodes.some((n) => n.op === "assigner" || n.op === "anchor_matching_iou"))
+    assumptions.push(`label assignment sized for ${w.max_boxes} ground-truth boxes in the busiest image of a batch (max_boxes)`);
+  assumptions.push("PyTorch ≥ 2.0 op semantics (fused N-D linear, SDPA in nn.MultiheadAttention)");
   const approxNodes = [...new Set(g.nodes.filter((n) => n.approx).map((n) => n.op))];
   if (approxNodes.length) assumptions.push(`labelled approximations: ${approxNodes.join(", ")}`);
   if (model.published_params != null && w.classes === model.classes && params !== model.published_params && model.family !== "vit")
