@@ -81,6 +81,7 @@ describe("estimate", () => {
   it("bad workloads give one clear error", () => {
     const m = getVisionModel("resnet18");
     expect(() => estimateVision(m, { batch: 0 })).toThrow(VramfitError);
+    expect(() => estimateVision(getVisionModel("unet"), { mode: "train", batch: 2 ** 20, image: 16384 })).toThrow(VramfitError);
     expect(() => estimateVision(m, { precision: "int3" as never })).toThrow(/unknown precision/);
     expect(() => estimateVision(getVisionModel("vit_b_16"), { image: 225 })).toThrow(VramfitError);
     // YOLO's top-down concat needs sizes that halve evenly five times (Ultralytics pads to 32).

@@ -217,6 +217,8 @@ export function estimateVision(model: VisionModel, workloadInput: VisionWorkload
   if (train) assumptions.push("reserved − allocated fragmentation beyond segment rounding is not modelled (typically 0–15 %)");
   components.push(cudaContextComponent({ vendor: gpu?.vendor }));
 
+  for (const c of components)
+    if (!Number.isSafeInteger(c.bytes)) throw new VramfitError(`${c.label} of this workload is beyond exact integer range (${c.bytes} B)`, "use a smaller batch or image");
   const totals = totalsOf(components);
   const dtype = w.precision === "fp32" ? "fp32" : w.precision.endsWith("bf16") ? "bf16" : "fp16";
   if (train && g.nodes.some((n) => n.op === "assigner" || n.op === "anchor_matching_iou"))
