@@ -5,3 +5,4 @@
 export {};
 import "./core/training/register.js";
 import "./runtimes/llamacpp/register.js";
+import "./runtimes/vllm/register.js";

@@ -65,6 +65,19 @@ export const workloadSchema = z.object({
   batch_size: positiveInt("batch_size").optional(),
   /** --n-gpu-layers; -1 (default) offloads every layer. */
   n_gpu_layers: z.number().int().min(-1, { error: "n_gpu_layers must be -1 (all) or a layer count" }).optional(),
+  // vLLM (src/runtimes/vllm/), named after its own engine arguments. Ignored elsewhere.
+  /** --gpu-memory-utilization: the fraction of the GPU's total memory vLLM may use (default 0.9). */
+  gpu_memory_utilization: z.number({ error: "gpu_memory_utilization must be a number" }).gt(0, { error: "gpu_memory_utilization must be above 0" }).max(1, { error: "gpu_memory_utilization is a fraction of memory, at most 1" }).optional(),
+  /** --max-num-batched-tokens: tokens per scheduler step, the size of the profiling run. */
+  max_num_batched_tokens: positiveInt("max_num_batched_tokens").optional(),
+  /** --max-num-seqs: sequences per scheduler step. */
+  max_num_seqs: positiveInt("max_num_seqs").optional(),
+  /** --block-size: tokens per KV cache block (default 16). */
+  block_size: positiveInt("block_size").optional(),
+  /** --enforce-eager: no CUDA graphs. */
+  enforce_eager: z.boolean().optional(),
+  /** --max-model-len: the longest sequence vLLM must admit (default: seq). */
+  max_model_len: positiveInt("max_model_len").optional(),
   // Training (mode "train"; src/core/training/). Ignored for inference.
   /** Precision policy: fp32; autocast with fp32 master weights (amp-*); pure bf16 weights, grads and states. */
   precision: z.enum(PRECISIONS).default("amp-bf16"),

@@ -1,0 +1,160 @@
+/**
+ * How vLLM sizes its memory at startup (research/mechanics.md §4.3; vllm/v1/worker/gpu_worker.py
+ * `determine_available_memory`, V0 worker.py `determine_num_available_blocks`):
+ *
+ *   budget          = gpu_memory_utilization × total GPU memory            (a fraction of TOTAL, not free)
+ *   kv_budget       = budget − weights − activation peak of the profile run − non-torch memory
+ *   num_blocks      = kv_budget // (layers × page_size)                      (per KV cache group)
+ *   page_size       = coef × block_size × kv_heads_per_gpu × head_size × dtype   (coef 2 = K and V; 1 for MLA)
+ *
+ * (vllm/v1/kv_cache_interface.py AttentionSpec/MLAAttentionSpec.page_size_bytes.) Everything is per GPU under
+ * tensor parallelism. Pure: no I/O.
+ */
+import type { ModelDescription, TransformerShape } from "../../core/model.js";
+import { dtypeBytes } from "../../core/precision.js";
+import { weightsComponent } from "../../core/weights.js";
+import { GiB, formatBytes } from "../../core/units.js";
+
+export interface VllmOptions {
+  /** Driver-reported total memory of one GPU (bytes). */
+  totalBytes: number;
+  tensorParallel: number;
+  dtype: string;
+  quant: string | null;
+  kvDtype: string;
+  gpuMemoryUtilization: number;
+  maxNumBatchedTokens: number;
+  maxNumSeqs: number;
+  blockSize: number;
+  /** Tokens of one sequence the cache must hold (max_model_len, else the workload's seq). */
+  maxModelLen: number;
+  enforceEager: boolean;
+}
+
+export interface VllmMemory {
+  weightsBytes: number;
+  weightsFormula: string;
+  activationBytes: number;
+  activationFormula: string;
+  nonTorchBytes: number;
+  nonTorchFormula: string;
+  cudaGraphBytes: number;
+  budgetBytes: number;
+  /** Can be negative: vLLM then refuses to start ("No available memory for the cache blocks"). */
+  kvBudgetBytes: number;
+  kvHeadsPerGpu: number;
+  pageBytesPerLayer: number;
+  /** KV bytes one token takes across all layers on one GPU. */
+  kvBytesPerToken: number;
+  numBlocks: number;
+  blocksPerSequence: number;
+  /** Sequences of maxModelLen whose KV fits in the blocks at once. */
+  maxSequences: number;
+}
+
+/**
+ * Bytes per logit element live in the sampler's profiling pass. vLLM's dummy sampler run uses top-k =
+ * vocab − 1 and top-p < 1 so that the sort path runs (V0 `profile_run` SamplingParams(top_p=0.99,
+ * top_k=vocab_size - 1); V1 `_dummy_sampler_run`): bf16 logits (2) and their fp32 upcast (4), sorted values (4)
+ * and int64 indices (8), softmax of the sorted logits (4) and its cumsum (4), two bool masks (2), the
+ * scattered-back logits (4), probs (4) and logprobs (4) = 40 B; 38 B counted since the bf16 logits are
+ * freed after the upcast but before the last two (checked on the 2048-token records, where it dominates).
+ */
+export const SAMPLER_BYTES_PER_LOGIT = 38;
+
+/** Non-torch memory vLLM measures during profiling on one GPU: 0.09 GiB in every V0 startup log (A100, A800). */
+export const NON_TORCH_SINGLE_GPU = Math.round(0.09 * GiB);
+/** Tensor parallel adds NCCL communicators and vLLM's custom all-reduce buffers (approx; mechanics.md §1.4). */
+export const NON_TORCH_TP_EXTRA = Math.round(0.4 * GiB);
+/**
+ * CUDA graph capture: 0.18–0.52 GiB in the V0 logs (dense 0.5B–32B) and 0.4–2.2 GiB in V1 logs (piecewise +
+ * full graphs). vLLM ≤ 0.11 does not take it out of the KV budget: it comes on top of the utilization.
+ */
+export const CUDA_GRAPH_ESTIMATE = Math.round(0.5 * GiB);
+
+/** KV heads each GPU keeps: heads are split over TP ranks, and replicated when there are fewer heads than ranks. */
+export function kvHeadsPerGpu(shape: TransformerShape, tp: number): number {
+  return Math.max(1, Math.ceil(shape.kvHeads / tp));
+}
+
+/** vLLM page size of one layer's block: coef × block × heads × head_size × dtype (kv_cache_interface.py). */
+export function pageBytesPerLayer(shape: TransformerShape, blockSize: number, kvDtype: string, tp: number): number {
+  const e = dtypeBytes(kvDtype);
+  if (shape.mla) return blockSize * (shape.mla.kvLoraRank + shape.mla.qkRopeHeadDim) * e; // one latent, replicated on every rank
+  return 2 * blockSize * kvHeadsPerGpu(shape, tp) * shape.headDim * e;
+}
+
+/**
+ * Activation peak of vLLM's profiling run: a forward pass of max_num_batched_tokens tokens, then the sampler on
+ * max_num_seqs rows. The forward's live set peaks in the MLP: gate_up output (2·I) and its activation (I),
+ * plus the residual, the normed input, the attention output and the layer output (4·h), all in the compute
+ * dtype; MLP columns split over TP ranks. MoE layers (fused_moe): top-k × (2·I' + I' + h) per token.
+ */
+export function profileActivationPeak(shape: TransformerShape, opts: { tokens: number; seqs: number; dtype: string; tp: number }): { bytes: number; formula: string } {
+  const e = dtypeBytes(opts.dtype);
+  const t = opts.tp;
+  const T = opts.tokens;
+  let perToken: number;
+  let what: string;
+  if (shape.moe && shape.moe.moeLayers > 0) {
+    const k = shape.moe.expertsPerToken;
+    const I = shape.moe.expertIntermediate;
+    perToken = (k * 3 * I) / t + k * shape.hidden + 4 * shape.hidden + (shape.moe.sharedExperts * 3 * I) / t;
+    what = `top-${k} × (3 × ${I}${t > 1 ? `/${t}` : ""} + ${shape.hidden}) + 4 × ${shape.hidden}`;
+  } else {
+    perToken = (3 * shape.intermediate) / t + 4 * shape.hidden;
+    what = `3 × ${shape.intermediate}${t > 1 ? `/${t}` : ""} + 4 × ${shape.hidden}`;
+  }
+  const forward = Math.ceil(T * perToken * e);
+  const sampler = opts.seqs * shape.vocab * SAMPLER_BYTES_PER_LOGIT;
+  if (forward >= sampler) {
+    return { bytes: forward, formula: `forward of ${T} tokens × (${what}) × ${e} B = ${formatBytes(forward)} (> sampler ${formatBytes(sampler)})` };
+  }
+  return {
+    bytes: sampler,
+    formula: `sampler on ${opts.seqs} seqs × vocab ${shape.vocab} × ${SAMPLER_BYTES_PER_LOGIT} B (sort path of the dummy sampler run) = ${formatBytes(sampler)} (> forward of ${T} tokens ${formatBytes(forward)})`,
+  };
+}
+
+/**
+ * vLLM's rotary embedding keeps a cos/sin cache of [max_position_embeddings (× rope scaling factor), rotary_dim]
+ * in the model dtype on every GPU (vllm/model_executor/layers/rotary_embedding.py `_compute_cos_sin_cache`);
+ * it is counted in "Model loading took". 0.24 GiB for a 1M-position model.
+ */
+export function ropeCacheBytes(shape: TransformerShape, dtype: string): number {
+  const rotaryDim = shape.mla ? shape.mla.qkRopeHeadDim : shape.headDim;
+  return shape.maxPositions * rotaryDim * dtypeBytes(dtype);
+}
+
+export function vllmMemory(model: ModelDescription, o: VllmOptions): VllmMemory {
+  const shape = model.transformer!;
+  const tp = o.tensorParallel;
+  const { component: w } = weightsComponent(model, o.dtype, o.quant, tp);
+  const rope = ropeCacheBytes(shape, o.dtype);
+  const weights = { bytes: w.bytes + rope, formula: `${w.formula} + rotary cos/sin cache ${shape.maxPositions} positions × ${shape.mla ? shape.mla.qkRopeHeadDim : shape.headDim} (${formatBytes(rope)})` };
+  const act = profileActivationPeak(shape, { tokens: o.maxNumBatchedTokens, seqs: Math.min(o.maxNumSeqs, o.maxNumBatchedTokens), dtype: o.dtype, tp });
+  const nonTorch = NON_TORCH_SINGLE_GPU + (tp > 1 ? NON_TORCH_TP_EXTRA : 0);
+  const budget = Math.floor(o.totalBytes * o.gpuMemoryUtilization);
+  const kvBudget = budget - weights.bytes - act.bytes - nonTorch;
+  const page = pageBytesPerLayer(shape, o.blockSize, o.kvDtype, tp);
+  const blockBytes = shape.layers * page;
+  const numBlocks = kvBudget > 0 ? Math.floor(kvBudget / blockBytes) : 0;
+  const blocksPerSequence = Math.ceil(o.maxModelLen / o.blockSize);
+  return {
+    weightsBytes: weights.bytes,
+    weightsFormula: weights.formula,
+    activationBytes: act.bytes,
+    activationFormula: act.formula,
+    nonTorchBytes: nonTorch,
+    nonTorchFormula: tp > 1 ? "0.09 GiB measured in vLLM's single-GPU logs + ~0.4 GiB NCCL / custom all-reduce buffers (approx)" : "0.09 GiB, as vLLM's single-GPU startup logs measure it",
+    cudaGraphBytes: o.enforceEager ? 0 : CUDA_GRAPH_ESTIMATE,
+    budgetBytes: budget,
+    kvBudgetBytes: kvBudget,
+    kvHeadsPerGpu: shape.mla ? 1 : kvHeadsPerGpu(shape, tp),
+    pageBytesPerLayer: page,
+    kvBytesPerToken: blockBytes / o.blockSize,
+    numBlocks,
+    blocksPerSequence,
+    maxSequences: Math.floor(numBlocks / blocksPerSequence),
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * The vLLM runtime profile as an estimate() engine. Components are per GPU (tensor parallel over
+ * `gpus`); `serving` in the estimate carries the KV budget, block count and how many sequences fit.
+ * The activation peak is reserved inside the budget (vLLM frees it after profiling and needs it again when
+ * a full batch runs); the CUDA context and CUDA graphs come on top of gpu_memory_utilization × total.
+ */
+import type { Component } from "../../core/estimate-types.js";
+import { registerRuntimeEngine } from "../../core/estimate.js";
+import { VramfitError } from "../../core/errors.js";
+import { gpuUsableBytes, type Gpu } from "../../core/gpu.js";
+import type { PartialEstimate } from "../../core/inference.js";
+import type { ModelDescription } from "../../core/model.js";
+import { cudaContextComponent } from "../../core/overheads.js";
+import { isGgufQuant } from "../../core/precision.js";
+import { formatBytes } from "../../core/units.js";
+import type { Workload } from "../../core/workload.js";
+import { DEFAULT_BLOCK_SIZE, DEFAULT_GPU_MEMORY_UTILIZATION, vllmBatchDefaults } from "./defaults.js";
+import { vllmMemory, type VllmOptions } from "./memory.js";
+
+/** Workload → the options vLLM would run with (its own defaults where the user said nothing). */
+export function vllmOptions(w: Workload, gpu: Gpu): VllmOptions & { assumptions: string[] } {
+  const assumptions: string[] = [];
+  const d = vllmBatchDefaults(gpu);
+  const util = w.gpu_memory_utilization ?? DEFAULT_GPU_MEMORY_UTILIZATION;
+  if (w.gpu_memory_utilization === undefined) assumptions.push(`gpu_memory_utilization ${util}: vLLM's default`);
+  const mnbt = w.max_num_batched_tokens ?? d.maxNumBatchedTokens;
+  const seqs = w.max_num_seqs ?? d.maxNumSeqs;
+  if (w.max_num_batched_tokens === undefined || w.max_num_seqs === undefined) assumptions.push(`vllm serve defaults on ${gpu.name}: ${d.rule}`);
+  const block = w.block_size ?? DEFAULT_BLOCK_SIZE;
+  const kv = w.kv_dtype === "fp32" ? "fp32" : w.kv_dtype;
+  return {
+    totalBytes: gpuUsableBytes(gpu),
+    tensorParallel: w.gpus,
+    dtype: w.dtype,
+    quant: w.quant,
+    kvDtype: kv,
+    gpuMemoryUtilization: util,
+    maxNumBatchedTokens: mnbt,
+    maxNumSeqs: seqs,
+    blockSize: block,
+    maxModelLen: w.max_model_len ?? w.seq,
+    enforceEager: w.enforce_eager ?? false,
+    assumptions,
+  };
+}
+
+export function vllmEngine(model: ModelDescription, w: Workload, gpu?: Gpu): PartialEstimate {
+  if (!gpu) throw new VramfitError("vLLM sizes its KV cache from the GPU's memory: name the GPU", "add --gpu a100-80gb (or another GPU id)");
+  if (isGgufQuant(w.quant) || model.source.kind === "gguf") {
+    throw new VramfitError(`vLLM serves safetensors checkpoints (AWQ, GPTQ, fp8, bitsandbytes), not GGUF '${w.quant ?? model.id}'`, "use --runtime llama.cpp for GGUF files");
+  }
+  if (!["fp8", "fp16", "bf16", "fp32"].includes(w.kv_dtype)) throw new VramfitError(`vLLM's KV cache is fp16/bf16/fp8, not ${w.kv_dtype}`);
+  const shape = model.transformer!;
+  if (shape.encoderOnly) throw new VramfitError(`${model.id} is an encoder: vLLM serves it without a KV cache; use --runtime transformers`);
+  const o = vllmOptions(w, gpu);
+  const m = vllmMemory(model, o);
+  const warnings: string[] = [];
+  const assumptions = [...o.assumptions];
+  const tp = o.tensorParallel;
+  if (shape.kvHeads < tp && !shape.mla) warnings.push(`${shape.kvHeads} KV heads over ${tp} GPUs: vLLM replicates KV heads, each GPU keeps one`);
+
+  const components: Component[] = [
+    { id: "weights", label: "Model weights", bytes: m.weightsBytes, formula: m.weightsFormula, level: "allocated" },
+    { id: "activations", label: "Activation peak (profile run)", bytes: m.activationBytes, formula: m.activationFormula, level: "allocated" },
+  ];
+  const kvBytes = Math.max(0, m.numBlocks) * shape.layers * m.pageBytesPerLayer;
+  if (m.numBlocks >= m.blocksPerSequence) {
+    components.push({
+      id: "kv_cache",
+      label: "KV cache (pre-allocated blocks)",
+      bytes: kvBytes,
+      formula: `${m.numBlocks} blocks × ${shape.layers} layers × ${m.pageBytesPerLayer} B page (${o.blockSize} tokens × ${shape.mla ? "1 latent" : `2 × ${m.kvHeadsPerGpu} kv_heads`} × ${shape.mla ? shape.mla.kvLoraRank + shape.mla.qkRopeHeadDim : shape.headDim} × ${o.kvDtype}) from the budget ${o.gpuMemoryUtilization} × ${formatBytes(o.totalBytes)} − weights − activations − non-torch`,
+      level: "allocated",
+    });
+  } else {
+    // vLLM refuses to start; what it would need is one sequence of max_model_len.
+    const need = m.blocksPerSequence * shape.layers * m.pageBytesPerLayer;
+    components.push({ id: "kv_cache", label: "KV cache (one sequence, the least vLLM starts with)", bytes: need, formula: `${m.blocksPerSequence} blocks of ${o.blockSize} tokens for max_model_len ${o.maxModelLen}`, level: "allocated" });
+    warnings.push(
+      m.kvBudgetBytes <= 0
+        ? `vLLM will not start: weights, activations and non-torch memory exceed ${o.gpuMemoryUtilization} × ${formatBytes(o.totalBytes)} by ${formatBytes(-m.kvBudgetBytes)} (KV budget negative)`
+        : `vLLM will not start: the KV budget of ${formatBytes(m.kvBudgetBytes)} holds ${m.numBlocks} blocks, less than one ${o.maxModelLen}-token sequence (${m.blocksPerSequence} blocks); lower --max-model-len or raise --gpu-memory-utilization`,
+    );
+  }
+  // The rest of the budget (< one block) stays unused but reserved by the allocator.
+  components.push({ id: "non_torch", label: "Non-torch memory (profiled)", bytes: m.nonTorchBytes, formula: m.nonTorchFormula, level: "device" });
+  if (m.cudaGraphBytes > 0) components.push({ id: "cuda_graphs", label: "CUDA graphs", bytes: m.cudaGraphBytes, formula: "captured after the KV cache, outside the utilization budget in vLLM ≤ 0.11; logs show 0.2–2.2 GiB (approx); --enforce-eager removes it", level: "device" });
+  components.push(cudaContextComponent({ vendor: gpu.vendor }));
+
+  assumptions.push(`profile run: ${o.maxNumBatchedTokens} batched tokens over up to ${o.maxNumSeqs} sequences; block size ${o.blockSize}; max_model_len ${o.maxModelLen}`);
+  if (shape.layerTypes.includes("sliding")) assumptions.push("sliding-window layers counted as full layers in the block count (vLLM V0, or V1's hybrid allocator reporting tokens across groups)");
+  if (o.enforceEager) assumptions.push("enforce_eager: no CUDA graphs");
+  const concurrencyCap = Math.min(m.maxSequences, o.maxNumSeqs);
+  return {
+    components,
+    peak: { phase: "serving", description: "weights + pre-allocated KV blocks + the activation peak of a full batch" },
+    warnings,
+    assumptions,
+    extra: {
+      serving: {
+        kv_budget_bytes: m.kvBudgetBytes,
+        num_blocks: m.numBlocks,
+        block_size: o.blockSize,
+        kv_bytes_per_token: m.kvBytesPerToken,
+        kv_tokens: m.numBlocks * o.blockSize,
+        max_model_len: o.maxModelLen,
+        max_sequences: m.maxSequences,
+        max_concurrent_sequences: concurrencyCap,
+        max_num_seqs: o.maxNumSeqs,
+        max_num_batched_tokens: o.maxNumBatchedTokens,
+        gpu_memory_utilization: o.gpuMemoryUtilization,
+        tensor_parallel_size: tp,
+      },
+    },
+  };
+}
+
+registerRuntimeEngine("vllm", vllmEngine);
