@@ -1,0 +1,268 @@
+/**
+ * Per-GPU memory of one parallel training configuration. Starts from the single-GPU training estimate
+ * (src/core/training, one micro-batch) and shards it: model states by the data-parallel strategy
+ * (zero.ts), weights and activations by tensor / pipeline / expert / context parallelism (research/mechanics.md
+ * §8.4), plus the communication buffers each engine allocates.
+ */
+import { estimate } from "../core/estimate.js";
+import type { Component, Estimate } from "../core/estimate-types.js";
+import { VramfitError } from "../core/errors.js";
+import { totalsOf } from "../core/fit.js";
+import { gpuUsableBytes, type Gpu } from "../core/gpu.js";
+import { numel, type ModelDescription } from "../core/model.js";
+import { GiB, formatBytes, formatCount } from "../core/units.js";
+import type { Cost, EvaluatedPlan, TrainingConfig } from "./types.js";
+import { hfAutoZeroBuffers, shardModelStates, type ModelStates, type ZeroBuffers } from "./zero.js";
+
+export interface TrainingJob {
+  seq: number;
+  attention?: "sdpa" | "flash" | "eager";
+  /** DeepSpeed bucket sizes; default: what HF's "auto" sets from the hidden size. */
+  buffers?: Partial<ZeroBuffers>;
+}
+
+/** NCCL communicator buffers per process (research/mechanics.md §1.4: hundreds of MiB to GiB per communicator; approx). */
+export const NCCL_FIRST_GROUP = Math.round(0.5 * GiB);
+export const NCCL_EXTRA_GROUP = Math.round(0.25 * GiB);
+
+const baseCache = new Map<string, Estimate>();
+
+/** The single-GPU training estimate of one micro-batch (cached: the planner asks for the same one often). */
+export function singleGpuTraining(model: ModelDescription, c: TrainingConfig, job: TrainingJob): Estimate {
+  const key = JSON.stringify([model.id, model.parameters, job.seq, job.attention, c.microBatch, c.gradAccum > 1, c.checkpointing, c.precision, c.optimizer, c.method, c.loraRank]);
+  let e = baseCache.get(key);
+  if (!e) {
+    e = estimate(model, {
+      mode: "train",
+      batch: c.microBatch,
+      seq: job.seq,
+      grad_accum: c.gradAccum > 1 ? 2 : 1, // memory only depends on whether gradients persist between micro-batches
+      checkpointing: c.checkpointing,
+      precision: c.precision,
+      optimizer: c.optimizer as never,
+      ...(c.method !== "full" ? { lora_rank: c.loraRank, lora_targets: "all-linear" } : {}),
+      ...(c.method === "qlora" ? { qlora: true } : {}),
+      ...(job.attention ? { attention: job.attention } : {}),
+    });
+    if (baseCache.size > 2000) baseCache.clear();
+    baseCache.set(key, e);
+  }
+  return e;
+}
+
+const bytesOf = (e: Estimate, id: string) => e.components.filter((c) => c.id === id && c.location !== "cpu").reduce((s, c) => s + c.bytes, 0);
+
+/** Parameters of one decoder layer (an FSDP unit under transformer-based wrapping). */
+export function layerParams(model: ModelDescription): number {
+  const L = model.transformer?.layers ?? 1;
+  let n = 0;
+  for (const g of model.tensors) if (g.name.includes("{L}")) n += numel(g.shape) * g.count;
+  return Math.ceil(n / L);
+}
+
+/** The largest single parameter tensor (DeepSpeed's `largest_layer_params` in model_to_params). */
+export function largestTensorParams(model: ModelDescription): number {
+  let m = 0;
+  for (const g of model.tensors) m = Math.max(m, numel(g.shape));
+  return m;
+}
+
+function shareOf(model: ModelDescription, pred: (kind: string, expert: boolean) => boolean): number {
+  let n = 0;
+  let all = 0;
+  for (const g of model.tensors) {
+    const k = numel(g.shape) * g.count;
+    all += k;
+    if (pred(g.kind, g.expert === true)) n += k;
+  }
+  return all > 0 ? n / all : 0;
+}
+
+export function evaluateTrainingPlan(model: ModelDescription, c: TrainingConfig, gpu: Gpu, job: TrainingJob): EvaluatedPlan<TrainingConfig> {
+  const shape = model.transformer;
+  if (!shape) throw new VramfitError(`${model.id}: the planner needs a transformer model`);
+  if (c.tp > 1 && shape.heads % c.tp !== 0) throw new VramfitError(`tensor parallel ${c.tp} does not divide ${shape.heads} attention heads`);
+  if (c.ep > 1 && !shape.moe) throw new VramfitError("expert parallelism needs a mixture-of-experts model");
+  const base = singleGpuTraining(model, c, job);
+  const phases = base.phases ?? [];
+  const trainable = base.trainable_parameters ?? model.parameters;
+  const gradBytesPerParam = c.precision === "bf16" ? 2 : 4;
+  const W = bytesOf(base, "weights") + bytesOf(base, "lora_weights");
+  const O = bytesOf(base, "optimizer_states");
+  const cublas = bytesOf(base, "cublas_workspace");
+  const G = trainable * gradBytesPerParam;
+  const S = W + O + cublas;
+  const persist = c.gradAccum > 1;
+  const p = (i: number) => phases[i]?.allocated_bytes ?? 0;
+  // Autocast's cast cache: a 16-bit copy of every fp32 matmul weight, kept for backward (in the training
+  // engine's forward phase; in loss backward too unless checkpointing). DeepSpeed and FSDP MixedPrecision hold
+  // 16-bit parameters already, so only DDP keeps it.
+  const amp = c.precision.startsWith("amp");
+  let linear = 0;
+  for (const g of model.tensors) if (g.kind === "linear" || g.kind === "lm_head") linear += numel(g.shape) * g.count;
+  const cast = amp && c.method === "full" ? linear * 2 : 0;
+  const pg = persist ? G : 0;
+  const act = Math.max(0, p(0) - S - pg - cast, p(1) - S - pg - (c.checkpointing ? 0 : cast));
+  const T = Math.max(0, p(3) - S - G);
+
+  // DeepSpeed mixed precision holds 16-bit params and grads and moves the fp32 master copy into the optimizer
+  // (paper: 2Ψ + 2Ψ + 12Ψ); PyTorch AMP / FSDP MixedPrecision keep fp32 params and grads (4Ψ + 4Ψ + 8Ψ).
+  const deepspeed = c.dataParallel.startsWith("zero");
+  let states: ModelStates = { params: W, gradients: G, optimizer: O, stepTemporaries: T };
+  if (deepspeed && amp) states = { params: W - 2 * trainable, gradients: G / 2, optimizer: O + 4 * trainable, stepTemporaries: T };
+
+  const held = states.params;
+  // Model parallelism splits the states before data parallelism shards them.
+  const expertShare = shape.moe ? shareOf(model, (_k, e) => e) : 0;
+  const embedShare = shareOf(model, (k) => k === "embedding");
+  const headShare = shareOf(model, (k) => k === "lm_head");
+  const layerShare = 1 - embedShare - headShare;
+  const ppFactor = c.pp > 1 ? Math.max(layerShare / c.pp + embedShare, layerShare / c.pp + headShare) : 1;
+  const epFactor = 1 - expertShare + expertShare / c.ep;
+  const mp = (ppFactor * epFactor) / c.tp;
+  const split = (b: number) => Math.ceil(b * mp);
+  states = { params: split(states.params), gradients: split(states.gradients), optimizer: split(states.optimizer), stepTemporaries: split(states.stepTemporaries) };
+
+  const sharded = shardModelStates(states, c.dataParallel, c.dp, c.gpusPerNode);
+  const buffers = { ...hfAutoZeroBuffers(shape.hidden), ...job.buffers };
+  const half = c.precision === "fp32" ? 4 : 2;
+  const gpuParts: Component[] = [];
+  const cpuParts: Component[] = [];
+  const where = (offloaded: boolean) => (offloaded ? cpuParts : gpuParts);
+  const offOpt = c.offload !== "none";
+  const offParams = c.offload === "optimizer+params";
+  const dev = c.offloadDevice === "nvme" ? " (NVMe)" : " (CPU)";
+  const div = (n: number) => (n > 1 ? ` ÷ ${n}` : "");
+  const mpNote = mp !== 1 ? ` × ${mp.toFixed(3)} (tp ${c.tp}, pp ${c.pp}${c.ep > 1 ? `, ep ${c.ep}` : ""})` : "";
+
+  where(offParams).push({ id: "weights", label: `Parameters${offParams ? dev : ""}`, bytes: sharded.params, formula: `${formatBytes(held)} as held${deepspeed && amp ? " (16-bit; fp32 master in the optimizer)" : ""}${mpNote}${div(sharded.shards.params)}`, level: "allocated", ...(offParams ? { location: "cpu" as const } : {}) });
+  const gradsOnGpu = !(offOpt && (c.dataParallel === "zero2" || c.dataParallel === "zero3" || offParams));
+  where(!gradsOnGpu).push({ id: "gradients", label: `Gradients${gradsOnGpu ? "" : dev}`, bytes: sharded.gradients, formula: `${formatCount(trainable)} trainable × ${deepspeed && amp ? 2 : gradBytesPerParam} B${mpNote}${div(sharded.shards.gradients)}`, level: "allocated", ...(!gradsOnGpu ? { location: "cpu" as const } : {}) });
+  where(offOpt).push({ id: "optimizer_states", label: `Optimizer states${offOpt ? dev : ""}`, bytes: sharded.optimizer, formula: `${formatBytes(states.optimizer / mp)}${deepspeed && amp ? " incl. fp32 master" : ""}${mpNote}${div(sharded.shards.optimizer)}`, level: "allocated", ...(offOpt ? { location: "cpu" as const } : {}) });
+  // Two moments compete for the peak: forward/backward (activations) and the optimizer step (temporaries).
+  const stepOnly: Component[] = [];
+  const fbOnly: Component[] = [];
+  if (!offOpt && sharded.stepTemporaries > 0) stepOnly.push({ id: "optimizer_step_temporaries", label: "Optimizer step temporaries", bytes: sharded.stepTemporaries, formula: `foreach step temporaries follow the optimizer partition${div(sharded.shards.optimizer)}`, level: "allocated" });
+  if (cast > 0 && c.dataParallel === "ddp") fbOnly.push({ id: "amp_weight_copies", label: "bf16 weight copies (autocast)", bytes: Math.ceil(cast * mp), formula: "autocast cast cache of the fp32 matmul weights (PyTorch AMP under DDP)", level: "allocated" });
+
+  const actPerGpu = Math.ceil(act / c.tp / c.cp);
+  fbOnly.push({
+    id: "activations",
+    label: "Activations (one micro-batch)",
+    bytes: actPerGpu,
+    formula: `${formatBytes(act)} for micro-batch ${c.microBatch} × ${job.seq} tokens${c.checkpointing ? " (checkpointed)" : ""}${c.tp > 1 ? ` ÷ tp ${c.tp} (sequence parallel)` : ""}${c.cp > 1 ? ` ÷ cp ${c.cp}` : ""}${c.pp > 1 ? `; 1F1B keeps ${c.pp} micro-batches of ${shape.layers / c.pp} layers in flight on stage 0 = one micro-batch of all layers (Korthikanti et al. §4)` : ""}`,
+    level: "allocated",
+  });
+
+  // Communication buffers.
+  const unit = Math.ceil(layerParams(model) * mp * c.pp); // one decoder layer, split by tp/ep (not by pp)
+  if (c.dp > 1 && c.dataParallel === "ddp") {
+    gpuParts.push({ id: "ddp_grad_buckets", label: "DDP gradient buckets", bytes: sharded.gradients, formula: "flat bucket copy of every gradient (gradient_as_bucket_view=False, HF Trainer default; mechanics.md §8.2)", level: "allocated" });
+  }
+  if (deepspeed && c.dp > 1) {
+    gpuParts.push({ id: "zero_reduce_bucket", label: "ZeRO reduce bucket", bytes: buffers.reduceBucketSize * half, formula: `reduce_bucket_size ${formatCount(buffers.reduceBucketSize)} elements × ${half} B`, level: "allocated" });
+  }
+  if ((c.dataParallel === "zero1" || c.dataParallel === "zero2") && c.dp > 1) {
+    stepOnly.push({ id: "zero_allgather_bucket", label: "ZeRO all-gather bucket", bytes: Math.min(buffers.allgatherBucketSize, Math.ceil(states.params / half)) * half, formula: `allgather_bucket_size ${formatCount(buffers.allgatherBucketSize)} elements × ${half} B (updated partitions gathered after the step)`, level: "allocated" });
+  }
+  if (c.dataParallel === "zero3") {
+    const live = Math.min(buffers.maxLiveParameters, 2 * Math.max(unit, largestTensorParams(model)));
+    gpuParts.push({ id: "zero3_live_params", label: "ZeRO-3 gathered parameters", bytes: live * half, formula: `current + prefetched layer: min(stage3_max_live_parameters ${formatCount(buffers.maxLiveParameters)}, 2 × ${formatCount(Math.max(unit, largestTensorParams(model)))}) × ${half} B`, level: "allocated" });
+    gpuParts.push({ id: "zero3_prefetch_bucket", label: "ZeRO-3 prefetch bucket", bytes: buffers.prefetchBucketSize * half, formula: `stage3_prefetch_bucket_size ${formatCount(buffers.prefetchBucketSize)} × ${half} B`, level: "allocated" });
+    let persistent = 0;
+    for (const g of model.tensors) if (numel(g.shape) < buffers.paramPersistenceThreshold) persistent += numel(g.shape) * g.count;
+    if (persistent > 0) gpuParts.push({ id: "zero3_persistent_params", label: "ZeRO-3 persistent small parameters", bytes: persistent * half, formula: `${formatCount(persistent)} params below stage3_param_persistence_threshold ${formatCount(buffers.paramPersistenceThreshold)} stay whole on every GPU`, level: "allocated" });
+  }
+  if (c.dataParallel.startsWith("fsdp") && c.dp > 1) {
+    const gathered = c.dataParallel === "fsdp_grad_op" ? Math.ceil(model.parameters * mp) : 2 * unit;
+    gpuParts.push({ id: "fsdp_gathered_params", label: "FSDP all-gathered parameters", bytes: gathered * half, formula: c.dataParallel === "fsdp_grad_op" ? "SHARD_GRAD_OP keeps the whole model gathered from forward to the end of backward" : `current + prefetched decoder layer (${formatCount(unit)} params) × ${half} B (FSDP unit = decoder layer)`, level: "allocated" });
+    gpuParts.push({ id: "fsdp_unsharded_grads", label: "FSDP unsharded gradients of one unit", bytes: unit * gradBytesPerParam, formula: `${formatCount(unit)} × ${gradBytesPerParam} B before reduce-scatter`, level: "allocated" });
+  }
+  if (c.ep > 1 && shape.moe) {
+    const k = shape.moe.expertsPerToken;
+    const a2a = 2 * c.microBatch * job.seq * k * shape.hidden * half;
+    gpuParts.push({ id: "moe_all_to_all", label: "Expert-parallel all-to-all buffers", bytes: a2a, formula: `dispatch + combine: 2 × ${c.microBatch * job.seq} tokens × top-${k} × ${shape.hidden} × ${half} B`, level: "allocated" });
+  }
+  if (c.cp > 1) {
+    const kv = 2 * c.microBatch * job.seq * shape.kvHeads * shape.headDim * half / c.tp;
+    gpuParts.push({ id: "cp_kv_gather", label: "Context-parallel K/V all-gather", bytes: Math.ceil(kv), formula: `one layer's K and V for the whole sequence (${job.seq} tokens) gathered from ${c.cp} ranks`, level: "allocated" });
+  }
+  gpuParts.push({ id: "cublas_workspace", label: "cuBLAS workspace", bytes: cublas, formula: "as in the single-GPU estimate", level: "allocated" });
+  const reserve = base.components.find((x) => x.id === "allocator_reserve");
+  if (reserve) gpuParts.push({ ...reserve, formula: reserve.formula + " (single-GPU figure)" });
+  const groups = (c.dp > 1 ? 1 : 0) + (c.tp > 1 ? 1 : 0) + (c.pp > 1 ? 1 : 0) + (c.ep > 1 ? 1 : 0) + (c.cp > 1 ? 1 : 0);
+  if (groups > 0) gpuParts.push({ id: "nccl_buffers", label: "NCCL communicators", bytes: NCCL_FIRST_GROUP + (groups - 1) * NCCL_EXTRA_GROUP, formula: `${groups} process group(s): ~0.5 GiB for the first, ~0.25 GiB each further (approx; mechanics.md §1.4)`, level: "device" });
+  const ctx = base.components.find((x) => x.id === "cuda_context");
+  if (ctx) gpuParts.push(ctx);
+
+  const fb = [...gpuParts, ...fbOnly];
+  const step = [...gpuParts, ...stepOnly];
+  const stepPeak = totalsOf(step).allocated_bytes > totalsOf(fb).allocated_bytes;
+  const components = [...(stepPeak ? step : fb), ...cpuParts];
+  const totals = totalsOf(components);
+  const usable = gpuUsableBytes(gpu);
+  const costs = trainingCosts(c);
+  return {
+    config: c,
+    components,
+    totals,
+    cpuBytes: cpuParts.reduce((s, x) => s + x.bytes, 0),
+    fits: totals.device_bytes <= usable,
+    headroomBytes: usable - totals.device_bytes,
+    speedFactor: costs.reduce((f, x) => f * x.factor, 1),
+    costs,
+    fidelity: c.method === "qlora" ? 3 : c.method === "lora" ? 2 : c.precision === "bf16" || c.optimizer.includes("8bit") ? 1 : 0,
+    summary: describeTraining(c),
+    peak: stepPeak ? "optimizer step" : "forward/backward",
+  };
+}
+
+/** Rough speed costs (factors on step time) of each choice; the reasons are the point, the numbers are approximate. */
+export function trainingCosts(c: TrainingConfig): Cost[] {
+  const costs: Cost[] = [];
+  if (c.checkpointing) costs.push({ what: "activation checkpointing recomputes the forward in backward (~+33% compute)", factor: 1.33 });
+  const dpComm: Record<string, [number, string]> = {
+    ddp: [1.03, "DDP all-reduce of gradients (2Ψ traffic, overlapped with backward)"],
+    zero1: [1.03, "ZeRO-1: same traffic as DDP (reduce-scatter + all-gather)"],
+    zero2: [1.04, "ZeRO-2: same traffic as DDP, bucketed reduce-scatter"],
+    zero3: [1.12, "ZeRO-3: 1.5× DDP traffic (parameters all-gathered in forward and backward)"],
+    fsdp_full: [1.12, "FSDP FULL_SHARD: 1.5× DDP traffic (all-gather in forward and backward)"],
+    fsdp_hybrid: [1.07, "FSDP HYBRID_SHARD: all-gathers stay inside the node"],
+    fsdp_grad_op: [1.05, "FSDP SHARD_GRAD_OP: one all-gather per step"],
+  };
+  if (c.dp > 1) {
+    const [f, what] = dpComm[c.dataParallel];
+    costs.push({ what, factor: f });
+  }
+  if (c.offload === "optimizer") costs.push({ what: `optimizer step on the CPU, gradients over PCIe${c.offloadDevice === "nvme" ? ", states on NVMe" : ""} (ZeRO-Offload)`, factor: c.offloadDevice === "nvme" ? 1.8 : 1.4 });
+  if (c.offload === "optimizer+params") costs.push({ what: `parameters streamed from ${c.offloadDevice === "nvme" ? "NVMe" : "CPU"} every forward and backward`, factor: c.offloadDevice === "nvme" ? 3 : 2 });
+  if (c.tp > 1) costs.push({ what: `tensor parallel ${c.tp}: two all-reduces per layer (keep it inside a node)`, factor: 1 + 0.06 * Math.log2(c.tp) });
+  if (c.pp > 1) {
+    const bubble = (c.pp - 1) / (c.gradAccum + c.pp - 1);
+    costs.push({ what: `pipeline ${c.pp} stages, ${c.gradAccum} micro-batches: bubble ${(bubble * 100).toFixed(0)}% of the step`, factor: 1 / (1 - bubble) });
+  }
+  if (c.cp > 1) costs.push({ what: `context parallel ${c.cp}: K/V exchanged in ring attention`, factor: 1 + 0.05 * Math.log2(c.cp) });
+  if (c.ep > 1) costs.push({ what: `expert parallel ${c.ep}: all-to-all twice per MoE layer`, factor: 1.05 });
+  if (c.microBatch < 4) costs.push({ what: `micro-batch ${c.microBatch}: smaller matmuls use the GPU less well`, factor: 1 + 0.04 * Math.log2(4 / c.microBatch) });
+  if (c.optimizer.includes("8bit")) costs.push({ what: "8-bit optimizer: block-wise (de)quantization of the states (changes numerics slightly)", factor: 1.02 });
+  if (c.method === "qlora") costs.push({ what: "QLoRA: NF4 weights dequantized for every matmul", factor: 1.3 });
+  if (c.precision === "bf16") costs.push({ what: "pure bf16 weights and optimizer states (no fp32 master copy: numerics change)", factor: 1 });
+  return costs;
+}
+
+export function describeTraining(c: TrainingConfig): string {
+  const parts: string[] = [];
+  const dpName: Record<string, string> = { ddp: "DDP", zero1: "ZeRO-1", zero2: "ZeRO-2", zero3: "ZeRO-3", fsdp_full: "FSDP full shard", fsdp_hybrid: "FSDP hybrid shard", fsdp_grad_op: "FSDP shard-grad-op" };
+  parts.push(c.dp > 1 ? `${dpName[c.dataParallel]} × ${c.dp}` : c.dataParallel === "ddp" ? "1 GPU" : `${dpName[c.dataParallel]} × 1`);
+  if (c.tp > 1) parts.push(`TP ${c.tp}`);
+  if (c.pp > 1) parts.push(`PP ${c.pp}`);
+  if (c.ep > 1) parts.push(`EP ${c.ep}`);
+  if (c.cp > 1) parts.push(`CP ${c.cp}`);
+  parts.push(`micro-batch ${c.microBatch} × accum ${c.gradAccum}`);
+  if (c.checkpointing) parts.push("checkpointing");
+  if (c.method !== "full") parts.push(`${c.method === "qlora" ? "QLoRA" : "LoRA"} r=${c.loraRank}`);
+  if (c.precision !== "amp-bf16") parts.push(c.precision);
+  if (c.optimizer !== "adamw") parts.push(c.optimizer);
+  if (c.offload !== "none") parts.push(`offload ${c.offload} to ${c.offloadDevice}`);
+  return parts.join(", ");
+}
