@@ -1,0 +1,192 @@
+/**
+ * The page's link to the core: the same estimate()/maxBatch()/maxSeq() the CLI calls, run in the
+ * browser. Models come from the catalog, the vision built-ins, a parameter count, or a dropped file
+ * (kept here in memory under "file:<name>"; never uploaded).
+ */
+import "../../src/engines.js";
+import "../../src/vision/register.js";
+import { estimate, resolveModelSync, type EstimateOptions } from "../../src/core/estimate.js";
+import type { Estimate } from "../../src/core/estimate-types.js";
+import { VramfitError } from "../../src/core/errors.js";
+import type { ModelDescription } from "../../src/core/model.js";
+import { maxBatch, maxSeq } from "../../src/core/solve.js";
+import { catalogModelEntries, findCatalogModel } from "../../src/catalog/models.js";
+import { findGpu, gpuCatalog } from "../../src/catalog/gpus.js";
+import { parseParameterCount } from "../../src/models/param-count.js";
+import { isVisionModel, visionModels } from "../../src/vision/registry.js";
+import { visionModelDescription } from "../../src/vision/register.js";
+import { estimateOptions, type Family, type FieldContext } from "./fields.js";
+import type { Config } from "./url-state.js";
+
+export type { Estimate };
+
+/** One entry of the model picker. */
+export interface ModelChoice {
+  id: string;
+  label: string;
+  /** Extra words to search (HF id, aliases). */
+  keys: string;
+  family: Family;
+}
+
+export const MODEL_CHOICES: ModelChoice[] = [
+  ...catalogModelEntries().map((e) => ({
+    id: e.id,
+    label: e.name ? `${e.name} — ${e.hf_id}` : e.hf_id,
+    keys: [e.id, e.hf_id, e.name ?? "", ...(e.aliases ?? [])].join(" ").toLowerCase(),
+    family: "llm" as const,
+  })),
+  ...visionModels.map((m) => ({
+    id: m.id,
+    label: `${m.id} — ${m.architecture} (vision)`,
+    keys: [m.id, m.architecture, ...m.aliases, "vision"].join(" ").toLowerCase(),
+    family: "vision" as const,
+  })),
+];
+
+export const GPUS = gpuCatalog();
+
+/** Search-as-you-type: every word must appear in the entry's id, name, HF id or aliases. */
+export function searchModels(query: string, limit = 12): ModelChoice[] {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return MODEL_CHOICES.slice(0, limit);
+  const hits = MODEL_CHOICES.filter((m) => words.every((w) => m.keys.includes(w)));
+  // Exact and prefix id matches first.
+  const q = query.trim().toLowerCase();
+  hits.sort((a, b) => rank(a, q) - rank(b, q));
+  return hits.slice(0, limit);
+}
+const rank = (m: ModelChoice, q: string) => (m.id === q ? 0 : m.id.startsWith(q) ? 1 : 2);
+
+const dropped = new Map<string, ModelDescription>();
+
+/** Registers a model read from a dropped file; returns its spec ("file:<name>"). */
+export function addDroppedModel(name: string, model: ModelDescription): string {
+  const spec = `file:${name}`;
+  dropped.set(spec, model);
+  return spec;
+}
+
+const visionCache = new Map<string, ModelDescription>();
+
+/** The model description for a spec, or a VramfitError explaining why there is none. */
+export function modelFor(spec: string): ModelDescription {
+  const d = dropped.get(spec);
+  if (d) return d;
+  if (spec.startsWith("file:")) throw new VramfitError(`the file ${spec.slice(5)} is not loaded`, "drop it on the page again");
+  if (!findCatalogModel(spec) && isVisionModel(spec)) {
+    let m = visionCache.get(spec);
+    if (!m) visionCache.set(spec, (m = visionModelDescription(spec)));
+    return m;
+  }
+  try {
+    return resolveModelSync(spec);
+  } catch (e) {
+    if (e instanceof VramfitError && /^[\w.-]+\/[\w.-]+$/.test(spec.trim())) {
+      throw new VramfitError(
+        `'${spec}' is not in the offline catalog`,
+        "drop its config.json (or a .safetensors / .gguf / .onnx file) on the page, or run `vramfit " + spec + "` in a terminal, which reads the Hub",
+      );
+    }
+    throw e;
+  }
+}
+
+/** Whether a spec can be estimated without a file (URL validation). */
+export function isKnownModel(spec: string): boolean {
+  if (dropped.has(spec)) return true;
+  return Boolean(findCatalogModel(spec)) || isVisionModel(spec) || parseParameterCount(spec) != null;
+}
+
+export function isKnownGpu(spec: string): boolean {
+  try {
+    findGpu(spec);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function familyOf(spec: string): Family {
+  try {
+    return modelFor(spec).family === "vision" ? "vision" : "llm";
+  } catch {
+    return "llm";
+  }
+}
+
+export function contextOf(c: Config): FieldContext {
+  return { family: familyOf(c.model), mode: String(c.opts.mode ?? "infer"), runtime: String(c.opts.runtime ?? ""), opts: c.opts };
+}
+
+/** The estimate() options of a configuration (exactly what the page passes to the library). */
+export function optionsOf(c: Config): EstimateOptions {
+  return { ...(estimateOptions(contextOf(c)) as EstimateOptions), gpu: c.gpu };
+}
+
+export type Outcome = { ok: true; estimate: Estimate } | { ok: false; message: string; suggestion?: string };
+
+export function errorOutcome(e: unknown): Outcome & { ok: false } {
+  if (e instanceof VramfitError) return { ok: false, message: e.message, suggestion: e.suggestion };
+  return { ok: false, message: `internal error: ${e instanceof Error ? e.message : String(e)}` };
+}
+
+export function runEstimate(c: Config, override: Record<string, unknown> = {}): Outcome {
+  try {
+    return { ok: true, estimate: estimate(modelFor(c.model), { ...optionsOf(c), ...override } as EstimateOptions) };
+  } catch (e) {
+    return errorOutcome(e);
+  }
+}
+
+export interface Limits {
+  batch?: number;
+  /** Longest sequence (LLMs). */
+  seq?: number;
+  seqCap?: number;
+}
+
+/** Largest batch and context whose high bound fits (the library's maxBatch / maxSeq). */
+export function limitsOf(c: Config): Limits {
+  const out: Limits = {};
+  try {
+    const m = modelFor(c.model);
+    const o = optionsOf(c);
+    out.batch = maxBatch(m, o, 1 << 14).value;
+    if (m.transformer) {
+      out.seqCap = m.transformer.maxPositions;
+      out.seq = maxSeq(m, o).value;
+    }
+  } catch {
+    /* shown by the main estimate's error */
+  }
+  return out;
+}
+
+export interface SweepPoint {
+  x: number;
+  device?: number;
+  allocated?: number;
+  high?: number;
+}
+
+/** Memory against one input (batch, seq or image side), at powers of two up to `max`. */
+export function sweep(c: Config, key: "batch" | "seq" | "image", max: number, min = 1): SweepPoint[] {
+  const pts: SweepPoint[] = [];
+  let m: ModelDescription;
+  try {
+    m = modelFor(c.model);
+  } catch {
+    return pts;
+  }
+  const o = optionsOf(c);
+  for (let x = min; x <= max; x *= 2) {
+    try {
+      const e = estimate(m, { ...o, [key]: key === "image" ? String(x) : x } as EstimateOptions);
+      pts.push({ x, device: e.totals.device_bytes, allocated: e.totals.allocated_bytes, high: e.totals.device_range?.[1] });
+    } catch {
+      pts.push({ x });
+    }
+  }
+  return pts;
+}
