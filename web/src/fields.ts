@@ -4,6 +4,7 @@
  * is one entry here. `when` hides a field where the engine ignores it (training keys in inference, …).
  */
 import { KV_DTYPES, WEIGHT_QUANTS } from "../../src/core/precision.js";
+import { VISION_PRECISIONS } from "../../src/vision/graph.js";
 import { ATTENTIONS, DTYPES, LLAMA_KV_TYPES, LOSSES, MODES, OFFLOADS, OPTIMIZER_IMPLS, OPTIMIZERS, PRECISIONS, RUNTIMES } from "../../src/core/workload.js";
 
 export type Value = string | number | boolean;
@@ -27,6 +28,8 @@ interface Base {
 export interface SelectField extends Base {
   kind: "select";
   choices: readonly string[];
+  /** The choices offered for this configuration (default: all of `choices`, which the URL accepts). */
+  choicesFor?: (c: FieldContext) => readonly string[];
   /** Label of the empty choice ("" = let the library decide); absent: a value is always set. */
   auto?: string;
   def?: string;
@@ -82,7 +85,16 @@ export const FIELDS: Field[] = [
   { key: "kv_dtype", label: "KV cache dtype", group: "precision", kind: "select", choices: KV_DTYPES, auto: "same as dtype", when: hfInfer },
   { key: "attention", label: "Attention", group: "precision", kind: "select", choices: ATTENTIONS, auto: "sdpa (unstated)" },
   { key: "logits", label: "Logits kept", group: "precision", kind: "select", choices: ["last", "all"], def: "last", when: hfInfer },
-  { key: "precision", label: "Training precision", group: "training", kind: "select", choices: PRECISIONS, def: "amp-bf16", when: train },
+  {
+    key: "precision",
+    label: "Precision",
+    group: "training",
+    kind: "select",
+    choices: [...new Set([...PRECISIONS, ...VISION_PRECISIONS])],
+    choicesFor: (c) => (c.family === "vision" ? VISION_PRECISIONS : PRECISIONS),
+    auto: "default (LLM training: amp-bf16; vision: amp-fp16 train, fp32 infer)",
+    when: (c) => train(c) || c.family === "vision",
+  },
   { key: "optimizer", label: "Optimizer", group: "training", kind: "select", choices: OPTIMIZERS, def: "adamw", when: train },
   { key: "optimizer_impl", label: "Optimizer step", group: "training", kind: "select", choices: OPTIMIZER_IMPLS, def: "foreach", when: train },
   { key: "checkpointing", label: "Activation checkpointing", group: "training", kind: "bool", def: false, when: (c) => train(c) && llm(c) },

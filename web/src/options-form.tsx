@@ -17,7 +17,7 @@ export function OptionsForm({ ctx, onChange }: OptionsFormProps) {
           <fieldset key={g.id} class={`group group-${g.id}`}>
             <legend>{g.label}</legend>
             {fs.map((f) => (
-              <FieldControl key={f.key} field={f} value={ctx.opts[f.key]} onChange={(v) => onChange(f.key, v)} />
+              <FieldControl key={f.key} field={f} ctx={ctx} value={ctx.opts[f.key]} onChange={(v) => onChange(f.key, v)} />
             ))}
           </fieldset>
         );
@@ -26,7 +26,7 @@ export function OptionsForm({ ctx, onChange }: OptionsFormProps) {
   );
 }
 
-function FieldControl({ field: f, value, onChange }: { field: Field; value: Value | undefined; onChange(v: Value | undefined): void }) {
+function FieldControl({ field: f, ctx, value, onChange }: { field: Field; ctx: FieldContext; value: Value | undefined; onChange(v: Value | undefined): void }) {
   const id = `opt-${f.key}`;
   const help = f.help ? <small class="help" id={`${id}-help`}>{f.help}</small> : null;
   const described = f.help ? `${id}-help` : undefined;
@@ -49,7 +49,7 @@ function FieldControl({ field: f, value, onChange }: { field: Field; value: Valu
           onChange(raw === "" ? undefined : parseFieldValue(f, raw));
         }}>
           {f.auto !== undefined && <option value="">{f.auto}</option>}
-          {f.choices.map((c) => (
+          {(f.choicesFor?.(ctx) ?? f.choices).map((c) => (
             <option key={c} value={c}>{c}</option>
           ))}
         </select>

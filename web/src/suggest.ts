@@ -30,6 +30,8 @@ const IDEAS: Idea[] = [
   { label: "bf16 weights instead of fp32", change: (c, e) => (!isTrain(c) && e.workload.dtype === "fp32" ? { dtype: "bf16" } : null) },
   { label: "pure bf16 training (weights, grads, optimizer states)", change: (c, e) => (isTrain(c) && isLlm(e) && e.workload.precision !== "bf16" ? { precision: "bf16" } : null) },
   { label: "mixed precision (amp-bf16) instead of fp32", change: (c, e) => (isTrain(c) && e.workload.precision === "fp32" ? { precision: "amp-bf16" } : null) },
+  { label: "fp16 model (model.half())", change: (c, e) => (!isTrain(c) && !isLlm(e) && e.workload.precision === "fp32" ? { precision: "fp16" } : null) },
+  { label: "mixed precision (amp-fp16)", change: (c, e) => (isTrain(c) && !isLlm(e) && e.workload.precision === "fp32" ? { precision: "amp-fp16" } : null) },
   // Quantization (inference).
   { label: "8-bit weights (bitsandbytes int8)", change: (c, e) => (!isTrain(c) && isLlm(e) && !e.workload.quant && e.workload.runtime === "transformers" ? { quant: "int8" } : null) },
   { label: "4-bit weights (AWQ)", change: (c, e) => (!isTrain(c) && isLlm(e) && !["awq", "gptq", "nf4", "fp4"].includes(String(e.workload.quant)) && e.workload.runtime === "transformers" ? { quant: "awq" } : null) },
