@@ -65,4 +65,6 @@ export interface EvaluatedPlan<C> {
   peak?: string;
   /** Serving only: how many sequences of the requested length fit at once. */
   maxSequences?: number;
+  /** Serving only: vLLM's KV budget per GPU (negative: it will not start). */
+  kvBudgetBytes?: number;
 }
