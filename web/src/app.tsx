@@ -216,7 +216,16 @@ function Answer({ cfg, e, onApply }: { cfg: Config; e: Estimate; onApply(change:
     [cfg, maxPos, vision],
   );
   const seq = Number(e.workload.seq ?? 0);
+  // Keep the charts readable: stop a few points past the GPU line, but always show the current value.
+  const trim = (pts: typeof batchPts, current: number | undefined) => {
+    const mem = e.gpu?.memory_bytes;
+    if (!mem) return pts;
+    const cut = pts.findIndex((q) => (q.device ?? 0) > 3 * mem && q.x > (current ?? 0));
+    return cut < 0 ? pts : pts.slice(0, Math.max(cut + 1, 4));
+  };
   const image = Array.isArray(e.workload.image) ? Number((e.workload.image as number[])[0]) : undefined;
+  const batchShown = useMemo(() => trim(batchPts, batch), [batchPts, batch, e.gpu?.memory_bytes]);
+  const seqShown = useMemo(() => trim(seqPts, vision ? image : seq), [seqPts, vision, image, seq, e.gpu?.memory_bytes]);
   const fits = e.gpu?.fits ?? true;
   return (
     <>
@@ -255,8 +264,8 @@ function Answer({ cfg, e, onApply }: { cfg: Config; e: Estimate; onApply(change:
         </section>
       )}
       <div class="charts">
-        <MemoryChart id="chart-batch" title="Memory vs batch size" xLabel="batch" points={batchPts} gpuBytes={e.gpu?.memory_bytes} current={batch} />
-        <MemoryChart id="chart-seq" title={vision ? "Memory vs image size" : "Memory vs sequence length"} xLabel={vision ? "image side (px)" : "tokens"} points={seqPts} gpuBytes={e.gpu?.memory_bytes} current={vision ? image : seq} />
+        <MemoryChart id="chart-batch" title="Memory vs batch size" xLabel="batch" points={batchShown} gpuBytes={e.gpu?.memory_bytes} current={batch} />
+        <MemoryChart id="chart-seq" title={vision ? "Memory vs image size" : "Memory vs sequence length"} xLabel={vision ? "image side (px)" : "tokens"} points={seqShown} gpuBytes={e.gpu?.memory_bytes} current={vision ? image : seq} />
       </div>
       <Components e={e} />
       <Notes e={e} />

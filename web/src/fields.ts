@@ -76,7 +76,7 @@ const MAX_INT = 2 ** 31;
 
 export const FIELDS: Field[] = [
   { key: "mode", label: "Mode", group: "workload", kind: "select", choices: MODES, def: "infer" },
-  { key: "runtime", label: "Runtime", group: "workload", kind: "select", choices: RUNTIMES, auto: "auto (transformers; llama.cpp for GGUF)", when: (c) => llm(c) && infer(c) },
+  { key: "runtime", label: "Runtime", group: "workload", kind: "select", choices: RUNTIMES, auto: "auto", help: "auto: transformers, or llama.cpp for a GGUF quantization", when: (c) => llm(c) && infer(c) },
   { key: "batch", label: "Batch size", group: "workload", kind: "int", min: 1, max: MAX_INT, def: 1, help: "sequences (or images) at once; for training the micro-batch" },
   { key: "seq", label: "Sequence length (tokens)", group: "workload", kind: "int", min: 1, max: MAX_INT, auto: "model default", when: llm, help: "prompt + generated tokens; the training sequence length" },
   { key: "image", label: "Image size (px)", group: "vision", kind: "text", pattern: /^\d{1,5}(x\d{1,5})?$/, auto: "model default", example: "640 or 1333x800", when: (c) => c.family === "vision" },
@@ -92,7 +92,7 @@ export const FIELDS: Field[] = [
     kind: "select",
     choices: [...new Set([...PRECISIONS, ...VISION_PRECISIONS])],
     choicesFor: (c) => (c.family === "vision" ? VISION_PRECISIONS : PRECISIONS),
-    auto: "default (LLM training: amp-bf16; vision: amp-fp16 train, fp32 infer)",
+    auto: "default", help: "default: amp-bf16 for LLM training; vision amp-fp16 to train, fp32 to infer",
     when: (c) => train(c) || c.family === "vision",
   },
   { key: "optimizer", label: "Optimizer", group: "training", kind: "select", choices: OPTIMIZERS, def: "adamw", when: train },

@@ -47,7 +47,7 @@ const IDEAS: Idea[] = [
   { label: "half the batch", change: (_c, e) => (batchOf(e) > 1 ? { batch: Math.max(1, Math.floor(batchOf(e) / 2)) } : null) },
   { label: "batch 1", change: (_c, e) => (batchOf(e) > 2 ? { batch: 1 } : null) },
   { label: "half the sequence length", change: (_c, e) => (isLlm(e) && seqOf(e) > 256 ? { seq: Math.floor(seqOf(e) / 2) } : null) },
-  { label: "twice the GPUs", change: (c, e) => (isLlm(e) && !isTrain(c) && e.workload.runtime === "transformers" ? { gpus: Number(e.workload.gpus ?? 1) * 2 } : null) },
+  { label: "tensor parallel over twice the GPUs", change: (c, e) => (isLlm(e) && !isTrain(c) && e.workload.runtime === "transformers" ? { gpus: Number(e.workload.gpus ?? 1) * 2 } : null) },
 ];
 
 /** Applies a change: undefined removes the option (back to the library's default). */
