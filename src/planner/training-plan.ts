@@ -29,7 +29,7 @@ const baseCache = new Map<string, Estimate>();
 
 /** The single-GPU training estimate of one micro-batch (cached: the planner asks for the same one often). */
 export function singleGpuTraining(model: ModelDescription, c: TrainingConfig, job: TrainingJob): Estimate {
-  const key = JSON.stringify([model.id, model.parameters, job.seq, job.attention, c.microBatch, c.gradAccum > 1, c.checkpointing, c.precision, c.optimizer, c.method, c.loraRank]);
+  const key = JSON.stringify([model.id, model.parameters, job.seq, job.attention, c.microBatch, c.gradAccum > 1, c.checkpointing, c.precision, c.optimizer, c.method, c.loraRank, c.loraTargets]);
   let e = baseCache.get(key);
   if (!e) {
     e = estimate(model, {
@@ -40,7 +40,7 @@ export function singleGpuTraining(model: ModelDescription, c: TrainingConfig, jo
       checkpointing: c.checkpointing,
       precision: c.precision,
       optimizer: c.optimizer as never,
-      ...(c.method !== "full" ? { lora_rank: c.loraRank, lora_targets: "all-linear" } : {}),
+      ...(c.method !== "full" ? { lora_rank: c.loraRank, lora_targets: c.loraTargets ?? "all-linear" } : {}),
       ...(c.method === "qlora" ? { qlora: true } : {}),
       ...(job.attention ? { attention: job.attention } : {}),
     });
@@ -165,9 +165,14 @@ export function evaluateTrainingPlan(model: ModelDescription, c: TrainingConfig,
   if ((c.dataParallel === "zero1" || c.dataParallel === "zero2") && c.dp > 1) {
     stepOnly.push({ id: "zero_allgather_bucket", label: "ZeRO all-gather bucket", bytes: Math.min(buffers.allgatherBucketSize, Math.ceil(states.params / half)) * half, formula: `allgather_bucket_size ${formatCount(buffers.allgatherBucketSize)} elements × ${half} B (updated partitions gathered after the step)`, level: "allocated" });
   }
+  // Gathered parameters travel in the dtype they are held in, at most 16-bit (FSDP MixedPrecision param_dtype /
+  // DeepSpeed's 16-bit params); 4-bit QLoRA bases are gathered packed.
+  const gatherBytes = Math.min(half, held / model.parameters);
+  const gb = gatherBytes.toFixed(2).replace(/\.00$/, "");
+  const trainableShare = trainable / model.parameters;
   if (c.dataParallel === "zero3") {
     const live = Math.min(buffers.maxLiveParameters, 2 * Math.max(unit, largestTensorParams(model)));
-    gpuParts.push({ id: "zero3_live_params", label: "ZeRO-3 gathered parameters", bytes: live * half, formula: `current + prefetched layer: min(stage3_max_live_parameters ${formatCount(buffers.maxLiveParameters)}, 2 × ${formatCount(Math.max(unit, largestTensorParams(model)))}) × ${half} B`, level: "allocated" });
+    gpuParts.push({ id: "zero3_live_params", label: "ZeRO-3 gathered parameters", bytes: Math.ceil(live * gatherBytes), formula: `current + prefetched layer: min(stage3_max_live_parameters ${formatCount(buffers.maxLiveParameters)}, 2 × ${formatCount(Math.max(unit, largestTensorParams(model)))}) × ${gb} B`, level: "allocated" });
     gpuParts.push({ id: "zero3_prefetch_bucket", label: "ZeRO-3 prefetch bucket", bytes: buffers.prefetchBucketSize * half, formula: `stage3_prefetch_bucket_size ${formatCount(buffers.prefetchBucketSize)} × ${half} B`, level: "allocated" });
     let persistent = 0;
     for (const g of model.tensors) if (numel(g.shape) < buffers.paramPersistenceThreshold) persistent += numel(g.shape) * g.count;
@@ -175,8 +180,9 @@ export function evaluateTrainingPlan(model: ModelDescription, c: TrainingConfig,
   }
   if (c.dataParallel.startsWith("fsdp") && c.dp > 1) {
     const gathered = c.dataParallel === "fsdp_grad_op" ? Math.ceil(model.parameters * mp) : 2 * unit;
-    gpuParts.push({ id: "fsdp_gathered_params", label: "FSDP all-gathered parameters", bytes: gathered * half, formula: c.dataParallel === "fsdp_grad_op" ? "SHARD_GRAD_OP keeps the whole model gathered from forward to the end of backward" : `current + prefetched decoder layer (${formatCount(unit)} params) × ${half} B (FSDP unit = decoder layer)`, level: "allocated" });
-    gpuParts.push({ id: "fsdp_unsharded_grads", label: "FSDP unsharded gradients of one unit", bytes: unit * gradBytesPerParam, formula: `${formatCount(unit)} × ${gradBytesPerParam} B before reduce-scatter`, level: "allocated" });
+    gpuParts.push({ id: "fsdp_gathered_params", label: "FSDP all-gathered parameters", bytes: Math.ceil(gathered * gatherBytes), formula: c.dataParallel === "fsdp_grad_op" ? `SHARD_GRAD_OP keeps the whole model gathered from forward to the end of backward (${gb} B/param)` : `current + prefetched decoder layer (${formatCount(unit)} params) × ${gb} B (FSDP unit = decoder layer)`, level: "allocated" });
+    const unitGrads = Math.ceil(unit * trainableShare * gradBytesPerParam);
+    if (unitGrads > 0) gpuParts.push({ id: "fsdp_unsharded_grads", label: "FSDP unsharded gradients of one unit", bytes: unitGrads, formula: `${formatCount(Math.ceil(unit * trainableShare))} trainable params of one unit × ${gradBytesPerParam} B before reduce-scatter`, level: "allocated" });
   }
   if (c.ep > 1 && shape.moe) {
     const k = shape.moe.expertsPerToken;

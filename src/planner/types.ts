@@ -23,6 +23,8 @@ export interface TrainingConfig {
   optimizer: string;
   method: Method;
   loraRank: number;
+  /** LoRA target modules ("all-linear" unless given, e.g. "q_proj,k_proj,v_proj"). */
+  loraTargets?: string;
   offload: OffloadTarget;
   offloadDevice: "cpu" | "nvme";
   gpusPerNode: number;
