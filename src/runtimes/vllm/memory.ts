@@ -29,6 +29,8 @@ export interface VllmOptions {
   /** Tokens of one sequence the cache must hold (max_model_len, else the workload's seq). */
   maxModelLen: number;
   enforceEager: boolean;
+  /** --disable-hybrid-kv-cache-manager (and the V0 engine): sliding-window layers keep every token. */
+  disableHybridKvCache?: boolean;
 }
 
 export interface VllmMemory {
@@ -140,6 +142,17 @@ export function vllmMemory(model: ModelDescription, o: VllmOptions): VllmMemory 
   const blockBytes = shape.layers * page;
   const numBlocks = kvBudget > 0 ? Math.floor(kvBudget / blockBytes) : 0;
   const blocksPerSequence = Math.ceil(o.maxModelLen / o.blockSize);
+  // V1's hybrid KV cache manager gives sliding-window layers only the blocks their window touches
+  // (vllm/v1/core/single_type_kv_cache_manager.py SlidingWindowManager frees blocks that leave the window):
+  // a sequence costs full layers × its length + sliding layers × (window + one block). The block count above
+  // keeps vLLM's own convention (tokens across all layers), which is what its log reports.
+  const sliding = shape.slidingWindow ? shape.layerTypes.filter((t) => t === "sliding").length : 0;
+  let maxSequences = Math.floor(numBlocks / blocksPerSequence);
+  if (sliding > 0 && !o.disableHybridKvCache && kvBudget > 0) {
+    const slidingBlocks = Math.min(blocksPerSequence, Math.ceil(shape.slidingWindow! / o.blockSize) + 1);
+    const perSeq = ((shape.layers - sliding) * blocksPerSequence + sliding * slidingBlocks) * page;
+    maxSequences = Math.floor(kvBudget / perSeq);
+  }
   return {
     weightsBytes: weights.bytes,
     weightsFormula: weights.formula,
@@ -155,6 +168,6 @@ export function vllmMemory(model: ModelDescription, o: VllmOptions): VllmMemory 
     kvBytesPerToken: blockBytes / o.blockSize,
     numBlocks,
     blocksPerSequence,
-    maxSequences: Math.floor(numBlocks / blocksPerSequence),
+    maxSequences,
   };
 }

@@ -64,7 +64,7 @@ export function vllmEngine(model: ModelDescription, w: Workload, gpu?: Gpu): Par
     { id: "activations", label: "Activation peak (profile run)", bytes: m.activationBytes, formula: m.activationFormula, level: "allocated" },
   ];
   const kvBytes = Math.max(0, m.numBlocks) * shape.layers * m.pageBytesPerLayer;
-  if (m.numBlocks >= m.blocksPerSequence) {
+  if (m.numBlocks >= m.blocksPerSequence || m.maxSequences >= 1) {
     components.push({
       id: "kv_cache",
       label: "KV cache (pre-allocated blocks)",
@@ -88,7 +88,7 @@ export function vllmEngine(model: ModelDescription, w: Workload, gpu?: Gpu): Par
   components.push(cudaContextComponent({ vendor: gpu.vendor }));
 
   assumptions.push(`profile run: ${o.maxNumBatchedTokens} batched tokens over up to ${o.maxNumSeqs} sequences; block size ${o.blockSize}; max_model_len ${o.maxModelLen}`);
-  if (shape.layerTypes.includes("sliding")) assumptions.push("sliding-window layers counted as full layers in the block count (vLLM V0, or V1's hybrid allocator reporting tokens across groups)");
+  if (shape.layerTypes.includes("sliding") && shape.slidingWindow) assumptions.push(`V1 hybrid KV cache manager: ${shape.layerTypes.filter((t) => t === "sliding").length} sliding-window layers keep ${shape.slidingWindow} tokens (+ one block) per sequence; the block count follows vLLM's log convention (all layers)`);
   if (o.enforceEager) assumptions.push("enforce_eager: no CUDA graphs");
   const concurrencyCap = Math.min(m.maxSequences, o.maxNumSeqs);
   return {

@@ -115,3 +115,17 @@ describe("vLLM engine", () => {
     }
   });
 });
+
+describe("vLLM V1 hybrid KV cache (sliding-window layers)", () => {
+  it("gpt-oss-20b: 12 sliding layers of window 128 hold 128 + 16 tokens, so an 8k sequence costs about half", () => {
+    const e = estimate("gpt-oss-20b", { runtime: "vllm", gpu: "h100-sxm", quant: "mxfp4", max_model_len: 8192 });
+    const s = e.serving!;
+    const shape = catalogModel("gpt-oss-20b").transformer!;
+    const page = pageBytesPerLayer(shape, 16, "bf16", 1);
+    const full = shape.layerTypes.filter((t) => t === "full").length;
+    const sliding = shape.layers - full;
+    const perSeq = (full * 512 + sliding * (128 / 16 + 1)) * page; // hand-derived from the window
+    expect(s.max_sequences).toBe(Math.floor(s.kv_budget_bytes / perSeq));
+    expect(s.max_sequences).toBeGreaterThan(s.num_blocks / 512);
+  });
+});
