@@ -63,7 +63,7 @@ function fasterRcnn(b: GraphBuilder, x: T, ctx: BuildContext, normKind: Norm): T
   const img = pad32(x, b);
   const n = img.shape[0];
   // MMDetection freezes the stem and layer1 (frozen_stages=1); torchvision / detectron2 the same (freeze_at=2).
-  const c = b.scope("backbone.body", () => resnetTrunk(b, img, RESNETS.resnet50, normKind, 2));
+  const c = b.scope("backbone.body", () => resnetTrunk(b, img, RESNETS.resnet50, { norm: normKind, frozenStages: 2 }));
   const p = b.scope("backbone", () => fpn(b, c));
   p.push(b.maxPool(p[3], 1, 2, 0)); // LastLevelMaxPool → "pool"
   // RPN head (shared over the 5 levels): 3×3 conv + ReLU, 1×1 objectness (3 anchors), 1×1 deltas.
@@ -96,7 +96,7 @@ function fasterRcnn(b: GraphBuilder, x: T, ctx: BuildContext, normKind: Norm): T
 function retinanet(b: GraphBuilder, x: T, ctx: BuildContext): T[] {
   const img = pad32(x, b);
   const n = img.shape[0];
-  const c = b.scope("backbone.body", () => resnetTrunk(b, img, RESNETS.resnet50, "frozen", 2));
+  const c = b.scope("backbone.body", () => resnetTrunk(b, img, RESNETS.resnet50, { norm: "frozen", frozenStages: 2 }));
   const p = b.scope("backbone", () => fpn(b, c.slice(1)));
   // LastLevelP6P7(256, 256): P6 = 3×3/2 conv on P5, P7 = 3×3/2 conv on relu(P6).
   const p6 = b.scope("backbone.fpn.extra_blocks.p6", () => b.conv(p[2], { out: 256, k: 3, s: 2, p: 1, bias: true }));

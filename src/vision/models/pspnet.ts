@@ -7,57 +7,19 @@
  * (log-softmax kept for backward) for both heads.
  */
 import type { GraphBuilder, T } from "../builder.js";
+import { RESNETS, resnetTrunk } from "./resnet.js";
 import type { BuildFn } from "./types.js";
 
 function convBnRelu(b: GraphBuilder, x: T, out: number, k: number, s = 1, d = 1): T {
   return b.act(b.batchNorm(b.conv(x, { out, k, s, d, p: Math.floor(k / 2) * d })), "relu", true);
 }
 
-function bottleneck(b: GraphBuilder, x: T, planes: number, stride: number, dilation: number): T {
-  return b.block("block", x, () => {
-    let out = convBnRelu(b, x, planes, 1);
-    out = convBnRelu(b, out, planes, 3, stride, dilation);
-    out = b.batchNorm(b.conv(out, { out: planes * 4, k: 1, p: 0 }));
-    let id = x;
-    if (stride !== 1 || x.shape[1] !== planes * 4) id = b.batchNorm(b.conv(x, { out: planes * 4, k: 1, s: stride, p: 0 }));
-    return b.act(b.add(out, id, true), "relu", true);
-  });
-}
-
-const LAYERS: Record<number, number[]> = { 18: [2, 2, 2, 2], 50: [3, 4, 6, 3], 101: [3, 4, 23, 3] };
-
-function basic(b: GraphBuilder, x: T, planes: number, stride: number, dilation: number): T {
-  return b.block("block", x, () => {
-    let out = convBnRelu(b, x, planes, 3, stride, dilation);
-    out = b.batchNorm(b.conv(out, { out: planes, k: 3, d: dilation, p: dilation }));
-    let id = x;
-    if (stride !== 1 || x.shape[1] !== planes) id = b.batchNorm(b.conv(x, { out: planes, k: 1, s: stride, p: 0 }));
-    return b.act(b.add(out, id, true), "relu", true);
-  });
-}
-
 export function pspnet(depth: 18 | 50 | 101, classes = 19): BuildFn {
   return (b, x, ctx) => {
     const nc = ctx.classes ?? classes;
     const [n, , H, W] = x.shape;
-    let y = b.block("stem", x, () => convBnRelu(b, convBnRelu(b, convBnRelu(b, x, 32, 3, 2), 32, 3), 64, 3));
-    y = b.maxPool(y, 3, 2, 1);
-    const strides = [1, 2, 1, 1];
-    const dil = [1, 1, 2, 4];
-    const feats: T[] = [];
-    const expansion = depth === 18 ? 1 : 4;
-    for (let s = 0; s < 4; s++) {
-      y = b.block(`layer${s + 1}`, y, () => {
-        for (let i = 0; i < LAYERS[depth][s]; i++) {
-          // contract_dilation: the first block of a dilated stage uses half the dilation.
-          const d = i === 0 && dil[s] > 1 ? dil[s] / 2 : dil[s];
-          const planes = 64 * 2 ** s;
-          y = depth === 18 ? basic(b, y, planes, i === 0 ? strides[s] : 1, d) : bottleneck(b, y, planes, i === 0 ? strides[s] : 1, d);
-        }
-        return y;
-      });
-      feats.push(y);
-    }
+    const stem = (inp: T) => b.block("stem", inp, () => convBnRelu(b, convBnRelu(b, convBnRelu(b, inp, 32, 3, 2), 32, 3), 64, 3));
+    const feats = b.scope("backbone", () => resnetTrunk(b, x, RESNETS[`resnet${depth}`], { dilate: [false, true, true], stem }));
     const c4 = feats[3];
     const ch = depth === 18 ? 128 : 512;
     const logits = b.block("decode_head", c4, () => {

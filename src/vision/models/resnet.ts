@@ -14,10 +14,10 @@ function norm(b: GraphBuilder, x: T, kind: Norm): T {
   return kind === "frozen" ? b.frozenBatchNorm(x) : b.batchNorm(x, kind === "bn_eval");
 }
 
-function basicBlock(b: GraphBuilder, x: T, planes: number, stride: number, normKind: Norm): T {
-  let out = b.scope("conv1", () => b.conv(x, { out: planes, k: 3, s: stride }));
+function basicBlock(b: GraphBuilder, x: T, planes: number, stride: number, normKind: Norm, dilation = 1): T {
+  let out = b.scope("conv1", () => b.conv(x, { out: planes, k: 3, s: stride, d: dilation, p: dilation }));
   out = b.act(norm(b, out, normKind), "relu", true);
-  out = b.scope("conv2", () => b.conv(out, { out: planes, k: 3 }));
+  out = b.scope("conv2", () => b.conv(out, { out: planes, k: 3, d: dilation, p: dilation }));
   out = norm(b, out, normKind);
   let identity = x;
   if (stride !== 1 || x.shape[1] !== planes) identity = b.scope("downsample", () => norm(b, b.conv(x, { out: planes, k: 1, s: stride, p: 0 }), normKind));
@@ -60,13 +60,32 @@ export const RESNETS: Record<string, ResNetSpec> = {
  * with `frozenStages` = 2 is torchvision's detection backbone (FrozenBatchNorm2d, conv1 + layer1 frozen:
  * trainable_backbone_layers=3).
  */
-export function resnetTrunk(b: GraphBuilder, x: T, spec: ResNetSpec, normKind: Norm = "bn", frozenStages = 0, dilate: boolean[] = [false, false, false]): T[] {
-  // torchvision replace_stride_with_dilation: a dilated stage keeps stride 1 and multiplies the dilation;
-  // its first block uses the previous dilation (ResNet._make_layer).
+export interface TrunkOptions {
+  norm?: Norm;
+  /** Stages frozen from the stem on (1 = stem, 2 = stem + layer1). */
+  frozenStages?: number;
+  /**
+   * torchvision replace_stride_with_dilation for layer2..4: a dilated stage keeps stride 1 and multiplies
+   * the dilation; its first block uses the previous dilation (ResNet._make_layer; the same as
+   * MMSegmentation's contract_dilation).
+   */
+  dilate?: [boolean, boolean, boolean];
+  /** A different stem (MMSegmentation ResNetV1c: three 3×3 convs), ending before the max pool. */
+  stem?: (x: T) => T;
+}
+
+export function resnetTrunk(b: GraphBuilder, x: T, spec: ResNetSpec, opts: TrunkOptions = {}): T[] {
+  const normKind = opts.norm ?? "bn";
+  const frozenStages = opts.frozenStages ?? 0;
+  const dilate = opts.dilate ?? [false, false, false];
   let dilation = 1;
   const stem = () => {
-    let y = b.scope("conv1", () => b.conv(x, { out: 64, k: 7, s: 2, p: 3 }));
-    y = b.act(norm(b, y, normKind), "relu", true);
+    let y: T;
+    if (opts.stem) y = opts.stem(x);
+    else {
+      y = b.scope("conv1", () => b.conv(x, { out: 64, k: 7, s: 2, p: 3 }));
+      y = b.act(norm(b, y, normKind), "relu", true);
+    }
     return b.maxPool(y, 3, 2, 1);
   };
   let y = frozenStages >= 1 ? b.frozen(stem) : stem();
@@ -88,7 +107,7 @@ export function resnetTrunk(b: GraphBuilder, x: T, spec: ResNetSpec, normKind: N
           const d = i === 0 ? previous : dilation;
           y = b.block(String(i), y, () =>
             spec.block === "basic"
-              ? basicBlock(b, y, planes[s], stride, normKind)
+              ? basicBlock(b, y, planes[s], stride, normKind, d)
               : bottleneck(b, y, planes[s], stride, normKind, spec.groups, spec.widthPerGroup, d, proj),
           );
         }

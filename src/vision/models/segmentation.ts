@@ -42,7 +42,7 @@ export function segmentation(kind: "fcn_resnet50" | "deeplabv3_resnet50"): Build
   return (b, x, ctx) => {
     const classes = ctx.classes ?? 21;
     const [, , H, W] = x.shape;
-    const feats = b.scope("backbone", () => resnetTrunk(b, x, RESNETS.resnet50, "bn", 0, [false, true, true]));
+    const feats = b.scope("backbone", () => resnetTrunk(b, x, RESNETS.resnet50, { dilate: [false, true, true] }));
     const [c3, c4] = [feats[2], feats[3]];
     // features["aux"] (layer3) stays referenced by the backbone's result dict until the aux head runs.
     return b.block("model", [c3], () => {
