@@ -19,8 +19,6 @@ export interface SwinSpec {
 
 export const SWINS: Record<string, SwinSpec> = {
   swin_t: { embed: 96, depths: [2, 2, 6, 2], heads: [3, 6, 12, 24], window: 7, sd: 0.2 },
-  swin_s: { embed: 96, depths: [2, 2, 18, 2], heads: [3, 6, 12, 24], window: 7, sd: 0.3 },
-  swin_b: { embed: 128, depths: [2, 2, 18, 2], heads: [4, 8, 16, 32], window: 7, sd: 0.5 },
 };
 
 function windowAttention(b: GraphBuilder, x: T, heads: number, ws: number, shiftOdd: boolean): T {

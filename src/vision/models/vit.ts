@@ -20,15 +20,11 @@ export interface VitSpec {
   layers: number;
   heads: number;
   mlp: number;
-  /** The image size the position embedding was trained for (torchvision's image_size argument). */
-  image: number;
 }
 
 export const VITS: Record<string, VitSpec> = {
-  vit_b_16: { patch: 16, hidden: 768, layers: 12, heads: 12, mlp: 3072, image: 224 },
-  vit_b_32: { patch: 32, hidden: 768, layers: 12, heads: 12, mlp: 3072, image: 224 },
-  vit_l_16: { patch: 16, hidden: 1024, layers: 24, heads: 16, mlp: 4096, image: 224 },
-  vit_h_14: { patch: 14, hidden: 1280, layers: 32, heads: 16, mlp: 5120, image: 224 },
+  vit_b_16: { patch: 16, hidden: 768, layers: 12, heads: 12, mlp: 3072 },
+  vit_l_16: { patch: 16, hidden: 1024, layers: 24, heads: 16, mlp: 4096 },
 };
 
 /** Multi-head self-attention on x [N, S, h] (batch_first), returning [N, S, h]. */
