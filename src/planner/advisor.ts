@@ -114,16 +114,19 @@ export function trainingCandidates(model: ModelDescription, o: PlanOptions): Tra
     if (m === "full" && !optimizer.includes("8bit")) combos.push({ method: m, precision, optimizer: "adamw-8bit" });
     if (m === "full" && precision.startsWith("amp")) combos.push({ method: m, precision: "bf16", optimizer });
   }
-  for (const tp of pow2Upto(Math.min(G, perNode))) {
+  // Context parallelism only pays for long sequences (Megatron --context-parallel-size).
+  const cps = engines.has("megatron") && (o.seq ?? 0) >= 16384 ? [1, 2, 4] : [1];
+  for (const cp of cps) for (const tp of pow2Upto(Math.min(G, perNode))) {
     if (shape.heads % tp !== 0) continue;
     if (tp > 1 && !engines.has("megatron")) continue;
-    for (const pp of pow2Upto(G / tp)) {
+    if (G % (tp * cp) !== 0) continue;
+    for (const pp of pow2Upto(G / (tp * cp))) {
       if (pp > 1 && (!engines.has("megatron") || pp > shape.layers)) continue;
-      if ((G / tp) % pp !== 0) continue;
-      const dp = G / (tp * pp);
+      if ((G / (tp * cp)) % pp !== 0) continue;
+      const dp = G / (tp * pp * cp);
       if (B % dp !== 0) continue;
       const perReplica = B / dp;
-      const megatron = tp > 1 || pp > 1;
+      const megatron = tp > 1 || pp > 1 || cp > 1;
       const eps = shape.moe && dp > 1 ? [1, ...pow2Upto(Math.min(dp, shape.moe.experts)).filter((e) => e > 1 && shape.moe!.experts % e === 0 && dp % e === 0)] : [1];
       const strategies: DataParallel[] = [];
       if (megatron) strategies.push("ddp", "zero1"); // Megatron DDP or its distributed optimizer (≈ ZeRO-1)
@@ -146,7 +149,7 @@ export function trainingCandidates(model: ModelDescription, o: PlanOptions): Tra
             for (const combo of combos) {
               for (const micro of pow2Upto(Math.min(perReplica, 64)).filter((m) => perReplica % m === 0)) {
                 for (const checkpointing of [false, true]) {
-                  out.push({ dataParallel: dpS, dp, tp, pp, ep, cp: 1, microBatch: micro, gradAccum: perReplica / micro, checkpointing, ...combo, loraRank: rankR, offload, offloadDevice: device, gpusPerNode: perNode });
+                  out.push({ dataParallel: dpS, dp, tp, pp, ep, cp, microBatch: micro, gradAccum: perReplica / micro, checkpointing, ...combo, loraRank: rankR, offload, offloadDevice: device, gpusPerNode: perNode });
                 }
               }
             }
@@ -173,7 +176,7 @@ function planTraining(model: ModelDescription, gpu: Gpu, o: PlanOptions): PlanRe
       if (!nearest || r.totals.device_bytes < nearest.totals.device_bytes) nearest = r;
       continue;
     }
-    const key = JSON.stringify([c.dataParallel, c.dp, c.tp, c.pp, c.ep, c.offload, c.method, c.precision, c.optimizer]);
+    const key = JSON.stringify([c.dataParallel, c.dp, c.tp, c.pp, c.ep, c.cp, c.offload, c.method, c.precision, c.optimizer]);
     const prev = best.get(key);
     if (!prev || rank(r, prev) < 0) best.set(key, r);
   }

@@ -151,7 +151,7 @@ export function megatronArgs(_model: ModelDescription, c: TrainingConfig): Engin
     kind: "megatron",
     file: "command line",
     text: args.join(" \\\n  "),
-    notes: [`torchrun --nproc_per_node ${Math.min(c.gpusPerNode, c.dp * c.tp * c.pp * c.cp)} pretrain_gpt.py <model args> ${args.slice(0, 2).join(" ")} ...`, ...commonNotes(c)],
+    notes: [`torchrun --nproc_per_node ${Math.min(c.gpusPerNode, c.dp * c.tp * c.pp * c.cp)} pretrain_gpt.py <model args> ${args.slice(0, 2).join(" ")} ...`, ...commonNotes(c).filter((n) => !n.startsWith("turn on gradient checkpointing"))],
   };
 }
 

@@ -83,3 +83,13 @@ describe("planCommand", () => {
     expect(() => planCommand("llama-3.1-8b", { mode: "train", gpu: "a100-80gb-sxm", gpus: 8, strategy: "zero9" as never })).toThrow(/strategy/);
   });
 });
+
+describe("planCommand for one serving configuration", () => {
+  it("Qwen2.5-72B bf16 on one 80 GB GPU: vLLM does not start; the advice includes 4-bit weights or more TP", () => {
+    const { json, text } = planCommand("qwen2.5-72b", { mode: "infer", gpu: "a100-80gb-sxm", gpus: 2, tp: 1, batch: 8, seq: 8192 });
+    const j = json as PlanJson;
+    expect(j.plans.length).toBe(0);
+    expect(j.advice.some((a) => a.fits && /tensor-parallel-size 2|AWQ/.test(a.change))).toBe(true);
+    expect(text).toMatch(/To make it fit/);
+  });
+});

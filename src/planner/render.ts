@@ -6,8 +6,9 @@ import { resolveGpu, resolveModelSync } from "../core/estimate.js";
 import { VramfitError } from "../core/errors.js";
 import { gpuUsableBytes } from "../core/gpu.js";
 import { formatBytes } from "../core/units.js";
-import { makeItFit, plan, type PlanOptions, type PlanResult, type Suggestion } from "./advisor.js";
+import { makeItFit, makeServingFit, plan, type PlanOptions, type PlanResult, type Suggestion } from "./advisor.js";
 import { trainingEngineConfig, vllmServeFlags, type EngineConfig } from "./configs.js";
+import { evaluateServingPlan } from "./serving-plan.js";
 import { evaluateTrainingPlan } from "./training-plan.js";
 import type { EvaluatedPlan, Method, ServingConfig, TrainingConfig } from "./types.js";
 import type { DataParallel } from "./zero.js";
@@ -38,6 +39,7 @@ export interface PlanCommandOptions {
   /**
    * Check one configuration instead of searching (make-it-fit advice when it does not fit):
    * strategy ddp|zero1|zero2|zero3|fsdp_full|fsdp_hybrid|fsdp_grad_op, with micro-batch, tp, pp, checkpointing, offload target.
+   * For serving (mode infer), giving tp checks that one vLLM configuration (with quant, kvDtype, seq, batch).
    */
   strategy?: DataParallel;
   microBatch?: number;
@@ -176,6 +178,7 @@ function adviceText(advice: Suggestion[], mode: "train" | "infer"): string[] {
 export function planCommand(modelSpec: string, o: PlanCommandOptions): { json: unknown; text: string } {
   const po = planOptions(o);
   if (o.strategy !== undefined) return checkCommand(modelSpec, o, po);
+  if (po.mode === "infer" && o.tp !== undefined) return checkServing(modelSpec, o, po);
   const r = plan(modelSpec, po);
   return { json: planJson(r), text: planText(r) };
 }
@@ -217,5 +220,21 @@ function checkCommand(modelSpec: string, o: PlanCommandOptions, po: PlanOptions)
   const p = evaluateTrainingPlan(model, c, gpu, job);
   const advice = p.fits ? [] : makeItFit(model, c, gpu, job);
   const r: PlanResult = { mode: "train", model, gpu, gpus, batch, seq, plans: p.fits ? [p] : [], evaluated: 1, ...(p.fits ? {} : { nearest: p }), advice };
+  return { json: planJson(r), text: planText(r) };
+}
+
+/** One vLLM serving configuration (--tp given): does it hold the wanted sequences, and if not, what to change. */
+function checkServing(modelSpec: string, o: PlanCommandOptions, po: PlanOptions): { json: unknown; text: string } {
+  const model = resolveModelSync(modelSpec);
+  const gpu = resolveGpu(po.gpu)!;
+  const tp = o.tp!;
+  if (po.gpus % tp !== 0) throw new VramfitError(`--gpus ${po.gpus} is not a multiple of --tp ${tp}`);
+  const seq = po.seq ?? Math.min(model.transformer?.maxPositions || 4096, 8192);
+  const want = po.batch ?? 1;
+  const c: ServingConfig = { runtime: "vllm", tp, quant: po.quant ?? null, kvDtype: po.kvDtype ?? "bf16", maxModelLen: seq, gpuMemoryUtilization: po.gpuMemoryUtilization ?? 0.9, enforceEager: false };
+  const p = evaluateServingPlan(model, c, gpu, po.gpus);
+  const ok = p.fits && (p.maxSequences ?? 0) >= want;
+  const advice = ok ? [] : makeServingFit(model, c, gpu, po.gpus, want);
+  const r: PlanResult = { mode: "infer", model, gpu, gpus: po.gpus, batch: want, seq, plans: ok ? [p] : [], evaluated: 1, ...(ok ? {} : { nearest: p }), advice };
   return { json: planJson(r), text: planText(r) };
 }

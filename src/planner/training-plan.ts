@@ -259,7 +259,9 @@ export function trainingCosts(c: TrainingConfig): Cost[] {
 export function describeTraining(c: TrainingConfig): string {
   const parts: string[] = [];
   const dpName: Record<string, string> = { ddp: "DDP", zero1: "ZeRO-1", zero2: "ZeRO-2", zero3: "ZeRO-3", fsdp_full: "FSDP full shard", fsdp_hybrid: "FSDP hybrid shard", fsdp_grad_op: "FSDP shard-grad-op" };
-  parts.push(c.dp > 1 ? `${dpName[c.dataParallel]} × ${c.dp}` : c.dataParallel === "ddp" ? "1 GPU" : `${dpName[c.dataParallel]} × 1`);
+  const modelParallel = c.tp > 1 || c.pp > 1 || c.cp > 1;
+  if (c.dp > 1) parts.push(`${modelParallel && c.dataParallel === "zero1" ? "distributed optimizer (≈ ZeRO-1)" : dpName[c.dataParallel]} × ${c.dp}`);
+  else if (!modelParallel) parts.push(c.dataParallel === "ddp" ? "1 GPU" : `${dpName[c.dataParallel]} on 1 GPU`);
   if (c.tp > 1) parts.push(`TP ${c.tp}`);
   if (c.pp > 1) parts.push(`PP ${c.pp}`);
   if (c.ep > 1) parts.push(`EP ${c.ep}`);
