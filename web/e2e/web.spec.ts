@@ -38,6 +38,7 @@ function totalsOf(model: Parameters<typeof estimate>[0], opts: EstimateOptions):
 }
 async function open(query = "", viewport = { width: 1280, height: 900 }, colorScheme: "light" | "dark" = "light"): Promise<Page> {
   const page = await browser.newPage({ viewport, colorScheme });
+  page.setDefaultTimeout(10_000); // a failing step names itself well inside the test's own timeout
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   (page as Page & { errors: string[] }).errors = errors;
