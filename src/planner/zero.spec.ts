@@ -77,6 +77,13 @@ describe("planner model states vs DeepSpeed's estimators (Llama-3.1-8B, amp-bf16
     expect(ours).toBe(dsZero2Gpu(psi, 8, true));
   });
 
+  it("ZeRO-3 with optimizer offload keeps the 16-bit parameter partition (DeepSpeed: largest layer + 2Ψ/N)", () => {
+    const c = { ...base, dataParallel: "zero3" as const, offload: "optimizer" as const };
+    const ours = states(c);
+    expect(ours / ((2 * psi) / 8)).toBeCloseTo(1, 3);
+    expect(ours + 4 * largestTensorParams(model)).toBeCloseTo(dsZero3Gpu(psi, largestTensorParams(model), 8, true, false), -3);
+  });
+
   it("ZeRO-3 with parameter offload keeps no states on the GPU (DeepSpeed: only the largest layer)", () => {
     const c = { ...base, dataParallel: "zero3" as const, offload: "optimizer+params" as const };
     expect(states(c)).toBe(0);

@@ -101,6 +101,18 @@ describe("vLLM engine", () => {
     expect(e.gpu!.fits).toBe(false);
   });
 
+  it("rejects a utilization outside (0, 1] with one clear error", () => {
+    expect(() => estimate("qwen2.5-7b", { runtime: "vllm", gpu: "h100-sxm", gpu_memory_utilization: 1.2 })).toThrow(/at most 1/);
+    expect(() => estimate("qwen2.5-7b", { runtime: "vllm", gpu: "h100-sxm", block_size: 0 })).toThrow(VramfitError);
+  });
+
+  it("fp8 KV cache halves the bytes per token and at least doubles the sequences that fit", () => {
+    const bf = estimate("llama-3.1-8b", { runtime: "vllm", gpu: "h100-sxm", max_model_len: 8192 }).serving!;
+    const f8 = estimate("llama-3.1-8b", { runtime: "vllm", gpu: "h100-sxm", max_model_len: 8192, kv_dtype: "fp8" }).serving!;
+    expect(f8.kv_bytes_per_token * 2).toBe(bf.kv_bytes_per_token);
+    expect(f8.max_sequences).toBeGreaterThanOrEqual(2 * bf.max_sequences);
+  });
+
   it("needs a GPU and refuses GGUF quants with one clear error", () => {
     expect(() => estimate("qwen2.5-7b", { runtime: "vllm" })).toThrow(VramfitError);
     expect(() => estimate("qwen2.5-7b", { runtime: "vllm", gpu: "a100-80gb-sxm", quant: "q4_k_m" })).toThrow(/GGUF/);
