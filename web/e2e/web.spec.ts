@@ -128,6 +128,19 @@ describe.skipIf(!hasChromium)("web calculator in headless Chromium", () => {
     await page.close();
   });
 
+  it("runtime options (vLLM) give the library's numbers and its serving figures", async () => {
+    const page = await open("?model=qwen3-8b&gpu=l40s");
+    await page.selectOption("#opt-runtime", "vllm");
+    await page.fill("#opt-gpu_memory_utilization", "0.8");
+    await page.fill("#opt-max_model_len", "16384");
+    const opts = { gpu: "l40s", runtime: "vllm", gpu_memory_utilization: 0.8, max_model_len: 16384 } as EstimateOptions;
+    await expect.poll(() => totalsOn(page)).toEqual(totalsOf("qwen3-8b", opts));
+    const serving = estimate("qwen3-8b", opts).serving!;
+    expect(await page.textContent("[data-testid=serving]")).toContain(`max sequences${serving.max_sequences.toLocaleString("en-US")}`);
+    expect(page.url()).toMatch(/runtime=vllm.*gpu_memory_utilization=0.8/);
+    await page.close();
+  });
+
   it("a dropped config.json is read in the browser and estimated like the CLI reads it", async () => {
     const page = await open("?gpu=rtx-3090");
     const file = join(shared, "fixtures/hf/llama-3.2-3b/config.json");

@@ -53,10 +53,12 @@ export interface TextField extends Base {
   pattern: RegExp;
   auto?: string;
   example: string;
+  /** Sent to the library as a number (the text keeps the user's spelling in the URL). */
+  numeric?: boolean;
 }
 export type Field = SelectField | IntField | BoolField | TextField;
 
-export type GroupId = "workload" | "precision" | "training" | "lora" | "llamacpp" | "vision" | "hardware";
+export type GroupId = "workload" | "precision" | "training" | "lora" | "llamacpp" | "vllm" | "vision" | "hardware";
 export const GROUPS: { id: GroupId; label: string }[] = [
   { id: "workload", label: "Workload" },
   { id: "precision", label: "Precision and quantization" },
@@ -64,6 +66,7 @@ export const GROUPS: { id: GroupId; label: string }[] = [
   { id: "lora", label: "LoRA / QLoRA" },
   { id: "vision", label: "Vision" },
   { id: "llamacpp", label: "llama.cpp / Ollama" },
+  { id: "vllm", label: "vLLM" },
   { id: "hardware", label: "GPUs" },
 ];
 
@@ -71,6 +74,7 @@ const llm = (c: FieldContext) => c.family === "llm";
 const train = (c: FieldContext) => c.mode === "train";
 const infer = (c: FieldContext) => c.mode !== "train";
 const llamaCpp = (c: FieldContext) => llm(c) && infer(c) && (c.runtime === "llama.cpp" || c.runtime === "ollama");
+const vllm = (c: FieldContext) => llm(c) && infer(c) && c.runtime === "vllm";
 const hfInfer = (c: FieldContext) => llm(c) && infer(c) && !llamaCpp(c);
 const MAX_INT = 2 ** 31;
 
@@ -110,7 +114,7 @@ export const FIELDS: Field[] = [
   { key: "qlora", label: "QLoRA (NF4 base + LoRA)", group: "lora", kind: "bool", def: false, when: (c) => train(c) && llm(c) },
   { key: "lora_rank", label: "LoRA rank", group: "lora", kind: "int", min: 1, max: 65536, auto: "off (full fine-tuning)", when: (c) => train(c) && llm(c) },
   { key: "lora_targets", label: "LoRA targets", group: "lora", kind: "text", pattern: /^[A-Za-z0-9_.,-]+$/, auto: "PEFT default", example: "q_proj,v_proj or all-linear", when: (c) => train(c) && llm(c) },
-  { key: "lora_dropout", label: "LoRA dropout", group: "lora", kind: "text", pattern: /^(0(\.\d+)?|1(\.0+)?)$/, auto: "0", example: "0.05", when: (c) => train(c) && llm(c) },
+  { key: "lora_dropout", label: "LoRA dropout", group: "lora", kind: "text", pattern: /^(0(\.\d+)?|1(\.0+)?)$/, auto: "0", example: "0.05", numeric: true, when: (c) => train(c) && llm(c) },
   { key: "parallel", label: "Parallel sequences (--parallel)", group: "llamacpp", kind: "int", min: 1, max: 4096, auto: "runtime default", when: llamaCpp },
   { key: "kv_unified", label: "Unified KV cache (--kv-unified)", group: "llamacpp", kind: "bool", def: false, when: llamaCpp },
   { key: "cache_type_k", label: "K cache type", group: "llamacpp", kind: "select", choices: LLAMA_KV_TYPES, auto: "f16", when: llamaCpp },
@@ -120,6 +124,12 @@ export const FIELDS: Field[] = [
   { key: "ubatch_size", label: "Physical batch (--ubatch-size)", group: "llamacpp", kind: "int", min: 1, max: 1 << 20, auto: "512", when: llamaCpp },
   { key: "batch_size", label: "Logical batch (--batch-size)", group: "llamacpp", kind: "int", min: 1, max: 1 << 20, auto: "2048", when: llamaCpp },
   { key: "n_gpu_layers", label: "GPU layers (--n-gpu-layers)", group: "llamacpp", kind: "int", min: -1, max: 100_000, auto: "all", when: llamaCpp },
+  { key: "gpu_memory_utilization", label: "GPU memory utilization", group: "vllm", kind: "text", pattern: /^(0?\.\d+|1(\.0+)?)$/, auto: "0.9", example: "0.9", numeric: true, when: vllm },
+  { key: "max_model_len", label: "Max model length (--max-model-len)", group: "vllm", kind: "int", min: 1, max: MAX_INT, auto: "seq", when: vllm },
+  { key: "max_num_seqs", label: "Max sequences (--max-num-seqs)", group: "vllm", kind: "int", min: 1, max: 1 << 20, auto: "vLLM default", when: vllm },
+  { key: "max_num_batched_tokens", label: "Max batched tokens", group: "vllm", kind: "int", min: 1, max: MAX_INT, auto: "vLLM default", when: vllm },
+  { key: "block_size", label: "KV block size (--block-size)", group: "vllm", kind: "int", min: 1, max: 1024, auto: "16", when: vllm },
+  { key: "enforce_eager", label: "No CUDA graphs (--enforce-eager)", group: "vllm", kind: "bool", def: false, when: vllm },
   { key: "gpus", label: "Number of GPUs", group: "hardware", kind: "int", min: 1, max: 1024, def: 1 },
 ];
 
@@ -167,7 +177,7 @@ export function estimateOptions(ctx: FieldContext): Record<string, Value> {
   for (const f of visibleFields(ctx)) {
     const v = ctx.opts[f.key];
     if (v === undefined) continue;
-    out[f.key] = f.key === "lora_dropout" ? Number(v) : v;
+    out[f.key] = f.kind === "text" && f.numeric ? Number(v) : v;
   }
   return out;
 }

@@ -111,6 +111,25 @@ export function Components({ e }: { e: Estimate }) {
   );
 }
 
+/** Serving runtimes (vLLM): the KV budget and how many sequences fit, as the runtime reports them. */
+export function Serving({ e }: { e: Estimate }) {
+  if (!e.serving || Object.keys(e.serving).length === 0) return null;
+  const show = (k: string, v: number) => (/bytes$/.test(k) ? gib(v) : v.toLocaleString("en-US"));
+  return (
+    <section aria-labelledby="serving-title" data-testid="serving">
+      <h3 id="serving-title">Serving</h3>
+      <dl class="serving">
+        {Object.entries(e.serving).map(([k, v]) => (
+          <div key={k}>
+            <dt>{k.replace(/_bytes$/, "").replace(/_/g, " ")}</dt>
+            <dd class="num">{show(k, v)}</dd>
+          </div>
+        ))}
+      </dl>
+    </section>
+  );
+}
+
 export function Notes({ e }: { e: Estimate }) {
   if (e.warnings.length === 0 && e.assumptions.length === 0) return null;
   return (
