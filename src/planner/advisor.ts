@@ -9,6 +9,7 @@ import { resolveGpu, resolveModelSync } from "../core/estimate.js";
 import { VramfitError } from "../core/errors.js";
 import { gpuUsableBytes, type Gpu } from "../core/gpu.js";
 import type { ModelDescription } from "../core/model.js";
+import { checkpointQuant } from "../runtimes/vllm/register.js";
 import { evaluateServingPlan } from "./serving-plan.js";
 import { evaluateTrainingPlan, type TrainingJob } from "./training-plan.js";
 import type { EvaluatedPlan, Method, OffloadTarget, ServingConfig, TrainingConfig } from "./types.js";
@@ -189,7 +190,9 @@ function planServing(model: ModelDescription, gpu: Gpu, o: PlanOptions): PlanRes
   const shape = model.transformer!;
   const seq = o.seq ?? Math.min(shape.maxPositions || 4096, 8192);
   const want = o.batch ?? 1;
-  const quants: (string | null)[] = o.quant !== undefined ? [o.quant] : [null, "fp8", "awq"];
+  // A quantized checkpoint (DeepSeek-V3's fp8, gpt-oss's mxfp4) is the baseline; otherwise bf16, then fp8 and AWQ.
+  const stored = checkpointQuant(model);
+  const quants: (string | null)[] = o.quant !== undefined ? [o.quant] : stored ? [stored] : [null, "fp8", "awq"];
   const kvs = o.kvDtype ? [o.kvDtype] : ["bf16", "fp8"];
   const plans: EvaluatedPlan<ServingConfig>[] = [];
   let nearest: EvaluatedPlan<ServingConfig> | undefined;

@@ -160,13 +160,13 @@ export function vllmServeFlags(model: ModelDescription, c: ServingConfig, replic
     `--tensor-parallel-size ${c.tp}`,
     `--max-model-len ${c.maxModelLen}`,
     `--gpu-memory-utilization ${c.gpuMemoryUtilization}`,
-    ...(c.quant === "fp8" ? ["--quantization fp8"] : []),
+    ...(c.quant === "fp8" && model.storedQuant !== "fp8" ? ["--quantization fp8"] : []),
     ...(c.kvDtype === "fp8" ? ["--kv-cache-dtype fp8"] : []),
     ...(c.maxNumSeqs ? [`--max-num-seqs ${c.maxNumSeqs}`] : []),
     ...(c.maxNumBatchedTokens ? [`--max-num-batched-tokens ${c.maxNumBatchedTokens}`] : []),
     ...(c.enforceEager ? ["--enforce-eager"] : []),
   ];
-  const name = c.quant === "awq" || c.quant === "gptq" ? `<an ${c.quant.toUpperCase()} checkpoint of ${model.hfId ?? model.id}>` : model.hfId ?? model.id;
+  const name = (c.quant === "awq" || c.quant === "gptq") && model.storedQuant !== c.quant ? `<an ${c.quant.toUpperCase()} checkpoint of ${model.hfId ?? model.id}>` : model.hfId ?? model.id;
   return {
     kind: "vllm",
     file: "command line",

@@ -18,7 +18,13 @@ import { DEFAULT_BLOCK_SIZE, DEFAULT_GPU_MEMORY_UTILIZATION, vllmBatchDefaults }
 import { vllmMemory, type VllmOptions } from "./memory.js";
 
 /** Workload → the options vLLM would run with (its own defaults where the user said nothing). */
-export function vllmOptions(w: Workload, gpu: Gpu): VllmOptions & { assumptions: string[] } {
+/** The checkpoint's declared quantization when vramfit can size it (fp8, mxfp4, gptq, awq, nf4, int8). */
+export function checkpointQuant(model: ModelDescription): string | null {
+  const q = model.storedQuant;
+  return q && ["fp8", "mxfp4", "gptq", "awq", "nf4", "int8"].includes(q) ? q : null;
+}
+
+export function vllmOptions(model: ModelDescription, w: Workload, gpu: Gpu): VllmOptions & { assumptions: string[] } {
   const assumptions: string[] = [];
   const d = vllmBatchDefaults(gpu);
   const util = w.gpu_memory_utilization ?? DEFAULT_GPU_MEMORY_UTILIZATION;
@@ -27,12 +33,15 @@ export function vllmOptions(w: Workload, gpu: Gpu): VllmOptions & { assumptions:
   const seqs = w.max_num_seqs ?? d.maxNumSeqs;
   if (w.max_num_batched_tokens === undefined || w.max_num_seqs === undefined) assumptions.push(`vllm serve defaults on ${gpu.name}: ${d.rule}`);
   const block = w.block_size ?? DEFAULT_BLOCK_SIZE;
+  // vLLM always runs a checkpoint in the quantization its config declares (quantization_config).
+  const quant = w.quant ?? checkpointQuant(model);
+  if (w.quant == null && quant) assumptions.push(`weights in the checkpoint's own ${quant} quantization (config.json quantization_config)`);
   const kv = w.kv_dtype === "fp32" ? "fp32" : w.kv_dtype;
   return {
     totalBytes: gpuUsableBytes(gpu),
     tensorParallel: w.gpus,
     dtype: w.dtype,
-    quant: w.quant,
+    quant,
     kvDtype: kv,
     gpuMemoryUtilization: util,
     maxNumBatchedTokens: mnbt,
@@ -52,7 +61,7 @@ export function vllmEngine(model: ModelDescription, w: Workload, gpu?: Gpu): Par
   if (!["fp8", "fp16", "bf16", "fp32"].includes(w.kv_dtype)) throw new VramfitError(`vLLM's KV cache is fp16/bf16/fp8, not ${w.kv_dtype}`);
   const shape = model.transformer!;
   if (shape.encoderOnly) throw new VramfitError(`${model.id} is an encoder: vLLM serves it without a KV cache; use --runtime transformers`);
-  const o = vllmOptions(w, gpu);
+  const o = vllmOptions(model, w, gpu);
   const m = vllmMemory(model, o);
   const warnings: string[] = [];
   const assumptions = [...o.assumptions];

@@ -141,3 +141,13 @@ describe("vLLM V1 hybrid KV cache (sliding-window layers)", () => {
     expect(s.max_sequences).toBeGreaterThan(s.num_blocks / 512);
   });
 });
+
+describe("quantized checkpoints", () => {
+  it("a checkpoint's declared quantization is what vLLM runs (gpt-oss: MXFP4 experts), without --quant", () => {
+    const plain = estimate("gpt-oss-20b", { runtime: "vllm", gpu: "h100-sxm", max_model_len: 4096 });
+    const explicit = estimate("gpt-oss-20b", { runtime: "vllm", gpu: "h100-sxm", max_model_len: 4096, quant: "mxfp4" });
+    const w = (e: typeof plain) => e.components.find((c) => c.id === "weights")!.bytes;
+    expect(w(plain)).toBe(w(explicit));
+    expect(plain.assumptions.join(" ")).toMatch(/checkpoint's own mxfp4/);
+  });
+});
