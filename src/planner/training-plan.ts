@@ -119,7 +119,9 @@ export function evaluateTrainingPlan(model: ModelDescription, c: TrainingConfig,
   const layerShare = 1 - embedShare - headShare;
   const ppFactor = c.pp > 1 ? Math.max(layerShare / c.pp + embedShare, layerShare / c.pp + headShare) : 1;
   const epFactor = 1 - expertShare + expertShare / c.ep;
-  const mp = (ppFactor * epFactor) / c.tp;
+  // Megatron splits attention, MLP and the vocab-parallel embedding/head over TP ranks; norms stay replicated.
+  const normShare = shareOf(model, (k) => k === "norm");
+  const mp = ppFactor * epFactor * ((1 - normShare) / c.tp + normShare);
   const split = (b: number) => Math.ceil(b * mp);
   states = { params: split(states.params), gradients: split(states.gradients), optimizer: split(states.optimizer), stepTemporaries: split(states.stepTemporaries) };
 
