@@ -6,3 +6,4 @@ export {};
 import "./core/training/register.js";
 import "./runtimes/llamacpp/register.js";
 import "./runtimes/vllm/register.js";
+import "./vision/register.js";

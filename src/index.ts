@@ -28,3 +28,6 @@ export type { ReadModel, CheckpointFacts } from "./readers/checkpoint.js";
 
 // Runtime profiles.
 export * from "./runtimes/llamacpp/index.js";
+
+// Vision models: layer-graph engine, built-in architectures, ONNX graphs.
+export * from "./vision/index.js";

@@ -5,11 +5,11 @@ import { catalogModel, catalogModelEntries } from "../catalog/models.js";
 import { gpuCatalog } from "../catalog/gpus.js";
 import { estimate } from "../core/estimate.js";
 import { VramfitError } from "../core/errors.js";
-import { maxBatch, maxSeq, type SolveResult } from "../core/solve.js";
+import { maxBatch, maxImage, maxSeq, type SolveResult } from "../core/solve.js";
 import { formatBytes, formatCount, GiB } from "../core/units.js";
 import { inspectModel, formatInspect } from "../readers/inspect.js";
 import { resolveModelArg, resolveModelArgWithFacts } from "./model-source.js";
-import { addWorkloadOptions, toEstimateOptions } from "./options.js";
+import { addWorkloadOptions, intArg, tokensArg, toEstimateOptions } from "./options.js";
 import { renderEstimate } from "./render.js";
 import "../engines.js";
 
@@ -60,6 +60,48 @@ or a parameter count (7b, 1.5b, 350m). Sizes print in GiB (2^30 bytes); --json g
       print(o.json ? JSON.stringify(solveJson("seq", r), null, 2) : renderSolve("seq", r));
     },
   );
+
+  addWorkloadOptions(
+    program.command("max-image").argument("<model>", "a vision model").description("largest image (same aspect ratio as --image) that fits the GPU"),
+  ).action(async (spec: string, o: Record<string, unknown>) => {
+    const model = await resolveModelArg(spec);
+    const r = maxImage(model, toEstimateOptions(o));
+    if (o.json) return print(JSON.stringify({ max_image: r.image, max_image_central: r.central_image, estimate: r.estimate }, null, 2));
+    if (!r.estimate) return print(pc.red(`✘ even a ${32}-pixel image does not fit at the high bound`));
+    print(pc.green(`✔ largest image that fits: ${pc.bold(`${r.image[1]}x${r.image[0]}`)} (width x height), ${formatBytes(r.estimate.totals.device_bytes)} on ${r.estimate.gpu!.name}`));
+    if (r.central_image && r.central_image[0] > r.image[0]) print(pc.dim(`  the central estimate alone would allow ${r.central_image[1]}x${r.central_image[0]}`));
+  });
+
+  addWorkloadOptions(
+    program
+      .command("sweep")
+      .argument("<model>")
+      .description("memory over a list: --image 320,640,960,1280 (vision), --seqs 1k,4k,16k or --batches 1,8,32")
+      .option("--seqs <list>", "sequence lengths to sweep, e.g. 1k,4k,16k")
+      .option("--batches <list>", "batch sizes to sweep, e.g. 1,8,32"),
+  ).action(async (spec: string, o: Record<string, unknown>) => {
+    const model = await resolveModelArg(spec);
+    const lists: [string, (number | string)[]][] = [];
+    if (typeof o.image === "string" && o.image.includes(",")) lists.push(["image", o.image.split(",").map((x) => x.trim())]);
+    if (typeof o.seqs === "string") lists.push(["seq", o.seqs.split(",").map((x) => tokensArg("--seqs")(x))]);
+    if (typeof o.batches === "string") lists.push(["batch", o.batches.split(",").map((x) => intArg("--batches")(x))]);
+    if (lists.length !== 1) throw new VramfitError("sweep needs exactly one list: --image 320,640,960 (vision), --seqs 1k,4k,16k or --batches 1,8,32");
+    const [key, values] = lists[0];
+    const base = toEstimateOptions({ ...o, ...(key === "image" ? { image: undefined } : {}) });
+    const rows = values.map((v) => {
+      const opts = { ...base, [key]: v };
+      const e = estimate(model, opts);
+      const mb = base.gpu && key !== "batch" ? maxBatch(model, opts).value : null;
+      return { [key]: v, allocated_bytes: e.totals.allocated_bytes, reserved_bytes: e.totals.reserved_bytes, device_bytes: e.totals.device_bytes, device_range: e.totals.device_range ?? null, verdict: e.gpu?.verdict ?? null, max_batch: mb };
+    });
+    if (o.json) return print(JSON.stringify(rows, null, 2));
+    print(pc.bold(`${key.padEnd(10)} ${"device".padStart(11)} ${"range (GiB)".padStart(13)}${base.gpu ? `  ${"verdict".padEnd(13)}${key !== "batch" ? "max batch" : ""}` : ""}`));
+    for (const r of rows) {
+      const range = r.device_range ? `${(r.device_range[0] / GiB).toFixed(1)}–${(r.device_range[1] / GiB).toFixed(1)}` : "";
+      const fit = base.gpu ? `  ${String(r.verdict).padEnd(13)}${r.max_batch ?? ""}` : "";
+      print(`${String(r[key]).padEnd(10)} ${`${(r.device_bytes / GiB).toFixed(2)} GiB`.padStart(11)} ${range.padStart(13)}${fit}`);
+    }
+  });
 
   program
     .command("inspect")

@@ -77,6 +77,12 @@ export function addWorkloadOptions(cmd: Command): Command {
     .option("--ub, --ubatch-size <n>", "physical batch size (compute buffer), default 512", intArg("--ubatch-size"))
     .option("--batch-size <n>", "logical batch size, default 2048", intArg("--batch-size"))
     .option("--ngl, --n-gpu-layers <n>", "layers on the GPU (-1: all, the default)", layersArg)
+    .optionsGroup("Vision models (resnet50, vit_b_16, yolov8s, ... or an .onnx file):")
+    .option("--image <size>", "input image: 640 (square) or 1333x800 (width x height)")
+    .option("--ema", "train: an fp32 EMA copy of the weights (Ultralytics, MMEngine)")
+    .option("--cudnn-benchmark", "torch.backends.cudnn.benchmark (first iteration may reserve more)")
+    .option("--classes <n>", "classes of the head (default: the published checkpoint's)", intArg("--classes"))
+    .option("--max-boxes <n>", "detector training: most ground-truth boxes in one image (default 100)", intArg("--max-boxes"))
     .optionsGroup("Device and output:")
     .option("--gpu <id>", "GPU from `vramfit gpus`, or a size such as 24gb")
     .option("--gpus <n>", "number of identical GPUs (per-GPU figures)", intArg("--gpus"))
@@ -121,6 +127,11 @@ export function toEstimateOptions(o: Record<string, unknown>): EstimateOptions {
     ubatch_size: o.ubatchSize,
     batch_size: o.batchSize,
     n_gpu_layers: o.nGpuLayers,
+    image: o.image,
+    ema: o.ema,
+    cudnn_benchmark: o.cudnnBenchmark,
+    classes: o.classes,
+    max_boxes: o.maxBoxes,
   };
   if (o.ctxSize !== undefined) {
     if (o.seq !== undefined && o.seq !== o.ctxSize) throw new InvalidArgumentError("--ctx-size and --seq are the same setting; give one");

@@ -10,9 +10,13 @@ export function renderEstimate(e: Estimate, opts: { formulas?: boolean } = {}): 
   const w = e.workload;
   const params = e.model.active_parameters !== e.model.parameters ? `${formatCount(e.model.parameters)} params (${formatCount(e.model.active_parameters)} active)` : `${formatCount(e.model.parameters)} params`;
   out.push(pc.bold(`${e.model.id}`) + pc.dim(` · ${e.model.architecture} · ${params}`));
-  const wl = [`${w.mode === "train" ? "training" : "inference"}`, `runtime ${w.runtime}`, `batch ${w.batch}`];
+  const wl = [`${w.mode === "train" ? "training" : "inference"}`];
+  if (w.runtime) wl.push(`runtime ${w.runtime}`);
+  wl.push(`batch ${w.batch}`);
   if (typeof w.seq === "number") wl.push(`seq ${w.seq}`);
-  if (w.dtype) wl.push(String(w.dtype));
+  if (Array.isArray(w.image)) wl.push(`image ${w.image[1]}x${w.image[0]}`);
+  if (w.mode === "train" && w.precision) wl.push(String(w.precision));
+  else if (w.dtype) wl.push(String(w.dtype));
   if (w.quant) wl.push(`quant ${w.quant}`);
   if (w.kv_dtype && w.mode !== "train") wl.push(`kv ${w.kv_dtype}`);
   if (w.gpus > 1) wl.push(`${w.gpus} GPUs (per GPU below)`);

@@ -18,7 +18,38 @@ import { parseWorkload, type Workload, type WorkloadInput } from "./workload.js"
 export type EstimateOptions = WorkloadInput & {
   /** A GPU id from the catalog ("rtx-4090"), a size ("24gb"), or a Gpu object. */
   gpu?: string | Gpu;
+  // Vision models (src/vision/): image size and training extras.
+  /** 640 (square), [h, w], or "1333x800" (width × height). */
+  image?: number | [number, number] | string;
+  ema?: boolean;
+  cudnn_benchmark?: boolean;
+  classes?: number;
+  max_boxes?: number;
 };
+
+/** Names other engines own (vision architectures), tried before the catalog. */
+export type NameResolver = (spec: string) => ModelDescription | undefined;
+const nameResolvers: NameResolver[] = [];
+export function registerNameResolver(r: NameResolver): void {
+  nameResolvers.push(r);
+}
+/** How an ONNX graph read from a file becomes a model description (the vision engine registers one). */
+type OnnxToModel = (read: { model: ModelDescription; onnx: unknown }) => ModelDescription;
+let onnxToModel: OnnxToModel | undefined;
+export function registerOnnxToModel(fn: OnnxToModel): void {
+  onnxToModel = fn;
+}
+export function defaultOnnxToModel(): OnnxToModel | undefined {
+  return onnxToModel;
+}
+
+export function resolveRegisteredName(spec: string): ModelDescription | undefined {
+  for (const r of nameResolvers) {
+    const m = r(spec);
+    if (m) return m;
+  }
+  return undefined;
+}
 
 /** Engines that other modules register (training, vision, runtime profiles) — keeps the core acyclic. */
 export type Engine = (model: ModelDescription, w: Workload, gpu?: Gpu) => PartialEstimate;
@@ -45,6 +76,8 @@ export function registerFamilyEngine(family: string, engine: (model: ModelDescri
 /** A catalog id, HF id in the catalog, or a parameter count → model description. */
 export function resolveModelSync(spec: string | ModelDescription): ModelDescription {
   if (typeof spec !== "string") return spec;
+  const registered = resolveRegisteredName(spec);
+  if (registered) return registered;
   if (findCatalogModel(spec)) return catalogModel(spec);
   if (parseParameterCount(spec) != null) return modelFromParameterCount(spec);
   return catalogModel(spec); // throws "unknown model" with suggestions

@@ -73,3 +73,48 @@ export function maxSeq(model: string | ModelDescription, options: EstimateOption
   const cap = limit ?? m.transformer?.maxPositions ?? 1 << 20;
   return solve(m, options, "seq", cap);
 }
+
+/**
+ * Largest image (keeping the aspect ratio of `options.image`, in steps of `step` pixels on the longer
+ * side) whose high bound fits — for vision models. Memory grows with the pixel count.
+ */
+export function maxImage(
+  model: string | ModelDescription,
+  options: EstimateOptions,
+  step = 32,
+  limitSide = 8192,
+): { image: [number, number]; central_image: [number, number] | null; estimate: Estimate | null } {
+  if (options.gpu === undefined) throw new VramfitError("max-image needs a GPU (--gpu)");
+  const m = resolveModelSync(model);
+  if (m.family !== "vision") throw new VramfitError(`${m.id} is not a vision model: use max-seq for language models`);
+  const gpu = resolveGpu(options.gpu);
+  const base = parseHw(options.image ?? 640);
+  const ratio = base[0] / base[1];
+  const sizeAt = (k: number): [number, number] => {
+    const long = k * step;
+    return ratio >= 1 ? [long, Math.max(step, Math.round(long / ratio / step) * step)] : [Math.max(step, Math.round((long * ratio) / step) * step), long];
+  };
+  const at = (k: number) => estimate(m, { ...options, gpu, image: sizeAt(k) });
+  const find = (fits: Criterion) => {
+    let lo = 0;
+    let hi = Math.floor(limitSide / step);
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (fits(at(mid))) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+  const k = find(safe);
+  const kc = find(central);
+  return { image: k ? sizeAt(k) : [0, 0], central_image: kc ? sizeAt(kc) : null, estimate: k ? at(k) : null };
+}
+
+function parseHw(v: number | [number, number] | string): [number, number] {
+  if (typeof v === "number") return [v, v];
+  if (Array.isArray(v)) return v;
+  const m = /^\s*(\d+)\s*(?:[x×]\s*(\d+))?\s*$/i.exec(v);
+  if (!m) throw new VramfitError(`cannot read image size '${v}'`, "use --image 640 or --image 1333x800 (width x height)");
+  // "W×H" as detection configs write it → [h, w]
+  return m[2] ? [Number(m[2]), Number(m[1])] : [Number(m[1]), Number(m[1])];
+}

@@ -7,6 +7,7 @@
 import { open, stat } from "node:fs/promises";
 import { catalogModel, findCatalogModel } from "../catalog/models.js";
 import { VramfitError } from "../core/errors.js";
+import { defaultOnnxToModel, resolveRegisteredName } from "../core/estimate.js";
 import type { ModelDescription } from "../core/model.js";
 import { modelFromParameterCount, parseParameterCount } from "../models/param-count.js";
 import type { ReadModel } from "./checkpoint.js";
@@ -37,6 +38,10 @@ export async function resolveModel(spec: string, opts: ResolveOptions = {}): Pro
 export async function resolveModelWithFacts(spec: string, opts: ResolveOptions = {}): Promise<ResolvedModel> {
   const s = spec.trim();
   if (!s) throw new VramfitError("no model given", "give a catalog id (llama-3.1-8b), a Hugging Face id, a path, or a parameter count (7b)");
+  const registered = resolveRegisteredName(s);
+  if (registered) {
+    return { kind: "catalog", model: registered, facts: { provenance: { config: `built-in ${registered.family} architecture: ${registered.id}` } } };
+  }
   const entry = findCatalogModel(s);
   if (entry) {
     const model = catalogModel(s);
@@ -90,7 +95,8 @@ async function readLocalPath(p: string, isDir: boolean, opts: ResolveOptions): P
   if (magic === "GGUF") return modelFromGguf(await readGguf(p));
   if (/\.onnx$/i.test(p)) {
     const r = await readOnnxFile(p);
-    return opts.onnxToModel ? { ...r, model: opts.onnxToModel(r) } : r;
+    const toModel = opts.onnxToModel ?? defaultOnnxToModel();
+    return toModel ? { ...r, model: toModel(r) } : r;
   }
   if (/\.safetensors$/i.test(p)) return readLocalSafetensors(p, { onProgress: opts.onProgress });
   if (/\.index\.json$/i.test(p)) return readLocalIndex(p, { onProgress: opts.onProgress });

@@ -7,13 +7,13 @@
  * (pass it to resolveModel as `onnxToModel`).
  */
 import { VramfitError } from "../core/errors.js";
-import { type EstimateOptions, registerFamilyEngine } from "../core/estimate.js";
+import { type EstimateOptions, registerFamilyEngine, registerNameResolver, registerOnnxToModel } from "../core/estimate.js";
 import type { ModelDescription } from "../core/model.js";
 import type { ReadModel } from "../readers/checkpoint.js";
 import type { OnnxGraph } from "../readers/onnx-types.js";
 import { estimateVision, type VisionWorkloadInput } from "./estimate.js";
 import { onnxVisionModel } from "./onnx-to-graph.js";
-import { getVisionModel, type VisionModel } from "./registry.js";
+import { getVisionModel, isVisionModel, type VisionModel } from "./registry.js";
 
 const onnxGraphs = new WeakMap<ModelDescription, OnnxGraph>();
 
@@ -69,4 +69,6 @@ export function visionInput(o: EstimateOptions & Record<string, unknown>): Visio
   } as VisionWorkloadInput;
 }
 
+registerOnnxToModel((read) => onnxModelDescription(read as ReadModel & { onnx: OnnxGraph }));
+registerNameResolver((spec) => (isVisionModel(spec) ? visionModelDescription(spec) : undefined));
 registerFamilyEngine("vision", (model, input, gpu) => estimateVision(visionModelFor(model), visionInput(input as EstimateOptions & Record<string, unknown>), gpu));
