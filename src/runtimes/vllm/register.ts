@@ -93,7 +93,7 @@ export function vllmEngine(model: ModelDescription, w: Workload, gpu?: Gpu): Par
   }
   // The rest of the budget (< one block) stays unused but reserved by the allocator.
   components.push({ id: "non_torch", label: "Non-torch memory (profiled)", bytes: m.nonTorchBytes, formula: m.nonTorchFormula, level: "device" });
-  if (m.cudaGraphBytes > 0) components.push({ id: "cuda_graphs", label: "CUDA graphs", bytes: m.cudaGraphBytes, formula: "captured after the KV cache, outside the utilization budget in vLLM ≤ 0.11; logs show 0.2–2.2 GiB (approx); --enforce-eager removes it", level: "device" });
+  if (m.cudaGraphBytes > 0) components.push({ id: "cuda_graphs", label: "CUDA graphs", bytes: m.cudaGraphBytes, formula: "captured after the KV cache, outside the utilization budget in vLLM ≤ 0.11; later versions can take their profiled estimate out of the KV budget instead (gpu_worker.py cudagraph_memory_estimate_applied, gated by VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS); logs show 0.2–2.2 GiB (approx); --enforce-eager removes it", level: "device" });
   components.push(cudaContextComponent({ vendor: gpu.vendor }));
 
   assumptions.push(`profile run: ${o.maxNumBatchedTokens} batched tokens over up to ${o.maxNumSeqs} sequences; block size ${o.blockSize}; max_model_len ${o.maxModelLen}`);
