@@ -31,3 +31,7 @@ export * from "./runtimes/llamacpp/index.js";
 
 // Vision models: layer-graph engine, built-in architectures, ONNX graphs.
 export * from "./vision/index.js";
+
+// Multi-GPU planner and make-it-fit advisor; vLLM serving memory.
+export * from "./planner/index.js";
+export { vllmMemory } from "./runtimes/vllm/memory.js";

@@ -8,6 +8,7 @@ import { VramfitError } from "../core/errors.js";
 import { maxBatch, maxImage, maxSeq, type SolveResult } from "../core/solve.js";
 import { formatBytes, formatCount, GiB } from "../core/units.js";
 import { inspectModel, formatInspect } from "../readers/inspect.js";
+import { planCommand, type PlanCommandOptions } from "../planner/render.js";
 import { resolveModelArg, resolveModelArgWithFacts } from "./model-source.js";
 import { addWorkloadOptions, intArg, tokensArg, toEstimateOptions } from "./options.js";
 import { renderEstimate } from "./render.js";
@@ -102,6 +103,45 @@ or a parameter count (7b, 1.5b, 350m). Sizes print in GiB (2^30 bytes); --json g
       print(`${String(r[key]).padEnd(10)} ${`${(r.device_bytes / GiB).toFixed(2)} GiB`.padStart(11)} ${range.padStart(13)}${fit}`);
     }
   });
+
+  program
+    .command("plan")
+    .argument("<model>", "catalog id or parameter count")
+    .description("multi-GPU planner and make-it-fit advisor: configurations that fit, ranked by speed cost, with engine configs")
+    .optionsGroup("Search:")
+    .requiredOption("--gpu <id>", "GPU from `vramfit gpus`")
+    .option("--mode <mode>", "train | infer (serving with vLLM)", "infer")
+    .option("--gpus <n>", "GPUs in total", intArg("--gpus"))
+    .option("--gpus-per-node <n>", "GPUs per node (hybrid sharding, TP within a node)", intArg("--gpus-per-node"))
+    .option("-b, --batch <n>", "train: effective (global) batch; infer: sequences at once", intArg("--batch"))
+    .option("-s, --seq <tokens>", "sequence length", tokensArg("--seq"))
+    .option("--precision <policy>", "fp32 | amp-fp16 | amp-bf16 | bf16")
+    .option("--optimizer <name>", "optimizer (see estimate --help)")
+    .option("--methods <list>", "fine-tuning methods to consider: full,lora,qlora")
+    .option("--lora-rank <r>", "LoRA rank for lora/qlora plans", intArg("--lora-rank"))
+    .option("--no-offload", "never offload to CPU/NVMe")
+    .option("--offload-device <where>", "cpu | nvme")
+    .option("--engines <list>", "deepspeed,fsdp,ddp,megatron")
+    .option("--attention <impl>", "sdpa | flash | eager")
+    .option("-q, --quant <type>", "serving: weight quantization (awq, gptq, fp8, ... or none)")
+    .option("--kv-dtype <dtype>", "serving: KV cache dtype (bf16 | fp8)")
+    .option("--gpu-memory-utilization <f>", "serving: vLLM memory fraction (default 0.9)", Number)
+    .option("--limit <n>", "how many plans to list", intArg("--limit"))
+    .optionsGroup("Check one configuration (make-it-fit advice when it does not fit):")
+    .option("--strategy <s>", "ddp | zero1 | zero2 | zero3 | fsdp_full | fsdp_hybrid | fsdp_grad_op")
+    .option("--micro-batch <n>", "micro-batch per GPU", intArg("--micro-batch"))
+    .option("--tp <n>", "tensor-parallel degree (serving: one vLLM configuration)", intArg("--tp"))
+    .option("--pp <n>", "pipeline-parallel degree", intArg("--pp"))
+    .option("--checkpointing", "activation checkpointing")
+    .option("--offload-target <what>", "none | optimizer | optimizer+params")
+    .option("--method <m>", "full | lora | qlora")
+    .optionsGroup("Output:")
+    .option("--json", "as JSON")
+    .action((spec: string, o: Record<string, unknown>) => {
+      const { json, ...opts } = o;
+      const r = planCommand(spec, opts as unknown as PlanCommandOptions);
+      print(json ? JSON.stringify(r.json, null, 2) : r.text);
+    });
 
   program
     .command("inspect")

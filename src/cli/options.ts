@@ -77,6 +77,15 @@ export function addWorkloadOptions(cmd: Command): Command {
     .option("--ub, --ubatch-size <n>", "physical batch size (compute buffer), default 512", intArg("--ubatch-size"))
     .option("--batch-size <n>", "logical batch size, default 2048", intArg("--batch-size"))
     .option("--ngl, --n-gpu-layers <n>", "layers on the GPU (-1: all, the default)", layersArg)
+    .optionsGroup("vLLM (--runtime vllm; same names as vllm serve's flags):")
+    .option("--gpu-memory-utilization <f>", "fraction of GPU memory vLLM may use (default 0.9)", Number)
+    .option("--max-num-batched-tokens <n>", "tokens per forward pass (sizes the profiling run)", intArg("--max-num-batched-tokens"))
+    .option("--max-num-seqs <n>", "most sequences scheduled at once", intArg("--max-num-seqs"))
+    .option("--block-size <n>", "KV cache block size in tokens (default 16)", intArg("--block-size"))
+    .option("--enforce-eager", "no CUDA graphs")
+    .option("--max-model-len <tokens>", "longest sequence served (default: the model's)", tokensArg("--max-model-len"))
+    .option("--tensor-parallel-size <n>", "same as --gpus", intArg("--tensor-parallel-size"))
+    .option("--kv-cache-dtype <dtype>", "same as --kv-dtype (auto | fp8 | bf16 | fp16)")
     .optionsGroup("Vision models (resnet50, vit_b_16, yolov8s, ... or an .onnx file):")
     .option("--image <size>", "input image: 640 (square) or 1333x800 (width x height)")
     .option("--ema", "train: an fp32 EMA copy of the weights (Ultralytics, MMEngine)")
@@ -127,12 +136,26 @@ export function toEstimateOptions(o: Record<string, unknown>): EstimateOptions {
     ubatch_size: o.ubatchSize,
     batch_size: o.batchSize,
     n_gpu_layers: o.nGpuLayers,
+    gpu_memory_utilization: o.gpuMemoryUtilization,
+    max_num_batched_tokens: o.maxNumBatchedTokens,
+    max_num_seqs: o.maxNumSeqs,
+    block_size: o.blockSize,
+    enforce_eager: o.enforceEager,
+    max_model_len: o.maxModelLen,
     image: o.image,
     ema: o.ema,
     cudnn_benchmark: o.cudnnBenchmark,
     classes: o.classes,
     max_boxes: o.maxBoxes,
   };
+  if (o.tensorParallelSize !== undefined) {
+    if (o.gpus !== undefined && o.gpus !== o.tensorParallelSize) throw new InvalidArgumentError("--tensor-parallel-size and --gpus are the same setting; give one");
+    r.gpus = o.tensorParallelSize;
+  }
+  if (o.kvCacheDtype !== undefined && o.kvCacheDtype !== "auto") {
+    if (o.kvDtype !== undefined && o.kvDtype !== o.kvCacheDtype) throw new InvalidArgumentError("--kv-cache-dtype and --kv-dtype are the same setting; give one");
+    r.kv_dtype = o.kvCacheDtype;
+  }
   if (o.ctxSize !== undefined) {
     if (o.seq !== undefined && o.seq !== o.ctxSize) throw new InvalidArgumentError("--ctx-size and --seq are the same setting; give one");
     r.seq = o.ctxSize;

@@ -61,6 +61,14 @@ export function renderEstimate(e: Estimate, opts: { formulas?: boolean } = {}): 
       );
     }
   }
+  if (e.serving) {
+    const sv = e.serving as Record<string, number>;
+    out.push("");
+    out.push(
+      `  vLLM KV budget ${fmt(sv.kv_budget_bytes)}: ${sv.num_blocks?.toLocaleString("en-US")} blocks of ${sv.block_size} tokens = ${sv.kv_tokens?.toLocaleString("en-US")} tokens; ` +
+        `${pc.bold(String(sv.max_sequences))} sequences of ${sv.max_model_len ?? w.seq} tokens at once`,
+    );
+  }
   if (e.cpu_bytes) out.push(`  ${"Host (CPU) memory".padEnd(labelW)}  ${fmt(e.cpu_bytes).padStart(11)}  ${pc.dim("offloaded to the CPU, not on the GPU")}`);
   out.push("");
   out.push(pc.dim(`  peak: ${e.peak.phase}`));
