@@ -23,12 +23,24 @@ export interface Observation {
   measured: number;
 }
 
+/** Relative slack always allowed on exact components: the rounding of published figures. */
+export const EXACT_FLOOR = 0.001;
+
 /** Minimum measured cases before a category's band is trusted over the labelled default. */
 export const MIN_CASES = 3;
 
 export function observe(r: CaseResult): Observation | null {
   const lv = r.case.measured.level;
-  if (lv === "component") return null;
+  const category = categoryOf(r.estimate);
+  if (lv === "component") {
+    // One component measured on its own: it calibrates its own class directly.
+    const comp = r.estimate.components.find((c) => c.id === r.case.measured.component);
+    if (!comp || r.estimateBytes <= 0) return null;
+    const meas = r.measuredBytes;
+    return componentClass(comp) === "exact"
+      ? { id: r.case.id, category, kind: "e", value: (meas - r.estimateBytes) / r.estimateBytes, exact: r.estimateBytes, uncertain: 0, measured: meas }
+      : { id: r.case.id, category, kind: "k", value: meas / r.estimateBytes, exact: 0, uncertain: r.estimateBytes, measured: meas };
+  }
   const levels = lv === "allocated" ? ["allocated"] : lv === "reserved" ? ["allocated", "reserved"] : ["allocated", "reserved", "device"];
   let exact = 0;
   let uncertain = 0;
@@ -38,7 +50,6 @@ export function observe(r: CaseResult): Observation | null {
     else uncertain += c.bytes;
   }
   const meas = r.measuredBytes;
-  const category = categoryOf(r.estimate);
   if (uncertain >= 0.1 * meas) return { id: r.case.id, category, kind: "k", value: (meas - exact) / uncertain, exact, uncertain, measured: meas };
   if (exact <= 0) return null;
   return { id: r.case.id, category, kind: "e", value: (meas - exact - uncertain) / exact, exact, uncertain, measured: meas };
@@ -53,7 +64,8 @@ export function fitBands(obs: Observation[]): Partial<Record<Category, Band>> {
     const es = o.filter((x) => x.kind === "e").map((x) => x.value);
     const band: Band = {
       uncertain: ks.length >= MIN_CASES ? [Math.min(1, ...ks), Math.max(1, ...ks)] : DEFAULT_BAND.uncertain,
-      exact: es.length ? [Math.min(0, ...es), Math.max(0, ...es)] : DEFAULT_BAND.exact,
+      // ±0.1 % at least: published figures are rounded (llama.cpp prints MiB to 2 decimals, vLLM GiB).
+      exact: es.length ? [Math.min(-EXACT_FLOOR, ...es), Math.max(EXACT_FLOOR, ...es)] : DEFAULT_BAND.exact,
       cases: o.length,
       source: o.length >= MIN_CASES ? "measured" : "default",
     };

@@ -90,8 +90,43 @@ export function loadMeasuredCases(dir = path.resolve(ACCURACY_DIR, "../measureme
   return cases;
 }
 
+/**
+ * vLLM startup logs (vllm-published.jsonl, see vllm-planner.md): the weights and the profile run's
+ * activation peak each become a component case of the vLLM runtime on a GPU of the logged total memory.
+ */
+export function loadVllmCases(dir = ACCURACY_DIR): AccuracyCase[] {
+  const file = path.join(dir, "vllm-published.jsonl");
+  if (!fs.existsSync(file)) return [];
+  const out: AccuracyCase[] = [];
+  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+    if (!line.trim()) continue;
+    const r = JSON.parse(line);
+    if (!r.gpu_total_gib || !r.measured || r.max_position_embeddings) continue;
+    const workload: Record<string, unknown> = {
+      mode: "infer",
+      runtime: "vllm",
+      dtype: r.dtype === "fp16" ? "fp16" : "bf16",
+      ...(r.quant ? { quant: r.quant } : {}),
+      ...(r.block_size ? { block_size: r.block_size } : {}),
+      ...(r.gpu_memory_utilization ? { gpu_memory_utilization: r.gpu_memory_utilization } : {}),
+      ...(r.max_model_len ? { max_model_len: r.max_model_len } : {}),
+      ...(r.max_num_batched_tokens ? { max_num_batched_tokens: r.max_num_batched_tokens } : {}),
+      ...(r.max_num_seqs ? { max_num_seqs: r.max_num_seqs } : {}),
+      ...(r.tp > 1 ? { gpus: r.tp } : {}),
+    };
+    const base = { category: "vllm", source_url: r.source_url, quote: r.quote, model: r.model, workload, gpu: `${r.gpu_total_gib}gb`, file: "vllm-published.jsonl" };
+    if (typeof r.measured.weights_gib === "number") {
+      out.push({ ...base, id: `${r.id}#weights`, measured: { level: "component", component: "weights", bytes: Math.round(r.measured.weights_gib * 2 ** 30) } });
+    }
+    if (typeof r.measured.activation_gib === "number" && r.engine === "v0") {
+      out.push({ ...base, id: `${r.id}#activation`, measured: { level: "component", component: "activations", bytes: Math.round(r.measured.activation_gib * 2 ** 30) } });
+    }
+  }
+  return out;
+}
+
 export function loadCases(dir = ACCURACY_DIR): AccuracyCase[] {
-  const cases: AccuracyCase[] = dir === ACCURACY_DIR ? loadMeasuredCases() : [];
+  const cases: AccuracyCase[] = dir === ACCURACY_DIR ? [...loadMeasuredCases(), ...loadVllmCases()] : [];
   for (const f of fs.readdirSync(dir).filter((x) => x.endsWith(".jsonl")).sort()) {
     for (const line of fs.readFileSync(path.join(dir, f), "utf8").split("\n")) {
       if (!line.trim()) continue;
