@@ -26,6 +26,13 @@ export interface Observation {
 /** Relative slack always allowed on exact components: the rounding of published figures. */
 export const EXACT_FLOOR = 0.001;
 
+/**
+ * Below this many cases the observed spread understates the true one (and some constants were fitted on
+ * the same logs, e.g. llama.cpp's CUDA compute buffer): the uncertain band is at least ±10 %.
+ */
+export const SMALL_SAMPLE = 10;
+export const SMALL_SAMPLE_FLOOR = 0.1;
+
 /** Minimum measured cases before a category's band is trusted over the labelled default. */
 export const MIN_CASES = 3;
 
@@ -63,7 +70,12 @@ export function fitBands(obs: Observation[]): Partial<Record<Category, Band>> {
     const ks = o.filter((x) => x.kind === "k").map((x) => x.value);
     const es = o.filter((x) => x.kind === "e").map((x) => x.value);
     const band: Band = {
-      uncertain: ks.length >= MIN_CASES ? [Math.min(1, ...ks), Math.max(1, ...ks)] : DEFAULT_BAND.uncertain,
+      uncertain:
+        ks.length >= MIN_CASES
+          ? ks.length >= SMALL_SAMPLE
+            ? [Math.min(1, ...ks), Math.max(1, ...ks)]
+            : [Math.min(1 - SMALL_SAMPLE_FLOOR, ...ks), Math.max(1 + SMALL_SAMPLE_FLOOR, ...ks)]
+          : DEFAULT_BAND.uncertain,
       // ±0.1 % at least: published figures are rounded (llama.cpp prints MiB to 2 decimals, vLLM GiB).
       exact: es.length ? [Math.min(-EXACT_FLOOR, ...es), Math.max(EXACT_FLOOR, ...es)] : DEFAULT_BAND.exact,
       cases: o.length,
