@@ -176,10 +176,16 @@ export function App({ initial, notes: initialNotes }: AppProps) {
             </button>
           </p>
         </form>
-        <section class="results" aria-label="Estimate" aria-live="polite">
+        <section class="results" id="results" aria-label="Estimate" aria-live="polite">
           {outcome.ok ? <Answer cfg={cfg} e={outcome.estimate} onApply={(ch) => update((c) => applyChange(c, ch))} /> : <ErrorBox o={outcome} />}
         </section>
       </main>
+      {outcome.ok && outcome.estimate.gpu && (
+        <a class="sticky-verdict" href="#results" data-fits={String(outcome.estimate.gpu.fits)}>
+          <strong>{outcome.estimate.gpu.fits ? (outcome.estimate.gpu.verdict === "tight" ? "Tight" : "Fits") : "Does not fit"}</strong> {gib(outcome.estimate.totals.device_bytes)} of{" "}
+          {gib(outcome.estimate.gpu.memory_bytes)} — see the estimate ↓
+        </a>
+      )}
       <footer>
         <p>
           vramfit — the same estimator as the <code>vramfit</code> command line. Figures are per GPU; GiB = 2<sup>30</sup> bytes. Ranges are the measured error bands.
