@@ -12,6 +12,7 @@ import { ACCURACY_DIR, evaluateCase, loadCases, median, type CaseResult } from "
 const GiB = 2 ** 30;
 const pct = (x: number | null) => (x == null || Number.isNaN(x) ? "—" : `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`);
 const gib = (b: number) => (b / GiB).toFixed(2);
+const absPct = (x: number) => (Number.isNaN(x) ? "—" : `${(x * 100).toFixed(1)}%`);
 
 const results: CaseResult[] = [];
 const failures: string[] = [];
@@ -28,6 +29,11 @@ for (const r of results) {
   const list = byCategory.get(r.case.category) ?? [];
   list.push(r);
   byCategory.set(r.case.category, list);
+}
+
+/** The baseline's signed error with the largest magnitude. */
+function worstBase(rs: CaseResult[]): number {
+  return rs.filter((r) => r.baselineError != null).reduce((a, r) => (Math.abs(r.baselineError!) > Math.abs(a) ? r.baselineError! : a), 0);
 }
 
 const md: string[] = [];
@@ -47,7 +53,7 @@ for (const [cat, list] of [...byCategory].sort()) {
     const base = rs.filter((r) => r.baselineError != null).map((r) => Math.abs(r.baselineError!));
     const worst = rs.reduce((a, b) => (Math.abs(b.error) > Math.abs(a.error) ? b : a));
     md.push(
-      `| ${cat} | ${lv} | ${rs.length} | ${pct(median(errs))} | ${pct(worst.error)} (${worst.case.id}) | ${base.length ? pct(median(base)) : "—"} | ${base.length ? pct(Math.max(...base)) : "—"} |`,
+      `| ${cat} | ${lv} | ${rs.length} | ${absPct(median(errs))} | ${pct(worst.error)} (${worst.case.id}) | ${base.length ? absPct(median(base)) : "—"} | ${base.length ? pct(worstBase(rs)) : "—"} |`,
     );
   }
   for (const r of list) {
@@ -90,4 +96,14 @@ const text = [
 ].join("\n");
 
 fs.writeFileSync(path.join(ACCURACY_DIR, "REPORT.md"), text);
+
+// Keep the README's copy of the summary and the coverage table in step.
+const readme = path.resolve(ACCURACY_DIR, "../../README.md");
+const start = "<!-- accuracy-table:start -->";
+const end = "<!-- accuracy-table:end -->";
+const current = fs.readFileSync(readme, "utf8");
+if (current.includes(start) && current.includes(end)) {
+  const table = [...md, "", ...coverage].join("\n");
+  fs.writeFileSync(readme, current.slice(0, current.indexOf(start) + start.length) + "\n" + table + "\n" + current.slice(current.indexOf(end)));
+}
 process.stdout.write(text);
