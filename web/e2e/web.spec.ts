@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveWeb, type WebServer } from "../../src/cli/serve.js";
-import { estimate, maxBatch, maxSeq, readLocalConfig, type EstimateOptions } from "../../src/index.js";
+import { estimate, maxBatch, maxSeq, modelFromHfConfig, readLocalConfig, type EstimateOptions } from "../../src/index.js";
 import { visionModelDescription } from "../../src/vision/register.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -138,6 +138,44 @@ describe.skipIf(!hasChromium)("web calculator in headless Chromium", () => {
     const serving = estimate("qwen3-8b", opts).serving!;
     expect(await page.textContent("[data-testid=serving]")).toContain(`max sequences${serving.max_sequences.toLocaleString("en-US")}`);
     expect(page.url()).toMatch(/runtime=vllm.*gpu_memory_utilization=0.8/);
+    await page.close();
+  });
+
+  it("a Hugging Face id outside the catalog is read from the Hub only on request (Hub stubbed), and its link re-reads it", async () => {
+    const cfgPath = join(shared, "fixtures/hf/llama-3.2-1b/config.json");
+    const requests: string[] = [];
+    const stubHub = async (p: Page) =>
+      p.route("https://huggingface.co/**", (route) => {
+        requests.push(route.request().url());
+        return route.request().url().includes("acme/tiny-llama")
+          ? route.fulfill({ status: 200, contentType: "application/json", body: readFileSync(cfgPath, "utf8") })
+          : route.fulfill({ status: 404, body: "Entry not found" });
+      });
+    const page = await open("?gpu=rtx-3060-12gb");
+    await stubHub(page);
+    await page.fill("#model-input", "acme/tiny-llama");
+    await page.keyboard.press("Escape"); // close the (empty) suggestion list, keep the text
+    await page.fill("#model-input", "acme/tiny-llama");
+    await page.press("#model-input", "Enter");
+    await page.waitForSelector("[data-testid=hub-fetch]");
+    expect(await page.textContent("[data-testid=error]")).toMatch(/not in the offline catalog/);
+    expect(requests).toEqual([]); // nothing is fetched until asked
+    await page.click("[data-testid=hub-fetch]");
+    const model = modelFromHfConfig(JSON.parse(readFileSync(cfgPath, "utf8")), { kind: "hub", ref: "acme/tiny-llama" }, { id: "tiny-llama", hfId: "acme/tiny-llama" });
+    await page.waitForSelector("[data-testid=total-device]");
+    expect(await totalsOn(page)).toEqual(totalsOf(model, { gpu: "rtx-3060-12gb" }));
+    expect(requests).toEqual(["https://huggingface.co/acme/tiny-llama/resolve/main/config.json"]);
+    const link = page.url();
+    expect(link).toContain("model=hf%3Aacme%2Ftiny-llama");
+
+    const again = await browser.newPage();
+    await stubHub(again);
+    await again.goto(link);
+    await again.waitForSelector("[data-testid=total-device]");
+    expect(await totalsOn(again)).toEqual(totalsOf(model, { gpu: "rtx-3060-12gb" }));
+    await again.goto(`${server.url}?model=hf:acme/missing-model`);
+    expect(await (await again.waitForSelector("[data-testid=error]")).textContent()).toMatch(/no public config\.json on the Hub/);
+    await again.close();
     await page.close();
   });
 

@@ -4,7 +4,7 @@
  */
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { MemoryChart } from "./chart.js";
-import { addDroppedModel, contextOf, GPUS, limitsOf, modelFor, runEstimate, sweep, type Estimate, type Outcome } from "./engine.js";
+import { addDroppedModel, contextOf, fetchHubModel, GPUS, HF_ID, isLoaded, limitsOf, modelFor, runEstimate, sweep, type Estimate, type Outcome } from "./engine.js";
 import type { Value } from "./fields.js";
 import { gib, short, soldAs, tokens } from "./format.js";
 import { ModelPicker } from "./model-picker.js";
@@ -36,7 +36,28 @@ export function App({ initial, notes: initialNotes }: AppProps) {
   }, []);
   const setOpt = (key: string, v: Value | undefined) => update((c) => applyChange(c, { [key]: v }));
 
-  const outcomes = useMemo(() => state.configs.map((c) => runEstimate(c)), [state.configs]);
+  // Models read from the Hub arrive later; `loaded` re-runs the estimates when one does.
+  const [loaded, setLoaded] = useState(0);
+  const [hubErrors, setHubErrors] = useState<Record<string, string>>({});
+  useEffect(() => {
+    for (const c of state.configs) {
+      if (!c.model.startsWith("hf:") || isLoaded(c.model) || hubErrors[c.model] !== undefined) continue;
+      const spec = c.model;
+      setHubErrors((h) => ({ ...h, [spec]: "" })); // in flight
+      fetchHubModel(spec.slice(3)).then(
+        () => setLoaded((n) => n + 1),
+        (e) => setHubErrors((h) => ({ ...h, [spec]: `${e.message}${e.suggestion ? ` — ${e.suggestion}` : ""}` })),
+      );
+    }
+  }, [state.configs, hubErrors]);
+  const outcomes = useMemo(
+    () =>
+      state.configs.map((c): Outcome => {
+        const err = hubErrors[c.model];
+        return err ? { ok: false, message: err } : runEstimate(c);
+      }),
+    [state.configs, loaded, hubErrors],
+  );
   const outcome = outcomes[state.active];
 
   const onFiles = async (files: File[]) => {
@@ -177,7 +198,11 @@ export function App({ initial, notes: initialNotes }: AppProps) {
           </p>
         </form>
         <section class="results" id="results" aria-label="Estimate" aria-live="polite">
-          {outcome.ok ? <Answer cfg={cfg} e={outcome.estimate} onApply={(ch) => update((c) => applyChange(c, ch))} /> : <ErrorBox o={outcome} />}
+          {outcome.ok ? (
+            <Answer cfg={cfg} e={outcome.estimate} onApply={(ch) => update((c) => applyChange(c, ch))} />
+          ) : (
+            <ErrorBox o={outcome} hubId={HF_ID.test(cfg.model) ? cfg.model : undefined} onHub={(id) => update((c) => ({ ...c, model: `hf:${id}` }))} />
+          )}
         </section>
       </main>
       {outcome.ok && outcome.estimate.gpu && (
@@ -195,11 +220,20 @@ export function App({ initial, notes: initialNotes }: AppProps) {
   );
 }
 
-function ErrorBox({ o }: { o: Outcome & { ok: false } }) {
+function ErrorBox({ o, hubId, onHub }: { o: Outcome & { ok: false }; hubId?: string; onHub(id: string): void }) {
+  const loading = o.message.startsWith("reading ");
   return (
-    <div class="error-box" role="alert" data-testid="error">
-      <strong>Cannot estimate this:</strong> {o.message}
+    <div class={loading ? "loading-box" : "error-box"} role={loading ? "status" : "alert"} data-testid={loading ? "loading" : "error"}>
+      {loading ? o.message : <><strong>Cannot estimate this:</strong> {o.message}</>}
       {o.suggestion && <p>{o.suggestion}</p>}
+      {hubId && (
+        <p>
+          <button type="button" onClick={() => onHub(hubId)} data-testid="hub-fetch">
+            Read {hubId}/config.json from huggingface.co
+          </button>{" "}
+          <small class="help">This asks the Hub for that one public file; nothing about you or your settings is sent.</small>
+        </p>
+      )}
     </div>
   );
 }

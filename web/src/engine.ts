@@ -12,6 +12,7 @@ import type { ModelDescription } from "../../src/core/model.js";
 import { maxBatch, maxSeq } from "../../src/core/solve.js";
 import { catalogModelEntries, findCatalogModel } from "../../src/catalog/models.js";
 import { findGpu, gpuCatalog } from "../../src/catalog/gpus.js";
+import { modelFromHfConfig } from "../../src/models/hf-config.js";
 import { parseParameterCount } from "../../src/models/param-count.js";
 import { isVisionModel, visionModels } from "../../src/vision/registry.js";
 import { visionModelDescription } from "../../src/vision/register.js";
@@ -69,11 +70,54 @@ export function addDroppedModel(name: string, model: ModelDescription): string {
 
 const visionCache = new Map<string, ModelDescription>();
 
+/** A Hugging Face repo id ("org/name"), as the Hub accepts it. */
+export const HF_ID = /^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/;
+export const HUB_URL = "https://huggingface.co";
+
+/**
+ * Reads a public model's config.json from the Hugging Face Hub — only when the user asks (a button, or a
+ * link naming "hf:<id>"). Registers it as "hf:<id>". Gated and private models need a token: the CLI.
+ */
+export async function fetchHubModel(id: string, fetchImpl: typeof fetch = fetch, timeoutMs = 15_000): Promise<string> {
+  if (!HF_ID.test(id)) throw new VramfitError(`'${id}' is not a Hugging Face model id (org/name)`);
+  const spec = `hf:${id}`;
+  if (dropped.has(spec)) return spec;
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), timeoutMs);
+  let res: Response;
+  try {
+    res = await fetchImpl(`${HUB_URL}/${id}/resolve/main/config.json`, { signal: ctl.signal, credentials: "omit" });
+  } catch (e) {
+    throw new VramfitError(`could not reach huggingface.co for ${id} (${ctl.signal.aborted ? "timed out" : e instanceof Error ? e.message : String(e)})`, "offline? drop the model's config.json on the page instead");
+  } finally {
+    clearTimeout(timer);
+  }
+  if (res.status === 401 || res.status === 403 || res.status === 404) {
+    throw new VramfitError(`${id}: no public config.json on the Hub (missing, private or gated)`, "for gated models run `vramfit " + id + "` with HF_TOKEN set, or drop the config.json here");
+  }
+  if (!res.ok) throw new VramfitError(`${id}: the Hub answered ${res.status}`);
+  const text = await res.text();
+  if (text.length > 16 * 1024 * 1024) throw new VramfitError(`${id}: config.json is implausibly large`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new VramfitError(`${id}: config.json on the Hub is not valid JSON`);
+  }
+  dropped.set(spec, modelFromHfConfig(json, { kind: "hub", ref: id }, { id: id.split("/")[1], hfId: id }));
+  return spec;
+}
+
+export function isLoaded(spec: string): boolean {
+  return dropped.has(spec);
+}
+
 /** The model description for a spec, or a VramfitError explaining why there is none. */
 export function modelFor(spec: string): ModelDescription {
   const d = dropped.get(spec);
   if (d) return d;
   if (spec.startsWith("file:")) throw new VramfitError(`the file ${spec.slice(5)} is not loaded`, "drop it on the page again");
+  if (spec.startsWith("hf:")) throw new VramfitError(`reading ${spec.slice(3)} from the Hugging Face Hub…`);
   if (!findCatalogModel(spec) && isVisionModel(spec)) {
     let m = visionCache.get(spec);
     if (!m) visionCache.set(spec, (m = visionModelDescription(spec)));
@@ -85,7 +129,7 @@ export function modelFor(spec: string): ModelDescription {
     if (e instanceof VramfitError && /^[\w.-]+\/[\w.-]+$/.test(spec.trim())) {
       throw new VramfitError(
         `'${spec}' is not in the offline catalog`,
-        "drop its config.json (or a .safetensors / .gguf / .onnx file) on the page, or run `vramfit " + spec + "` in a terminal, which reads the Hub",
+        "read its config.json from the Hub with the button below, drop it (or a .safetensors / .gguf / .onnx file) on the page, or run `vramfit " + spec + "` in a terminal",
       );
     }
     throw e;
@@ -95,6 +139,7 @@ export function modelFor(spec: string): ModelDescription {
 /** Whether a spec can be estimated without a file (URL validation). */
 export function isKnownModel(spec: string): boolean {
   if (dropped.has(spec)) return true;
+  if (spec.startsWith("hf:")) return HF_ID.test(spec.slice(3));
   return Boolean(findCatalogModel(spec)) || isVisionModel(spec) || parseParameterCount(spec) != null;
 }
 

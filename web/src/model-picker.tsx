@@ -17,7 +17,7 @@ export function ModelPicker({ value, onPick }: ModelPickerProps) {
   const input = useRef<HTMLInputElement>(null);
   const query = text ?? "";
   const hits = useMemo(() => searchModels(query, 12), [query]);
-  const shown = text === null ? (value.startsWith("file:") ? value.slice(5) : value) : text;
+  const shown = text === null ? value.replace(/^(file|hf):/, "") : text;
 
   const choose = (spec: string) => {
     setText(null);

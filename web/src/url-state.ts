@@ -13,7 +13,8 @@ export const URL_VERSION = 1;
 export const MAX_CONFIGS = 3;
 
 export interface Config {
-  /** Catalog id, Hugging Face id in the catalog, vision model, parameter count ("7b"), or "file:<name>" for a dropped file. */
+  /** Catalog id, Hugging Face id in the catalog, vision model, parameter count ("7b"), "hf:<org/name>" (read from the Hub
+   *  when the page opens), or "file:<name>" for a dropped file. */
   model: string;
   /** GPU id from the catalog or a size such as "24gb". */
   gpu: string;
