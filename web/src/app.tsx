@@ -275,13 +275,13 @@ function Answer({ cfg, e, onApply }: { cfg: Config; e: Estimate; onApply(change:
       <div class="limits" data-testid="limits">
         <div data-testid="max-batch" data-value={limits.batch ?? ""}>
           <span>Largest batch that fits</span>
-          <strong class="num">{limits.batch === undefined ? "—" : limits.batch === 0 ? "none" : limits.batch}</strong>
+          <strong class="num">{limits.batch === undefined ? "—" : limits.batch === 0 ? "none (even 1 is over)" : limits.batch}</strong>
         </div>
         {!vision && (
           <div data-testid="max-seq" data-value={limits.seq ?? ""}>
             <span>Longest context that fits</span>
             <strong class="num">
-              {limits.seq === undefined ? "—" : limits.seq === 0 ? "none" : `${tokens(limits.seq)}${limits.seqCap && limits.seq >= limits.seqCap ? " (model max)" : ""}`}
+              {limits.seq === undefined ? "—" : limits.seq === 0 ? `none at batch ${batch}` : `${tokens(limits.seq)}${limits.seqCap && limits.seq >= limits.seqCap ? " (model max)" : ""}`}
             </strong>
           </div>
         )}
