@@ -35,3 +35,6 @@ export * from "./vision/index.js";
 // Multi-GPU planner and make-it-fit advisor; vLLM serving memory.
 export * from "./planner/index.js";
 export { vllmMemory } from "./runtimes/vllm/memory.js";
+
+// The web calculator's local server.
+export { serveWeb, type ServeOptions } from "./cli/serve.js";

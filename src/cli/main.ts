@@ -1,5 +1,5 @@
 /** The vramfit command line: parses input, calls the library, renders the answer. */
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
 import pc from "picocolors";
 import { catalogModel, catalogModelEntries } from "../catalog/models.js";
 import { gpuCatalog } from "../catalog/gpus.js";
@@ -10,6 +10,7 @@ import { formatBytes, formatCount, GiB } from "../core/units.js";
 import { inspectModel, formatInspect } from "../readers/inspect.js";
 import { planCommand, type PlanCommandOptions } from "../planner/render.js";
 import { resolveModelArg, resolveModelArgWithFacts } from "./model-source.js";
+import { serveWeb } from "./serve.js";
 import { addWorkloadOptions, intArg, tokensArg, toEstimateOptions } from "./options.js";
 import { renderEstimate } from "./render.js";
 import "../engines.js";
@@ -31,9 +32,14 @@ Examples:
   vramfit max-batch mistral-7b-v0.3 --gpu a100-80gb --seq 4096
   vramfit max-seq llama-3.1-70b --quant awq --gpu h100-sxm --gpus 2
   vramfit estimate 7b --dtype fp16 --gpu 24gb
+  vramfit estimate yolov8s --mode train --batch 16 --image 640 --gpu rtx-4090
+  vramfit plan llama-3.1-8b --mode train --gpu a100-80gb --gpus 8 --batch 64
+  vramfit serve                              # the web calculator
 
-<model> is a catalog id (vramfit models), a Hugging Face id, a path to a config.json or model folder,
-or a parameter count (7b, 1.5b, 350m). Sizes print in GiB (2^30 bytes); --json gives bytes.`,
+<model> is a catalog id (vramfit models), a vision architecture (resnet50, yolov8s, ...), a Hugging Face id
+(org/name, org/name/file.gguf), a local folder, config.json, .safetensors, index, .gguf or .onnx file, or a
+parameter count (7b, 1.5b, 350m). Hub reads honour HF_TOKEN and HF_ENDPOINT and are cached in
+~/.cache/vramfit (VRAMFIT_CACHE_DIR). Sizes print in GiB (2^30 bytes); --json gives bytes.`,
     );
 
   addWorkloadOptions(
@@ -141,6 +147,19 @@ or a parameter count (7b, 1.5b, 350m). Sizes print in GiB (2^30 bytes); --json g
       const { json, ...opts } = o;
       const r = planCommand(spec, opts as unknown as PlanCommandOptions);
       print(json ? JSON.stringify(r.json, null, 2) : r.text);
+    });
+
+  program
+    .command("serve")
+    .description("the web calculator on a local port (estimates run in your browser)")
+    .option("--port <n>", "port; 0 picks a free one", (v: string) => {
+      if (!/^\d+$/.test(v) || Number(v) > 65535) throw new InvalidArgumentError(`--port must be 0–65535, got '${v}'`);
+      return Number(v);
+    }, 5177)
+    .option("--host <address>", "address to listen on", "127.0.0.1")
+    .option("--no-open", "do not open a browser")
+    .action(async (o: { port: number; host: string; open: boolean }) => {
+      await serveWeb({ port: o.port, host: o.host, open: o.open }); // the server keeps the process alive
     });
 
   program
