@@ -38,17 +38,22 @@ export const GGML_BLOCKS: Record<string, [number, number]> = {
 };
 
 /**
- * GGUF "file types" (what users type: q4_k_m) mapped to the base block type of their big matrices.
+ * GGUF "file types" llama-quantize accepts (LLAMA_FTYPE_MOSTLY_*, what users type: q4_k_m), lower case,
+ * mapped to the base block type of their big matrices.
  * Real files mix types per tensor (llama.cpp's quantizer upgrades some tensors); `ggufTensorType`
  * applies the main rules.
  */
 export const GGUF_FILE_TYPES: Record<string, string> = {
+  f32: "f32",
+  f16: "f16",
+  bf16: "bf16",
   q4_0: "q4_0",
   q4_1: "q4_1",
   q5_0: "q5_0",
   q5_1: "q5_1",
   q8_0: "q8_0",
   q2_k: "q2_k",
+  q2_k_s: "q2_k",
   q3_k_s: "q3_k",
   q3_k_m: "q3_k",
   q3_k_l: "q3_k",
@@ -59,6 +64,10 @@ export const GGUF_FILE_TYPES: Record<string, string> = {
   q6_k: "q6_k",
   iq4_nl: "iq4_nl",
   iq4_xs: "iq4_xs",
+  iq3_xxs: "iq3_xxs",
+  iq3_s: "iq3_s",
+  iq3_m: "iq3_s",
+  iq2_m: "iq2_s",
 };
 
 export const WEIGHT_QUANTS = [

@@ -23,7 +23,7 @@
  * IQ file types assume an importance matrix (how they are published).
  */
 import { VramfitError } from "../../core/errors.js";
-import { GGML_BLOCKS } from "../../core/precision.js";
+import { GGML_BLOCKS, GGUF_FILE_TYPES } from "../../core/precision.js";
 
 /** A tensor as the GGUF file holds it: llama.cpp name and ggml shape (ne0 = row length first). */
 export interface GgufTensor {
@@ -50,32 +50,7 @@ export interface GgufQuantModelInfo {
 }
 
 /** File types llama-quantize accepts (LLAMA_FTYPE_MOSTLY_*), lower case, with their base ggml type. */
-export const GGUF_FTYPE_BASE: Record<string, string> = {
-  f32: "f32",
-  f16: "f16",
-  bf16: "bf16",
-  q4_0: "q4_0",
-  q4_1: "q4_1",
-  q5_0: "q5_0",
-  q5_1: "q5_1",
-  q8_0: "q8_0",
-  q2_k: "q2_k",
-  q2_k_s: "q2_k",
-  q3_k_s: "q3_k",
-  q3_k_m: "q3_k",
-  q3_k_l: "q3_k",
-  q4_k_s: "q4_k",
-  q4_k_m: "q4_k",
-  q5_k_s: "q5_k",
-  q5_k_m: "q5_k",
-  q6_k: "q6_k",
-  iq4_nl: "iq4_nl",
-  iq4_xs: "iq4_xs",
-  iq3_xxs: "iq3_xxs",
-  iq3_s: "iq3_s",
-  iq3_m: "iq3_s",
-  iq2_m: "iq2_s",
-};
+export const GGUF_FTYPE_BASE: Record<string, string> = GGUF_FILE_TYPES; // one table, in the core
 
 const DENSE = new Set(["f32", "f16", "bf16"]);
 
