@@ -180,6 +180,13 @@ function validateWorkload(model: ModelDescription, w: Workload): void {
   if (shape.encoderOnly && w.seq > shape.maxPositions) {
     throw new VramfitError(`${model.id} is an encoder with ${shape.maxPositions} positions; --seq ${w.seq} is longer`);
   }
+  // transformers and vLLM refuse (or silently degrade past) the trained context; llama.cpp only warns.
+  if (shape.maxPositions > 0 && w.seq > shape.maxPositions && (w.runtime === "transformers" || w.runtime === "vllm")) {
+    throw new VramfitError(
+      `--seq ${w.seq} is longer than ${model.id}'s context of ${shape.maxPositions} tokens (max_position_embeddings)`,
+      `use --seq ${shape.maxPositions} or less, or vramfit max-seq to find the longest that fits`,
+    );
+  }
   if (w.quant && isGgufQuant(w.quant) && w.runtime === "transformers") {
     throw new VramfitError(`GGUF quantization '${w.quant}' runs in llama.cpp or Ollama, not transformers`, "add --runtime llama.cpp");
   }
