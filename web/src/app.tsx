@@ -9,6 +9,7 @@ import type { Value } from "./fields.js";
 import { gib, short, soldAs, tokens } from "./format.js";
 import { ModelPicker } from "./model-picker.js";
 import { OptionsForm } from "./options-form.js";
+import { MultiGpuPlans } from "./plans.js";
 import { Components, Notes, Serving, StackedBar, Totals, Verdict } from "./results.js";
 import { applyChange, suggestions } from "./suggest.js";
 import { cloneConfig, encodeState, MAX_CONFIGS, type Config, type PageState } from "./url-state.js";
@@ -303,6 +304,7 @@ function Answer({ cfg, e, onApply }: { cfg: Config; e: Estimate; onApply(change:
           </ul>
         </section>
       )}
+      {!vision && <MultiGpuPlans cfg={cfg} pageGpus={Number(cfg.opts.gpus ?? 1)} fits={fits} />}
       <div class="charts">
         <MemoryChart id="chart-batch" title="Memory vs batch size" xLabel="batch" points={batchShown} gpuBytes={e.gpu?.memory_bytes} current={batch} />
         <MemoryChart id="chart-seq" title={vision ? "Memory vs image size" : "Memory vs sequence length"} xLabel={vision ? "image side (px)" : "tokens"} points={seqShown} gpuBytes={e.gpu?.memory_bytes} current={vision ? image : seq} />
