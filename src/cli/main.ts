@@ -11,6 +11,8 @@ import { inspectModel, formatInspect } from "../readers/inspect.js";
 import { planCommand, type PlanCommandOptions } from "../planner/render.js";
 import { resolveModelArg, resolveModelArgWithFacts } from "./model-source.js";
 import { serveWeb } from "./serve.js";
+import { visionModels } from "../vision/registry.js";
+import { visionModelDescription } from "../vision/register.js";
 import { addWorkloadOptions, intArg, tokensArg, toEstimateOptions } from "./options.js";
 import { renderEstimate } from "./render.js";
 import "../engines.js";
@@ -182,11 +184,16 @@ parameter count (7b, 1.5b, 350m). Hub reads honour HF_TOKEN and HF_ENDPOINT and 
     .action((o: { json?: boolean }) => {
       const rows = catalogModelEntries().map((e) => {
         const m = catalogModel(e.id);
-        return { id: e.id, hf_id: e.hf_id, architecture: m.architecture, parameters: m.parameters, active_parameters: m.activeParameters };
+        return { id: e.id, hf_id: e.hf_id, family: "transformer", architecture: m.architecture, parameters: m.parameters, active_parameters: m.activeParameters };
       });
-      if (o.json) return print(JSON.stringify(rows, null, 2));
-      const w = Math.max(...rows.map((r) => r.id.length), 4);
-      print(rows.map((r) => `${r.id.padEnd(w)}  ${formatCount(r.parameters).padStart(8)}  ${r.architecture.padEnd(12)}  ${pc.dim(r.hf_id)}`).join("\n"));
+      const vision = visionModels.map((v) => {
+        const params = visionModelDescription(v.id).parameters;
+        return { id: v.id, hf_id: v.architecture, family: "vision", architecture: v.family, parameters: params, active_parameters: params };
+      });
+      if (o.json) return print(JSON.stringify([...rows, ...vision], null, 2));
+      const w = Math.max(...[...rows, ...vision].map((r) => r.id.length), 4);
+      const line = (r: (typeof rows)[number]) => `${r.id.padEnd(w)}  ${formatCount(r.parameters).padStart(8)}  ${r.architecture.padEnd(12)}  ${pc.dim(r.hf_id)}`;
+      print([pc.bold("Language models"), ...rows.map(line), "", pc.bold("Vision models (--image)"), ...vision.map(line)].join("\n"));
     });
 
   program
