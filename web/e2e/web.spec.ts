@@ -15,6 +15,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveWeb, type WebServer } from "../../src/cli/serve.js";
 import { estimate, maxBatch, maxSeq, modelFromHfConfig, readLocalConfig, type EstimateOptions } from "../../src/index.js";
+import { plan } from "../../src/planner/index.js";
 import { visionModelDescription } from "../../src/vision/register.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -265,5 +266,28 @@ describe.skipIf(!hasChromium)("web calculator in headless Chromium", () => {
     expect(await totalsOn(dark)).toEqual(totalsOf(visionModelDescription("resnet50"), { gpu: "t4", mode: "train", batch: 64 }));
     await dark.screenshot({ path: join(results, "web-dark.png"), fullPage: true });
     await dark.close();
+  });
+
+  it("lists the library's multi-GPU training plans for llama-3.1-70b on 4 × A100 80GB, loading the planner only on request", async () => {
+    const page = await open("?model=llama-3.1-70b&gpu=a100-80gb&mode=train&batch=4&gpus=4");
+    const planner: string[] = [];
+    page.on("request", (r) => {
+      if (/\/assets\/planner-[^/]*\.js$/.test(r.url())) planner.push(r.url());
+    });
+    expect(await page.isVisible("[data-testid=plan]")).toBe(false);
+    expect(planner).toEqual([]);
+    await page.click("[data-testid=plans-find]");
+    await page.waitForSelector("[data-testid=plan]");
+    expect(planner.length).toBe(1);
+    const lib = plan("llama-3.1-70b", { mode: "train", gpu: "a100-80gb", gpus: 4, batch: 4, limit: 5 });
+    expect(lib.plans.length).toBeGreaterThan(0);
+    const gibText = (n: number) => `${(n / 2 ** 30).toFixed(2)} GiB`;
+    expect(await page.locator("[data-testid=plan-per-gpu]").allTextContents()).toEqual(lib.plans.map((p) => gibText(p.totals.device_bytes)));
+    expect(await page.textContent("[data-testid=plan] .plan-summary")).toBe(lib.plans[0].summary);
+    // Plan 1's engine configuration is shown, ready to copy (DeepSpeed JSON or an accelerate YAML).
+    expect(await page.textContent("[data-testid=plan-config] pre")).toMatch(/train_micro_batch_size_per_gpu|distributed_type/);
+    expect(pageErrors(page)).toEqual([]);
+    await page.screenshot({ path: join(results, "web-plans.png"), fullPage: true });
+    await page.close();
   });
 });

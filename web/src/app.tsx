@@ -202,7 +202,11 @@ export function App({ initial, notes: initialNotes }: AppProps) {
           {outcome.ok ? (
             <Answer cfg={cfg} e={outcome.estimate} onApply={(ch) => update((c) => applyChange(c, ch))} />
           ) : (
-            <ErrorBox o={outcome} hubId={HF_ID.test(cfg.model) ? cfg.model : undefined} onHub={(id) => update((c) => ({ ...c, model: `hf:${id}` }))} />
+            <>
+              <ErrorBox o={outcome} hubId={HF_ID.test(cfg.model) ? cfg.model : undefined} onHub={(id) => update((c) => ({ ...c, model: `hf:${id}` }))} />
+              {/* The single-GPU estimate refuses multi-GPU training (no sharding model): the planner is the answer. */}
+              {ctx.family === "llm" && Number(cfg.opts.gpus ?? 1) >= 2 && <MultiGpuPlans cfg={cfg} pageGpus={Number(cfg.opts.gpus)} fits={false} />}
+            </>
           )}
         </section>
       </main>
