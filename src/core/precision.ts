@@ -5,6 +5,7 @@
  */
 import type { TensorGroup } from "./model.js";
 import { numel } from "./model.js";
+import { lookup } from "./lookup.js";
 
 /** ggml block types: [elements per block, bytes per block] from ggml-common.h. */
 export const GGML_BLOCKS: Record<string, [number, number]> = {
@@ -85,7 +86,7 @@ export type WeightQuant = (typeof WEIGHT_QUANTS)[number];
 export const KV_DTYPES = ["fp32", "fp16", "bf16", "fp8", "q8_0", "q5_1", "q5_0", "q4_1", "q4_0", "iq4_nl"] as const;
 
 export function isGgufQuant(q: string | null | undefined): boolean {
-  return q != null && q in GGUF_FILE_TYPES;
+  return q != null && lookup(GGUF_FILE_TYPES, q) !== undefined;
 }
 
 /** Bytes per element of a dense dtype. */
@@ -106,12 +107,12 @@ export function dtypeBytes(dtype: string): number {
 
 /** Bytes of `elements` values of a KV cache type (dense or ggml block type). */
 export function kvBytes(kvDtype: string, elements: number): number {
-  if (kvDtype in GGML_BLOCKS) return ggmlBytes(kvDtype, elements);
+  if (lookup(GGML_BLOCKS, kvDtype)) return ggmlBytes(kvDtype, elements);
   return elements * dtypeBytes(kvDtype);
 }
 
 export function ggmlBytes(type: string, elements: number): number {
-  const b = GGML_BLOCKS[type];
+  const b = lookup(GGML_BLOCKS, type);
   if (!b) throw new Error(`unknown ggml type ${type}`);
   return Math.ceil(elements / b[0]) * b[1];
 }

@@ -5,6 +5,7 @@ import { numel } from "./model.js";
 import { GGML_BLOCKS, isQuantized, tensorBytes, type QuantOptions } from "./precision.js";
 import { formatCount } from "./units.js";
 import { storedBytes } from "../readers/dtypes.js";
+import { lookup } from "./lookup.js";
 
 export interface WeightBreakdown {
   bytes: number;
@@ -20,11 +21,10 @@ export function bytesFromFileDtype(g: TensorGroup): number | null {
   const d = g.dtype.toLowerCase();
   const n = numel(g.shape);
   const dense: Record<string, number> = { f32: 4, f16: 2, f8_e4m3: 1, f8_e5m2: 1, i8: 1, u8: 1, i32: 4, i64: 8 };
-  if (d in dense) return n * dense[d];
-  if (d in GGML_BLOCKS) {
-    const [per, bytes] = GGML_BLOCKS[d];
-    return Math.ceil(n / per) * bytes;
-  }
+  const denseBytes = lookup(dense, d);
+  if (denseBytes !== undefined) return n * denseBytes;
+  const block = lookup(GGML_BLOCKS, d);
+  if (block) return Math.ceil(n / block[0]) * block[1];
   return storedBytes(d, n) ?? null;
 }
 

@@ -6,6 +6,7 @@
 import { GGML_BLOCKS } from "../core/precision.js";
 import type { TensorGroup } from "../core/model.js";
 import { numel } from "../core/model.js";
+import { lookup } from "../core/lookup.js";
 
 /** Safetensors dtype → [vramfit name, bits per element]. */
 export const SAFETENSORS_DTYPES: Record<string, [string, number]> = {
@@ -41,9 +42,9 @@ const DENSE_BITS: Record<string, number> = Object.fromEntries(Object.values(SAFE
  * type (q4_k ...) where a row is stored as whole blocks. Undefined for an unknown dtype.
  */
 export function storedBytes(dtype: string, elements: number): number | undefined {
-  const bits = DENSE_BITS[dtype];
+  const bits = lookup(DENSE_BITS, dtype);
   if (bits !== undefined) return Math.ceil((elements * bits) / 8);
-  const block = GGML_BLOCKS[dtype];
+  const block = lookup(GGML_BLOCKS, dtype);
   if (block) return Math.ceil(elements / block[0]) * block[1];
   return undefined;
 }

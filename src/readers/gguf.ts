@@ -18,6 +18,7 @@ import { type ByteSource, fileSource, httpSource, readExact } from "./byte-sourc
 import type { CheckpointFacts, ReadModel } from "./checkpoint.js";
 import { storedBytes } from "./dtypes.js";
 import { namePattern } from "./tensor-groups.js";
+import { lookup } from "../core/lookup.js";
 
 /** ggml tensor type ids (ggml/include/ggml.h, enum ggml_type) → vramfit dtype names. */
 export const GGML_TYPES: Record<number, string> = {
@@ -184,6 +185,7 @@ export async function readGgufSource(src: ByteSource, opts: GgufReadOptions = {}
     metadata[k] = v;
   }
   const tensors: GgufTensor[] = [];
+  const ranges: [number, number, string][] = [];
   for (const t of parsed.tensorInfos) {
     if (t.name.includes("\uFFFD")) fail("a tensor name is not valid UTF-8");
     const dtype = GGML_TYPES[t.dtype];
@@ -202,6 +204,12 @@ export async function readGgufSource(src: ByteSource, opts: GgufReadOptions = {}
       fail(`tensor "${t.name}" (${byteLength} bytes at data offset ${t.offset}) lies past the end of the file (${size} bytes)`);
     }
     tensors.push({ name: t.name, dtype, shape, numel, byteLength: byteLength! });
+    ranges.push([offset, offset + byteLength!, t.name]);
+  }
+  // Tensor data must not overlap: a hostile table could otherwise claim more weights than the file holds.
+  ranges.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < ranges.length; i++) {
+    if (ranges[i][0] < ranges[i - 1][1]) fail(`tensors "${ranges[i - 1][2]}" and "${ranges[i][2]}" overlap in the data section`);
   }
   return { name, version, size: size!, metadata, tensors, bytesRead: src.bytesRead };
 }
@@ -293,7 +301,7 @@ export function groupGgufTensors(tensors: GgufTensor[]): TensorGroup[] {
     }
     const group: TensorGroup = {
       name: pattern,
-      module: GGUF_MODULES[base] ?? base,
+      module: lookup(GGUF_MODULES, base) ?? base,
       kind: ggufKind(base, suffix, shape.length),
       shape,
       count: n,
@@ -448,7 +456,7 @@ function slidingLayers(arch: string, layers: number, window: number | null, patt
   const full = Array<"full" | "sliding">(layers).fill("full");
   if (!window) return full;
   if (Array.isArray(pattern) && pattern.length === layers) return pattern.map((p) => (p ? "sliding" : "full"));
-  const every = typeof pattern === "number" && pattern > 0 ? pattern : SWA_PERIOD[arch];
+  const every = typeof pattern === "number" && pattern > 0 ? pattern : lookup(SWA_PERIOD, arch);
   if (every) return Array.from({ length: layers }, (_, i) => (i % every < every - 1 ? "sliding" : "full"));
   if (arch !== "phi3") {
     warnings.push(`${arch}.attention.sliding_window = ${window}, but which layers slide is not known for ${arch}: full attention assumed (an upper bound for the KV cache)`);

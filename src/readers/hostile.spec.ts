@@ -14,6 +14,7 @@ import { parseSafetensorsIndex } from "./safetensors-index.js";
 import { readSafetensorsHeader } from "./safetensors.js";
 import { fixture } from "./fixtures.test.js";
 import { ggufBytes, llama1bGguf, makeSafetensors } from "./synth.test.js";
+import { HANG_GUARD_MS } from "../test-support/timing.js";
 
 const RUNS = 150;
 
@@ -21,7 +22,7 @@ const RUNS = 150;
  * Run `f`; it must succeed or throw a VramfitError without hanging. The time bound is a hang guard
  * (generous, so a loaded 2-core CI machine does not flake); bench/readers measures real read times.
  */
-const HANG_GUARD_MS = 5000;
+
 async function safely<T>(f: () => Promise<T> | T): Promise<{ ok: true; value: T } | { ok: false }> {
   const t0 = performance.now();
   try {
@@ -173,5 +174,14 @@ describe("corpus of named attacks: fast and bounded memory", () => {
     expect(performance.now() - t0).toBeLessThan(HANG_GUARD_MS);
     // Bounded memory: no attack makes the process grow by more than 64 MB.
     expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
+  });
+});
+
+describe("names that exist on Object.prototype are unknown, not functions", () => {
+  it("a safetensors dtype 'valueOf' is a clear error (found by the property test above)", async () => {
+    const header = JSON.stringify({ "": { dtype: "valueOf", shape: [], data_offsets: [] } });
+    const err = await stRead(makeSafetensors(null, 0, header)).catch((e) => e);
+    expect(err).toBeInstanceOf(VramfitError);
+    expect(err.message).toMatch(/unknown dtype "valueOf"/);
   });
 });

@@ -7,6 +7,7 @@
 import { VramfitError } from "../core/errors.js";
 import { SAFETENSORS_DTYPES } from "./dtypes.js";
 import type { ByteSource } from "./byte-source.js";
+import { lookup } from "../core/lookup.js";
 
 /** Largest header we accept. Real headers are KBs to a few MB (8k-tensor MoE shards: ~1 MB). */
 export const MAX_SAFETENSORS_HEADER_BYTES = 100 * 1024 * 1024;
@@ -115,8 +116,9 @@ function validateTensor(
   const t = `tensor "${key.length > 200 ? key.slice(0, 200) + "…" : key}"`;
   if (!value || typeof value !== "object" || Array.isArray(value)) fail(`${t} is not an object`);
   const { dtype, shape, data_offsets } = value as Record<string, unknown>;
-  if (typeof dtype !== "string" || !(dtype in SAFETENSORS_DTYPES)) fail(`${t} has unknown dtype ${JSON.stringify(dtype)}`);
-  const [vdtype, bits] = SAFETENSORS_DTYPES[dtype as string];
+  const known = typeof dtype === "string" ? lookup(SAFETENSORS_DTYPES, dtype) : undefined;
+  if (!known) return fail(`${t} has unknown dtype ${JSON.stringify(dtype)}`);
+  const [vdtype, bits] = known;
   if (!Array.isArray(shape)) return fail(`${t} has no shape array`);
   if (shape.length > MAX_RANK) fail(`${t} has ${shape.length} dimensions`);
   let numel = 1;

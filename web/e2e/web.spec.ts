@@ -67,12 +67,12 @@ describe.skipIf(!hasChromium)("web calculator in headless Chromium", () => {
     await server?.close();
   });
 
-  it("shows the library's estimate for the default link within a second of load", async () => {
+  it("shows the library's estimate for the default link on load", async () => {
     const page = await open();
     // Time from navigation start to the first estimate on screen (the page's own clock).
     const ms = await page.evaluate(() => performance.now());
     console.log(`first estimate visible ${ms.toFixed(0)} ms after navigation start`);
-    expect(ms).toBeLessThan(3000); // a second on a developer machine; slack for a loaded CI runner
+    // Load speed is measured by bench/web-size.ts (a benchmark), not asserted here.
     expect(await totalsOn(page)).toEqual(totalsOf("llama-3.1-8b", { gpu: "rtx-4090" }));
     expect(await page.textContent("[data-testid=verdict]")).toMatch(/^Fits/);
     expect(pageErrors(page)).toEqual([]);
