@@ -126,29 +126,9 @@ export async function httpSource(url: string, opts: HttpSourceOptions = {}): Pro
       if (Number.isSafeInteger(len)) size = len;
       skip = offset;
     }
-    const out = new Uint8Array(length);
-    let got = 0;
-    let seen = 0;
-    const reader = resp.body!.getReader();
-    try {
-      while (got < length) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        let chunk = value;
-        if (seen < skip) {
-          const drop = Math.min(chunk.length, skip - seen);
-          seen += drop;
-          chunk = chunk.subarray(drop);
-        }
-        const take = Math.min(chunk.length, length - got);
-        out.set(chunk.subarray(0, take), got);
-        got += take;
-      }
-    } finally {
-      await reader.cancel().catch(() => {});
-    }
-    bytesRead += got;
-    return out.subarray(0, got);
+    const out = await readBodyRange(resp, skip, length);
+    bytesRead += out.length;
+    return out;
   };
   // Learn the size with a small first read.
   await get(0, 1);
@@ -163,4 +143,41 @@ export async function httpSource(url: string, opts: HttpSourceOptions = {}): Pro
     read: (offset, length) => get(offset, Math.max(0, length)),
     async close() {},
   };
+}
+
+/**
+ * Up to `max` bytes of a response body after skipping `skip` bytes (a server that ignored the Range
+ * header sends the whole file), then stops the transfer.
+ */
+export async function readBodyRange(resp: Response, skip: number, max: number): Promise<Uint8Array> {
+  const reader = resp.body?.getReader();
+  if (!reader) return new Uint8Array(0);
+  // Memory follows the bytes that arrive, not the length asked for (which may come from a hostile header).
+  const chunks: Uint8Array[] = [];
+  let got = 0;
+  let seen = 0;
+  try {
+    while (got < max) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      let chunk = value;
+      if (seen < skip) {
+        const drop = Math.min(chunk.length, skip - seen);
+        seen += drop;
+        chunk = chunk.subarray(drop);
+      }
+      const take = chunk.subarray(0, Math.min(chunk.length, max - got));
+      if (take.length > 0) chunks.push(take);
+      got += take.length;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  const out = new Uint8Array(got);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
 }

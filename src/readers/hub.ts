@@ -17,6 +17,7 @@ import { assertSafeShardName, parseSafetensorsIndex, type SafetensorsIndex } fro
 import { readSafetensorsHeader, type SafetensorsTensor } from "./safetensors.js";
 import { modelFromGguf, readGguf } from "./gguf.js";
 import { pickSafetensors } from "./local.js";
+import { readBodyRange } from "./byte-source.js";
 
 export const DEFAULT_HUB_ENDPOINT = "https://huggingface.co";
 /** First range read per shard: one round trip for typical headers (10-30 KB for a 70B shard); larger headers take a second. */
@@ -315,7 +316,7 @@ class HubReader {
       total = Number.isSafeInteger(len) ? len : undefined;
       skip = start;
     }
-    const bytes = await readCapped(resp, skip, end - start);
+    const bytes = await readBodyRange(resp, skip, end - start);
     this.transfer.bytes += bytes.length;
     return { bytes, total };
   }
@@ -352,37 +353,6 @@ function prefixOf(path: string): string {
   return i < 0 ? "" : path.slice(0, i + 1);
 }
 
-async function readCapped(resp: Response, skip: number, max: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let got = 0;
-  let seen = 0;
-  const reader = resp.body?.getReader();
-  if (!reader) return new Uint8Array(0);
-  try {
-    while (got < max) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      let chunk = value;
-      if (seen < skip) {
-        const drop = Math.min(chunk.length, skip - seen);
-        seen += drop;
-        chunk = chunk.subarray(drop);
-      }
-      const take = chunk.subarray(0, Math.min(chunk.length, max - got));
-      if (take.length > 0) chunks.push(take);
-      got += take.length;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  const out = new Uint8Array(got);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
-}
 
 /**
  * One GGUF file of a Hub repository (`org/name/path/file.gguf`), read by range requests; the resulting
