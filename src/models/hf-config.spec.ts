@@ -95,3 +95,21 @@ describe("model shapes", () => {
     expect(() => modelFromHfConfig({ model_type: "mystery" }, { kind: "config", ref: "x" })).toThrow(/unknown model_type/);
   });
 });
+
+describe.skipIf(!hasShared)("the generic fallback is labelled and still in the right range", () => {
+  // Families vramfit does not model exactly: the estimate must say so, and MoE keys must be honoured
+  // (a dense guess for MiniMax-M1 would be 25B instead of 456B).
+  const cases: [string, number][] = [
+    ["minimax-m1-456b", 0.05],
+    ["qwen3.5-moe-25b-a3b-reap", 0.05],
+  ];
+  for (const [d, tol] of cases) {
+    it(`${d} within ${tol * 100}% of its index total_parameters`, () => {
+      const m = modelFromHfConfig(readJson(path.join(FIXTURES, "hf", d, "config.json")), { kind: "config", ref: d });
+      const idx = readJson(path.join(FIXTURES, "hf", d, "model.safetensors.index.json")) as { metadata: { total_size: number; total_parameters?: number } };
+      const published = idx.metadata.total_parameters ?? idx.metadata.total_size / 2;
+      expect(m.warnings.join(" ")).toMatch(/not modelled exactly/);
+      expect(Math.abs(m.parameters - published) / published).toBeLessThan(tol);
+    });
+  }
+});

@@ -137,7 +137,8 @@ function buildDecoder(mt: string, c: ConfigReader): Built {
   t.add("model.embed_tokens.weight", "embedding", [V, h]);
 
   // Attention.
-  const mla = mt.startsWith("deepseek") ? readMla(c) : null;
+  // DeepSeek-V2 configs with use_mla false (or no kv_lora_rank) use plain multi-head attention.
+  const mla = mt.startsWith("deepseek") && c.has("kv_lora_rank") && c.bool("use_mla", true) ? readMla(c) : null;
   if (mla) {
     const qHead = mla.qkNopeHeadDim + mla.qkRopeHeadDim;
     if (mla.qLoraRank) {
@@ -551,17 +552,33 @@ function buildBert(mt: string, c: ConfigReader): Built {
 
 /** Unknown model_type: a labelled approximation from the common keys (a Llama-style block). */
 function buildGeneric(mt: string, c: ConfigReader, where: string): Built {
-  const text = c.obj("text_config");
+  // Vision-language wrappers keep the language model's config under text_config or language_config.
+  const text = c.obj("text_config") ?? c.obj("language_config");
   const r = text ? new ConfigReader(text, `${where} text_config`) : c;
+  const inner = r.str("model_type", "");
+  if (text && (SUPPORTED_ARCHITECTURES as readonly string[]).includes(inner) && inner !== mt) {
+    const built = buildArchitecture(inner, r, `${where} (${inner} language model)`);
+    built.warnings.push(`model_type "${mt}": the ${inner} language model is counted exactly; its vision tower and projector are not`);
+    return built;
+  }
   if (!r.has("hidden_size") && !r.has("n_embd") && !r.has("d_model")) {
     throw new VramfitError(
       `${where}: unknown model_type "${mt || "(none)"}" and no hidden_size to estimate from`,
       `supported: ${SUPPORTED_ARCHITECTURES.join(", ")}`,
     );
   }
-  const built = buildDecoder("llama", wrapGeneric(r));
+  // Mixture-of-experts keys follow Mixtral's or Qwen-MoE's conventions in most new families.
+  const g = wrapGeneric(r);
+  const family = g.has("num_local_experts")
+    ? "mixtral"
+    : g.has("n_routed_experts")
+      ? "deepseek_v2"
+      : g.has("num_experts") && g.has("moe_intermediate_size")
+        ? g.has("shared_expert_intermediate_size") ? "qwen2_moe" : "qwen3_moe"
+        : "llama";
+  const built = buildDecoder(family, g);
   built.warnings.push(
-    `model_type "${mt || "(none)"}" is not modelled exactly: parameters and activations are a generic Llama-style estimate from hidden_size, layers, heads and vocab`,
+    `model_type "${mt || "(none)"}" is not modelled exactly: parameters and activations are a generic ${({ llama: "Llama", mixtral: "Mixtral", deepseek_v2: "DeepSeek-MoE" } as Record<string, string>)[family] ?? "Qwen-MoE"}-style estimate from hidden_size, layers, heads, experts and vocab`,
   );
   return built;
 }
