@@ -1,6 +1,6 @@
 /** vramfit: GPU memory planner for deep learning. Public API. */
 export { estimate, resolveModelSync, resolveGpu, type EstimateOptions } from "./core/estimate.js";
-export { maxBatch, maxSeq, type SolveResult } from "./core/solve.js";
+export { maxBatch, maxSeq, maxImage, leverForTight, type SolveResult, type Lever } from "./core/solve.js";
 export type { Estimate, Component, Totals, GpuFit, Level } from "./core/estimate-types.js";
 export type { ModelDescription, TensorGroup, TransformerShape } from "./core/model.js";
 export type { Workload, WorkloadInput } from "./core/workload.js";

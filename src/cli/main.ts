@@ -5,7 +5,7 @@ import { catalogModel, catalogModelEntries } from "../catalog/models.js";
 import { gpuCatalog } from "../catalog/gpus.js";
 import { estimate } from "../core/estimate.js";
 import { VramfitError } from "../core/errors.js";
-import { maxBatch, maxImage, maxSeq, type SolveResult } from "../core/solve.js";
+import { leverForTight, maxBatch, maxImage, maxSeq, type SolveResult } from "../core/solve.js";
 import { formatBytes, formatCount, GiB } from "../core/units.js";
 import { inspectModel, formatInspect } from "../readers/inspect.js";
 import { planCommand, type PlanCommandOptions } from "../planner/render.js";
@@ -50,8 +50,10 @@ parameter count (7b, 1.5b, 350m). Hub reads honour HF_TOKEN and HF_ENDPOINT and 
     .option("--formulas", "show the formula behind each component")
     .action(async (spec: string, o: Record<string, unknown>) => {
       const model = await resolveModelArg(spec);
-      const e = estimate(model, toEstimateOptions(o));
-      print(o.json ? JSON.stringify(e, null, 2) : renderEstimate(e, { formulas: Boolean(o.formulas) }));
+      const opts = toEstimateOptions(o);
+      const e = estimate(model, opts);
+      const lever = e.gpu?.verdict === "tight" ? leverForTight(model, opts) : null;
+      print(o.json ? JSON.stringify(e, null, 2) : renderEstimate(e, { formulas: Boolean(o.formulas), lever: lever?.change }));
     });
 
   addWorkloadOptions(program.command("max-batch").argument("<model>").description("largest batch size that fits the GPU")).action(

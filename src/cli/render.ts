@@ -5,7 +5,7 @@ import { formatBytes, formatCount, GiB } from "../core/units.js";
 
 const BAR = 40;
 
-export function renderEstimate(e: Estimate, opts: { formulas?: boolean } = {}): string {
+export function renderEstimate(e: Estimate, opts: { formulas?: boolean; lever?: string } = {}): string {
   const out: string[] = [];
   const w = e.workload;
   const params = e.model.active_parameters !== e.model.parameters ? `${formatCount(e.model.parameters)} params (${formatCount(e.model.active_parameters)} active)` : `${formatCount(e.model.parameters)} params`;
@@ -52,7 +52,11 @@ export function renderEstimate(e: Estimate, opts: { formulas?: boolean } = {}): 
       out.push(
         pc.yellow(`  ~ tight: the estimate fits with ${fmt(g.headroom_bytes)} headroom, but the high bound is ${fmt(-(g.headroom_high_bytes ?? 0))} over`),
       );
-      out.push(pc.dim(`    close it with a smaller batch or sequence, or a lower-precision KV cache / weights`));
+      out.push(
+        opts.lever
+          ? pc.yellow(`    closes the gap: ${opts.lever}`)
+          : pc.dim(`    no single change found; try vramfit plan for combinations`),
+      );
     } else {
       out.push(
         g.fits

@@ -118,3 +118,58 @@ function parseHw(v: number | [number, number] | string): [number, number] {
   // "W×H" as detection configs write it → [h, w]
   return m[2] ? [Number(m[2]), Number(m[1])] : [Number(m[1]), Number(m[1])];
 }
+
+export interface Lever {
+  /** What to change, in words. */
+  change: string;
+  /** The options with the change applied. */
+  options: EstimateOptions;
+  /** High bound of the device total after the change. */
+  device_high_bytes: number;
+}
+
+/**
+ * For a "tight" verdict: the gentlest single change that makes even the high bound fit — a smaller batch
+ * or sequence first (no quality cost); for training then checkpointing, 8-bit optimizer states, LoRA; for
+ * inference a lower-precision KV cache, then weight quantization.
+ */
+export function leverForTight(model: string | ModelDescription, options: EstimateOptions): Lever | null {
+  if (options.gpu === undefined) return null;
+  const m = resolveModelSync(model);
+  const base = estimate(m, options);
+  if (base.gpu?.verdict !== "tight") return null;
+  const w = base.workload as Record<string, unknown>;
+  const candidates: [string, EstimateOptions][] = [];
+  const batch = (w.batch as number) ?? 1;
+  const seq = w.seq as number | undefined;
+  // The largest batch / seq below the current one whose high bound fits, found by the solvers.
+  if (batch > 1) {
+    const r = maxBatch(m, options, batch - 1);
+    if (r.value > 0) candidates.push([`batch ${batch} → ${r.value}`, { ...options, batch: r.value }]);
+  }
+  if (seq && seq > 1 && m.family !== "vision") {
+    const r = maxSeq(m, options, seq - 1);
+    if (r.value > 0) candidates.push([`sequence ${seq} → ${r.value} tokens`, { ...options, seq: r.value }]);
+  }
+  if (w.mode === "train") {
+    if (!w.checkpointing && m.family !== "vision") candidates.push(["activation checkpointing (--checkpointing)", { ...options, checkpointing: true }]);
+    if (w.optimizer === "adamw" || w.optimizer === "adam") candidates.push(["8-bit AdamW (--optimizer adamw-8bit)", { ...options, optimizer: "adamw-8bit" }]);
+    if (!w.lora_rank && !w.qlora && m.family !== "vision") candidates.push(["LoRA adapters instead of full fine-tuning (--lora-rank 16)", { ...options, lora_rank: 16 }]);
+  }
+  if (w.mode !== "train" && m.family !== "vision" && w.kv_dtype !== "fp8" && (w.runtime === "transformers" || w.runtime === "vllm")) {
+    candidates.push(["fp8 KV cache (--kv-dtype fp8)", { ...options, kv_dtype: "fp8" }]);
+  }
+  if (w.mode !== "train" && m.family !== "vision" && !w.quant && w.runtime !== "llama.cpp" && w.runtime !== "ollama") {
+    candidates.push(["8-bit weights (--quant int8)", { ...options, quant: "int8" }]);
+    candidates.push(["4-bit weights (--quant nf4)", { ...options, quant: "nf4" }]);
+  }
+  for (const [change, opts] of candidates) {
+    try {
+      const e = estimate(m, opts);
+      if (e.gpu?.verdict === "fits") return { change, options: opts, device_high_bytes: e.totals.device_range?.[1] ?? e.totals.device_bytes };
+    } catch {
+      /* a lever the runtime refuses is no lever */
+    }
+  }
+  return null;
+}
