@@ -57,10 +57,10 @@ if (args.has("--json")) {
 } else {
   const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`.padStart(10);
   console.log(`${"file".padEnd(44)} ${"raw".padStart(10)} ${"gzip".padStart(10)} ${"brotli".padStart(10)}  loaded`);
-  for (const r of rows) console.log(`${r.file.padEnd(44)} ${kb(r.raw)} ${kb(r.gzip)} ${kb(r.brotli)}  ${r.initial ? "first load" : "on file drop"}`);
+  for (const r of rows) console.log(`${r.file.padEnd(44)} ${kb(r.raw)} ${kb(r.gzip)} ${kb(r.brotli)}  ${r.initial ? "first load" : "lazy (file drop or plans panel)"}`);
   console.log(`${"first load (html + js + css)".padEnd(44)} ${kb(sum(first, "raw"))} ${kb(sum(first, "gzip"))} ${kb(sum(first, "brotli"))}`);
   console.log(`${"  of which JavaScript".padEnd(44)} ${kb(sum(firstJs, "raw"))} ${kb(sum(firstJs, "gzip"))} ${kb(sum(firstJs, "brotli"))}`);
-  console.log(`${"file readers (lazy)".padEnd(44)} ${kb(sum(lazy, "raw"))} ${kb(sum(lazy, "gzip"))} ${kb(sum(lazy, "brotli"))}`);
+  console.log(`${"lazy chunks (file readers, planner)".padEnd(44)} ${kb(sum(lazy, "raw"))} ${kb(sum(lazy, "gzip"))} ${kb(sum(lazy, "brotli"))}`);
   if (firstEstimateMs !== undefined) console.log(`first estimate on screen: ${firstEstimateMs.toFixed(0)} ms after navigation start (median of 5, headless Chromium, served on 127.0.0.1)`);
   else console.log("first estimate timing skipped: /usr/bin/chromium not installed");
 }
