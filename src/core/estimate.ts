@@ -158,7 +158,7 @@ export function estimate(modelSpec: string | ModelDescription, options: Estimate
 function withBands(e: Estimate, gpu: Gpu | undefined, attentionUnstated: boolean): Estimate {
   const category = categoryOf(e);
   let band = bandFor(category);
-  if (attentionUnstated && e.workload.mode !== undefined) band = widen(band, 1.25);
+  if (attentionUnstated) band = widen(band, 1.25);
   e.totals = applyBand(e.components, e.totals, band);
   e.uncertainty = { category, cases: band.cases, source: band.source, ...(band.note ? { note: band.note } : {}) };
   if (gpu) e.gpu = gpuFit(gpu, (e.workload.gpus as number) ?? 1, e.totals);

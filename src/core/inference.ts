@@ -91,7 +91,8 @@ export function transformersInference(model: ModelDescription, w: Workload, gpu?
     });
   }
 
-  components.push(cublasWorkspaceComponent(gpu?.arch));
+  const cublas = cublasWorkspaceComponent(gpu?.arch);
+  components.push(cublas);
 
   // Allocator: persistent tensors pack into segments; transient ones round to 2 MiB blocks.
   const persistent = [
@@ -107,7 +108,7 @@ export function transformersInference(model: ModelDescription, w: Workload, gpu?
   const residual = w.batch * w.seq * shape.hidden * e;
   const otherHalf = residual >= 10 * MiB ? Math.max(0, Math.min(peak.attentionBytes, peak.mlpBytes) - residual) : 0;
   const transientReserve = roundUp(transient, 2 * MiB) - transient + otherHalf;
-  const cublasSegment = 20 * MiB - cublasWorkspaceComponent(gpu?.arch).bytes;
+  const cublasSegment = 20 * MiB - cublas.bytes;
   components.push({
     id: "allocator_reserve",
     label: "Allocator reserve",

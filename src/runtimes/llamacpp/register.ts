@@ -53,27 +53,27 @@ function engine(runtime: "llama.cpp" | "ollama") {
       if (w.quant) throw new VramfitError(`llama.cpp cannot run ${w.quant} weights; it reads GGUF files`, "give a GGUF type such as --quant q4_k_m, or a .gguf file");
       throw new VramfitError(`${runtime} needs a GGUF file or a GGUF quant type`, "add --quant q4_k_m (or q8_0, q5_k_m, f16 ...)");
     }
-    const nSeqUser = (w.parallel as number | undefined) ?? (runtime === "ollama" ? OLLAMA_DEFAULTS.numParallel : 1);
+    const nSeqUser = w.parallel ?? (runtime === "ollama" ? OLLAMA_DEFAULTS.numParallel : 1);
     const ctx = runtime === "ollama" ? ollamaLlamaCppContext(w.seq, nSeqUser) : { nCtx: w.seq, nSeq: nSeqUser };
-    const typeK = (w.cache_type_k as string | undefined) ?? KV_TYPE[w.kv_dtype] ?? w.kv_dtype;
-    const typeV = (w.cache_type_v as string | undefined) ?? KV_TYPE[w.kv_dtype] ?? w.kv_dtype;
-    const flashAttn = (w.flash_attn as boolean | undefined) ?? (runtime === "llama.cpp");
+    const typeK = w.cache_type_k ?? KV_TYPE[w.kv_dtype] ?? w.kv_dtype;
+    const typeV = w.cache_type_v ?? KV_TYPE[w.kv_dtype] ?? w.kv_dtype;
+    const flashAttn = w.flash_attn ?? (runtime === "llama.cpp");
     if (w.flash_attn === undefined) {
       assumptions.push(runtime === "llama.cpp" ? "flash attention on (llama.cpp's --flash-attn auto enables it on CUDA)" : "flash attention off (Ollama's default, OLLAMA_FLASH_ATTENTION unset)");
     }
     const mem = llamaCppMemory(model, {
       nCtx: ctx.nCtx,
       nSeq: ctx.nSeq,
-      kvUnified: (w.kv_unified as boolean | undefined) ?? false,
+      kvUnified: w.kv_unified ?? false,
       typeK,
       typeV,
       flashAttn,
-      swaFull: (w.swa_full as boolean | undefined) ?? false,
-      nUbatch: (w.ubatch_size as number | undefined) ?? 512,
-      nBatch: (w.batch_size as number | undefined) ?? 2048,
+      swaFull: w.swa_full ?? false,
+      nUbatch: w.ubatch_size ?? 512,
+      nBatch: w.batch_size ?? 2048,
       fileType: tensors ? undefined : (w.quant ?? undefined),
       tensors,
-      nGpuLayers: (w.n_gpu_layers as number | undefined) ?? -1,
+      nGpuLayers: w.n_gpu_layers ?? -1,
       backend: "cuda",
     });
     const dev = gpu ? "CUDA0" : "GPU";
@@ -97,7 +97,7 @@ function engine(runtime: "llama.cpp" | "ollama") {
         id: "compute_buffer",
         label: `Compute buffer (${dev})`,
         bytes: mem.gpu.compute,
-        formula: `ggml graph scratch for a ubatch of ${(w.ubatch_size as number | undefined) ?? 512} tokens, flash attention ${flashAttn ? "on" : "off"}; peak in the ${mem.computePeak}`,
+        formula: `ggml graph scratch for a ubatch of ${w.ubatch_size ?? 512} tokens, flash attention ${flashAttn ? "on" : "off"}; peak in the ${mem.computePeak}`,
         level: "allocated",
       },
       { ...cudaContextComponent({ vendor: gpu?.vendor }) },
