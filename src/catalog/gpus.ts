@@ -25,8 +25,5 @@ export function findGpu(spec: string): Gpu {
     return { id: `${custom[1]}gb`, name: `${custom[1]} GiB device`, vendor: "nvidia", memory_bytes: bytes, arch: "ampere" };
   }
   const hint = closest(spec, gpus.map((x) => x.id));
-  throw new VramfitError(
-    `unknown GPU '${spec}'`,
-    hint.length ? `did you mean ${hint.join(", ")}? (vramfit gpus lists them all; or give a size like 24gb)` : "run `vramfit gpus`, or give a size like 24gb",
-  );
+  throw new VramfitError("unknown_gpu", `unknown GPU '${spec}'`, { suggestion: hint.length ? `did you mean ${hint.join(", ")}? (vramfit gpus lists them all; or give a size like 24gb)` : "run `vramfit gpus`, or give a size like 24gb" });
 }

@@ -34,10 +34,7 @@ export function catalogModel(spec: string): ModelDescription {
   const entry = findCatalogModel(spec);
   if (!entry) {
     const hint = closest(spec, entries.map((e) => e.id));
-    throw new VramfitError(
-      `unknown model '${spec}'`,
-      hint.length ? `did you mean ${hint.join(", ")}? (vramfit models lists them all)` : "run `vramfit models` for the catalog, or give a Hugging Face id, a path or a parameter count like 7b",
-    );
+    throw new VramfitError("unknown_model", `unknown model '${spec}'`, { suggestion: hint.length ? `did you mean ${hint.join(", ")}? (vramfit models lists them all)` : "run `vramfit models` for the catalog, or give a Hugging Face id, a path or a parameter count like 7b" });
   }
   let m = parsed.get(entry.id);
   if (!m) {

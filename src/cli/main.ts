@@ -96,7 +96,7 @@ parameter count (7b, 1.5b, 350m). Hub reads honour HF_TOKEN and HF_ENDPOINT and 
     if (typeof o.image === "string" && o.image.includes(",")) lists.push(["image", o.image.split(",").map((x) => x.trim())]);
     if (typeof o.seqs === "string") lists.push(["seq", o.seqs.split(",").map((x) => tokensArg("--seqs")(x))]);
     if (typeof o.batches === "string") lists.push(["batch", o.batches.split(",").map((x) => intArg("--batches")(x))]);
-    if (lists.length !== 1) throw new VramfitError("sweep needs exactly one list: --image 320,640,960 (vision), --seqs 1k,4k,16k or --batches 1,8,32");
+    if (lists.length !== 1) throw new VramfitError("invalid_option", "sweep needs exactly one list: --image 320,640,960 (vision), --seqs 1k,4k,16k or --batches 1,8,32");
     const [key, values] = lists[0];
     const base = toEstimateOptions({ ...o, ...(key === "image" ? { image: undefined } : {}) });
     const rows = values.map((v) => {

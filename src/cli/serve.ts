@@ -51,7 +51,7 @@ const TYPES: Record<string, string> = {
 export async function serveWeb(opts: ServeOptions = {}): Promise<WebServer> {
   const root = resolve(opts.root ?? defaultWebRoot());
   if (!existsSync(join(root, "index.html"))) {
-    throw new VramfitError(`the web page is not built (no ${join(root, "index.html")})`, "run `npm run build:web` in the vramfit folder");
+    throw new VramfitError("environment", `the web page is not built (no ${join(root, "index.html")})`, { suggestion: "run `npm run build:web` in the vramfit folder" });
   }
   const host = opts.host ?? "127.0.0.1";
   const log = opts.log ?? ((s: string) => process.stdout.write(`${s}\n`));
@@ -90,7 +90,7 @@ export async function serveWeb(opts: ServeOptions = {}): Promise<WebServer> {
 
   await new Promise<void>((ok, fail) => {
     server.once("error", (e: NodeJS.ErrnoException) =>
-      fail(e.code === "EADDRINUSE" ? new VramfitError(`port ${opts.port} on ${host} is in use`, "choose another with --port, or 0 for any free port") : e),
+      fail(e.code === "EADDRINUSE" ? new VramfitError("environment", `port ${opts.port} on ${host} is in use`, { suggestion: "choose another with --port, or 0 for any free port" }) : e),
     );
     server.listen(opts.port ?? 5177, host, () => ok());
   });

@@ -93,7 +93,7 @@ export function estimate(modelSpec: string | ModelDescription, options: Estimate
   const gpu = resolveGpu(options.gpu);
   const familyEngine = engines.family[model.family];
   if (familyEngine) return withBands(familyEngine(model, options, gpu), gpu, options.attention === undefined);
-  if (!model.transformer) throw new VramfitError(`${model.id}: no engine can estimate a ${model.family} model`);
+  if (!model.transformer) throw new VramfitError("unsupported", `${model.id}: no engine can estimate a ${model.family} model`);
 
   const { gpu: _gpu, ...workloadInput } = options;
   const inferred: string[] = [];
@@ -115,13 +115,13 @@ export function estimate(modelSpec: string | ModelDescription, options: Estimate
 
   let part: PartialEstimate;
   if (w.mode === "train") {
-    if (!engines.train) throw new VramfitError("training estimates are not available in this build");
+    if (!engines.train) throw new VramfitError("unsupported", "training estimates are not available in this build");
     part = engines.train(model, w, gpu);
   } else if (w.runtime === "transformers") {
     part = transformersInference(model, w, gpu);
   } else {
     const engine = engines.runtimes[w.runtime];
-    if (!engine) throw new VramfitError(`runtime '${w.runtime}' is not available in this build`);
+    if (!engine) throw new VramfitError("unsupported", `runtime '${w.runtime}' is not available in this build`);
     part = engine(model, w, gpu);
   }
   const totals = totalsOf(part.components);
@@ -178,16 +178,13 @@ function echoWorkload(w: Workload): Workload {
 function validateWorkload(model: ModelDescription, w: Workload): void {
   const shape = model.transformer!;
   if (shape.encoderOnly && w.seq > shape.maxPositions) {
-    throw new VramfitError(`${model.id} is an encoder with ${shape.maxPositions} positions; --seq ${w.seq} is longer`);
+    throw new VramfitError("does_not_run", `${model.id} is an encoder with ${shape.maxPositions} positions; --seq ${w.seq} is longer`);
   }
   // transformers and vLLM refuse (or silently degrade past) the trained context; llama.cpp only warns.
   if (shape.maxPositions > 0 && w.seq > shape.maxPositions && (w.runtime === "transformers" || w.runtime === "vllm")) {
-    throw new VramfitError(
-      `--seq ${w.seq} is longer than ${model.id}'s context of ${shape.maxPositions} tokens (max_position_embeddings)`,
-      `use --seq ${shape.maxPositions} or less, or vramfit max-seq to find the longest that fits`,
-    );
+    throw new VramfitError("does_not_run", `--seq ${w.seq} is longer than ${model.id}'s context of ${shape.maxPositions} tokens (max_position_embeddings)`, { suggestion: `use --seq ${shape.maxPositions} or less, or vramfit max-seq to find the longest that fits` });
   }
   if (w.quant && isGgufQuant(w.quant) && w.runtime === "transformers") {
-    throw new VramfitError(`GGUF quantization '${w.quant}' runs in llama.cpp or Ollama, not transformers`, "add --runtime llama.cpp");
+    throw new VramfitError("does_not_run", `GGUF quantization '${w.quant}' runs in llama.cpp or Ollama, not transformers`, { suggestion: "add --runtime llama.cpp" });
   }
 }

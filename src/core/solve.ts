@@ -1,5 +1,5 @@
 /** The largest batch size or context length that fits a GPU: a search on the estimate's verdict. */
-import { VramfitError } from "./errors.js";
+import { isVramfitError, VramfitError } from "./errors.js";
 import { estimate, resolveGpu, resolveModelSync, type EstimateOptions } from "./estimate.js";
 import type { Estimate } from "./estimate-types.js";
 import type { ModelDescription } from "./model.js";
@@ -20,7 +20,7 @@ const safe: Criterion = (e) => e.gpu!.verdict === "fits";
 const central: Criterion = (e) => e.gpu!.fits;
 
 function solve(model: string | ModelDescription, options: EstimateOptions, key: "batch" | "seq", limit: number): SolveResult {
-  if (options.gpu === undefined) throw new VramfitError(`max-${key} needs a GPU (--gpu)`);
+  if (options.gpu === undefined) throw new VramfitError("invalid_option", `max-${key} needs a GPU (--gpu)`);
   const gpu = resolveGpu(options.gpu);
   const m = resolveModelSync(model);
   const at = (v: number) => estimate(m, { ...options, gpu, [key]: v });
@@ -84,9 +84,9 @@ export function maxImage(
   step = 32,
   limitSide = 8192,
 ): { image: [number, number]; central_image: [number, number] | null; estimate: Estimate | null } {
-  if (options.gpu === undefined) throw new VramfitError("max-image needs a GPU (--gpu)");
+  if (options.gpu === undefined) throw new VramfitError("invalid_option", "max-image needs a GPU (--gpu)");
   const m = resolveModelSync(model);
-  if (m.family !== "vision") throw new VramfitError(`${m.id} is not a vision model: use max-seq for language models`);
+  if (m.family !== "vision") throw new VramfitError("invalid_option", `${m.id} is not a vision model: use max-seq for language models`);
   const gpu = resolveGpu(options.gpu);
   const base = parseHw(options.image ?? 640);
   const ratio = base[0] / base[1];
@@ -114,7 +114,7 @@ function parseHw(v: number | [number, number] | string): [number, number] {
   if (typeof v === "number") return [v, v];
   if (Array.isArray(v)) return v;
   const m = /^\s*(\d+)\s*(?:[x×]\s*(\d+))?\s*$/i.exec(v);
-  if (!m) throw new VramfitError(`cannot read image size '${v}'`, "use --image 640 or --image 1333x800 (width x height)");
+  if (!m) throw new VramfitError("invalid_option", `cannot read image size '${v}'`, { suggestion: "use --image 640 or --image 1333x800 (width x height)" });
   // "W×H" as detection configs write it → [h, w]
   return m[2] ? [Number(m[2]), Number(m[1])] : [Number(m[1]), Number(m[1])];
 }
@@ -167,8 +167,9 @@ export function leverForTight(model: string | ModelDescription, options: Estimat
     try {
       const e = estimate(m, opts);
       if (e.gpu?.verdict === "fits") return { change, options: opts, device_high_bytes: e.totals.device_range?.[1] ?? e.totals.device_bytes };
-    } catch {
-      /* a lever the runtime refuses is no lever */
+    } catch (e) {
+      // A lever the runtime refuses (fp8 KV in llama.cpp, int8 on a GGUF file) is no lever.
+      if (!isVramfitError(e, "does_not_run", "invalid_option", "unsupported")) throw e;
     }
   }
   return null;

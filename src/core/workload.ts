@@ -120,7 +120,7 @@ export function parseWorkload(input: WorkloadInput, defaults: { seq: number }): 
     if (issue.code === "invalid_value" && "values" in issue) {
       msg = `unknown ${field} '${String((input as Record<string, unknown>)[field])}' (choose one of: ${(issue.values as unknown[]).join(", ")})`;
     } else if (!msg.includes(field)) msg = `${field}: ${msg}`;
-    throw new VramfitError(msg);
+    throw new VramfitError("invalid_option", msg);
   }
   const w = r.data;
   const kv = w.kv_dtype ?? (w.dtype === "fp32" ? "fp32" : w.dtype);

@@ -17,26 +17,26 @@ export class ConfigReader {
       const v = this.raw[k];
       if (v === undefined || v === null) continue;
       if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 2 ** 40) {
-        throw new VramfitError(`${this.where}: "${k}" must be a non-negative integer, got ${JSON.stringify(v)}`);
+        throw new VramfitError("invalid_file", `${this.where}: "${k}" must be a non-negative integer, got ${JSON.stringify(v)}`);
       }
       return v;
     }
     if (fallback !== undefined) return fallback;
     const name = Array.isArray(keys) ? keys.join(" / ") : keys;
-    throw new VramfitError(`${this.where}: missing "${name}"`);
+    throw new VramfitError("invalid_file", `${this.where}: missing "${name}"`);
   }
 
   num(key: string, fallback: number): number {
     const v = this.raw[key];
     if (v === undefined || v === null) return fallback;
-    if (typeof v !== "number" || !Number.isFinite(v)) throw new VramfitError(`${this.where}: "${key}" must be a number`);
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new VramfitError("invalid_file", `${this.where}: "${key}" must be a number`);
     return v;
   }
 
   bool(key: string, fallback: boolean): boolean {
     const v = this.raw[key];
     if (v === undefined || v === null) return fallback;
-    if (typeof v !== "boolean") throw new VramfitError(`${this.where}: "${key}" must be true or false`);
+    if (typeof v !== "boolean") throw new VramfitError("invalid_file", `${this.where}: "${key}" must be true or false`);
     return v;
   }
 

@@ -47,7 +47,7 @@ export interface HfConfigOptions {
 
 export function modelFromHfConfig(raw: unknown, source: ModelSource, opts: HfConfigOptions = {}): ModelDescription {
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new VramfitError(`${source.ref}: config.json must be a JSON object`);
+    throw new VramfitError("invalid_file", `${source.ref}: config.json must be a JSON object`);
   }
   const top = new ConfigReader(raw as Record<string, unknown>, source.ref);
   const modelType = top.str("model_type", "");
@@ -94,7 +94,7 @@ function buildArchitecture(modelType: string, c: ConfigReader, where: string): B
       return buildDecoder(modelType, c);
     case "gemma3": {
       const text = c.obj("text_config");
-      if (!text) throw new VramfitError(`${where}: gemma3 config without text_config`);
+      if (!text) throw new VramfitError("invalid_file", `${where}: gemma3 config without text_config`);
       const built = buildDecoder("gemma3_text", new ConfigReader(text, `${where} text_config`));
       const vision = c.obj("vision_config");
       if (vision) addSiglipTower(built.tensors, new ConfigReader(vision, `${where} vision_config`), built.shape.hidden);
@@ -562,10 +562,7 @@ function buildGeneric(mt: string, c: ConfigReader, where: string): Built {
     return built;
   }
   if (!r.has("hidden_size") && !r.has("n_embd") && !r.has("d_model")) {
-    throw new VramfitError(
-      `${where}: unknown model_type "${mt || "(none)"}" and no hidden_size to estimate from`,
-      `supported: ${SUPPORTED_ARCHITECTURES.join(", ")}`,
-    );
+    throw new VramfitError("unsupported", `${where}: unknown model_type "${mt || "(none)"}" and no hidden_size to estimate from`, { suggestion: `supported: ${SUPPORTED_ARCHITECTURES.join(", ")}` });
   }
   // Mixture-of-experts keys follow Mixtral's or Qwen-MoE's conventions in most new families.
   const g = wrapGeneric(r);

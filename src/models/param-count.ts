@@ -27,9 +27,9 @@ export function parseParameterCount(spec: string): number | null {
 
 export function modelFromParameterCount(spec: string): ModelDescription {
   const params = parseParameterCount(spec);
-  if (params == null) throw new VramfitError(`'${spec}' is not a parameter count (examples: 7b, 1.5b, 350m)`);
-  if (params < 1e5) throw new VramfitError(`${spec}: too small to be a language model`);
-  if (params > 1e13) throw new VramfitError(`${spec}: larger than any model vramfit can plan for`);
+  if (params == null) throw new VramfitError("invalid_option", `'${spec}' is not a parameter count (examples: 7b, 1.5b, 350m)`);
+  if (params < 1e5) throw new VramfitError("invalid_option", `${spec}: too small to be a language model`);
+  if (params > 1e13) throw new VramfitError("invalid_option", `${spec}: larger than any model vramfit can plan for`);
   const a = ANCHORS.reduce((best, x) => (Math.abs(Math.log(x.params / params)) < Math.abs(Math.log(best.params / params)) ? x : best));
   const shape: TransformerShape = {
     layers: a.layers,

@@ -6,7 +6,7 @@
  * optimizers, then LoRA, then QLoRA), then by the speed factor (trainingCosts / serving costs), then by memory.
  */
 import { resolveGpu, resolveModelSync } from "../core/estimate.js";
-import { VramfitError } from "../core/errors.js";
+import { isVramfitError, VramfitError } from "../core/errors.js";
 import { gpuUsableBytes, type Gpu } from "../core/gpu.js";
 import type { ModelDescription } from "../core/model.js";
 import { checkpointQuant } from "../runtimes/vllm/register.js";
@@ -90,8 +90,8 @@ function ranker<C>(gpu: Gpu) {
 export function plan(modelSpec: string | ModelDescription, o: PlanOptions): PlanResult {
   const model = resolveModelSync(modelSpec);
   const gpu = resolveGpu(o.gpu)!;
-  if (!Number.isInteger(o.gpus) || o.gpus < 1) throw new VramfitError("--gpus must be a whole number of at least 1");
-  if (!model.transformer) throw new VramfitError(`${model.id}: the planner covers transformer models`);
+  if (!Number.isInteger(o.gpus) || o.gpus < 1) throw new VramfitError("invalid_option", "--gpus must be a whole number of at least 1");
+  if (!model.transformer) throw new VramfitError("unsupported", `${model.id}: the planner covers transformer models`);
   return o.mode === "train" ? planTraining(model, gpu, o) : planServing(model, gpu, o);
 }
 
@@ -166,7 +166,7 @@ function planTraining(model: ModelDescription, gpu: Gpu, o: PlanOptions): PlanRe
   const seq = o.seq ?? Math.min(model.transformer!.maxPositions || 2048, 2048);
   const job: TrainingJob = { seq, attention: o.attention };
   const candidates = trainingCandidates(model, o);
-  if (candidates.length === 0) throw new VramfitError(`no layout splits an effective batch of ${o.batch ?? o.gpus} over ${o.gpus} GPUs`, "make --batch a multiple of the data-parallel degree (e.g. of --gpus)");
+  if (candidates.length === 0) throw new VramfitError("invalid_option", `no layout splits an effective batch of ${o.batch ?? o.gpus} over ${o.gpus} GPUs`, { suggestion: "make --batch a multiple of the data-parallel degree (e.g. of --gpus)" });
   // Keep the fastest fitting variant of each (layout, strategy, offload, method) family.
   const best = new Map<string, EvaluatedPlan<TrainingConfig>>();
   const rank = ranker<TrainingConfig>(gpu);
@@ -251,7 +251,8 @@ export function makeItFit(model: ModelDescription, c: TrainingConfig, gpu: Gpu, 
       const r = evaluateTrainingPlan(model, { ...c, ...patch }, gpu, job);
       out.push({ change, savingBytes: now.totals.device_bytes - r.totals.device_bytes, perGpuBytes: r.totals.device_bytes, fits: r.fits, cost });
     } catch (e) {
-      if (!(e instanceof VramfitError)) throw e;
+      // A change this layout cannot take (TP that does not divide the heads, EP on a dense model) is no suggestion.
+      if (!isVramfitError(e, "invalid_option", "does_not_run", "unsupported")) throw e;
     }
   }
   return out.filter((s) => s.savingBytes > 0).sort((a, b) => Number(b.fits) - Number(a.fits) || b.savingBytes - a.savingBytes);
@@ -277,7 +278,8 @@ export function makeServingFit(model: ModelDescription, c: ServingConfig, gpu: G
       const r = evaluateServingPlan(model, { ...c, ...patch }, gpu, gpus);
       out.push({ change, savingBytes: kvPerGpu(r) - kvPerGpu(now), sequences: r.maxSequences ?? 0, perGpuBytes: r.totals.device_bytes, fits: r.fits && (r.maxSequences ?? 0) >= want, cost });
     } catch (e) {
-      if (!(e instanceof VramfitError)) throw e;
+      // A change this layout cannot take (TP that does not divide the heads, EP on a dense model) is no suggestion.
+      if (!isVramfitError(e, "invalid_option", "does_not_run", "unsupported")) throw e;
     }
   }
   return out.filter((s) => (s.sequences ?? 0) > (now.maxSequences ?? 0)).sort((a, b) => Number(b.fits) - Number(a.fits) || (b.sequences ?? 0) - (a.sequences ?? 0));

@@ -54,9 +54,9 @@ const DATA_PARALLEL: DataParallel[] = ["ddp", "zero1", "zero2", "zero3", "fsdp_f
 
 function planOptions(o: PlanCommandOptions): PlanOptions {
   const methods = o.methods?.split(",").map((s) => s.trim()) as Method[] | undefined;
-  for (const m of methods ?? []) if (!["full", "lora", "qlora"].includes(m)) throw new VramfitError(`unknown method '${m}' (choose from full, lora, qlora)`);
+  for (const m of methods ?? []) if (!["full", "lora", "qlora"].includes(m)) throw new VramfitError("invalid_option", `unknown method '${m}' (choose from full, lora, qlora)`);
   const engines = o.engines?.split(",").map((s) => s.trim()) as PlanOptions["engines"];
-  for (const e of engines ?? []) if (!["deepspeed", "fsdp", "ddp", "megatron"].includes(e)) throw new VramfitError(`unknown engine '${e}' (choose from deepspeed, fsdp, ddp, megatron)`);
+  for (const e of engines ?? []) if (!["deepspeed", "fsdp", "ddp", "megatron"].includes(e)) throw new VramfitError("invalid_option", `unknown engine '${e}' (choose from deepspeed, fsdp, ddp, megatron)`);
   return {
     mode: o.mode ?? "infer",
     gpu: o.gpu,
@@ -185,18 +185,18 @@ export function planCommand(modelSpec: string, o: PlanCommandOptions): { json: u
 
 /** One training configuration: does it fit, and if not, what to change. */
 function checkCommand(modelSpec: string, o: PlanCommandOptions, po: PlanOptions): { json: unknown; text: string } {
-  if (!DATA_PARALLEL.includes(o.strategy!)) throw new VramfitError(`unknown strategy '${o.strategy}' (choose from ${DATA_PARALLEL.join(", ")})`);
-  if (po.mode !== "train") throw new VramfitError("--strategy checks a training configuration", "add --mode train");
+  if (!DATA_PARALLEL.includes(o.strategy!)) throw new VramfitError("invalid_option", `unknown strategy '${o.strategy}' (choose from ${DATA_PARALLEL.join(", ")})`);
+  if (po.mode !== "train") throw new VramfitError("invalid_option", "--strategy checks a training configuration", { suggestion: "add --mode train" });
   const model = resolveModelSync(modelSpec);
   const gpu = resolveGpu(po.gpu)!;
   const tp = o.tp ?? 1;
   const pp = o.pp ?? 1;
   const gpus = po.gpus;
-  if (gpus % (tp * pp) !== 0) throw new VramfitError(`--gpus ${gpus} is not a multiple of tp ${tp} × pp ${pp}`);
+  if (gpus % (tp * pp) !== 0) throw new VramfitError("invalid_option", `--gpus ${gpus} is not a multiple of tp ${tp} × pp ${pp}`);
   const dp = gpus / (tp * pp);
   const batch = po.batch ?? dp;
   const micro = o.microBatch ?? 1;
-  if (batch % (dp * micro) !== 0) throw new VramfitError(`effective batch ${batch} is not a multiple of micro-batch ${micro} × ${dp} data-parallel GPUs`);
+  if (batch % (dp * micro) !== 0) throw new VramfitError("invalid_option", `effective batch ${batch} is not a multiple of micro-batch ${micro} × ${dp} data-parallel GPUs`);
   const c: TrainingConfig = {
     dataParallel: o.strategy!,
     dp,
@@ -228,7 +228,7 @@ function checkServing(modelSpec: string, o: PlanCommandOptions, po: PlanOptions)
   const model = resolveModelSync(modelSpec);
   const gpu = resolveGpu(po.gpu)!;
   const tp = o.tp!;
-  if (po.gpus % tp !== 0) throw new VramfitError(`--gpus ${po.gpus} is not a multiple of --tp ${tp}`);
+  if (po.gpus % tp !== 0) throw new VramfitError("invalid_option", `--gpus ${po.gpus} is not a multiple of --tp ${tp}`);
   const seq = po.seq ?? Math.min(model.transformer?.maxPositions || 4096, 8192);
   const want = po.batch ?? 1;
   const c: ServingConfig = { runtime: "vllm", tp, quant: po.quant ?? null, kvDtype: po.kvDtype ?? "bf16", maxModelLen: seq, gpuMemoryUtilization: po.gpuMemoryUtilization ?? 0.9, enforceEager: false };

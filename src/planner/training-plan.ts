@@ -80,9 +80,9 @@ function shareOf(model: ModelDescription, pred: (kind: string, expert: boolean) 
 
 export function evaluateTrainingPlan(model: ModelDescription, c: TrainingConfig, gpu: Gpu, job: TrainingJob): EvaluatedPlan<TrainingConfig> {
   const shape = model.transformer;
-  if (!shape) throw new VramfitError(`${model.id}: the planner needs a transformer model`);
-  if (c.tp > 1 && shape.heads % c.tp !== 0) throw new VramfitError(`tensor parallel ${c.tp} does not divide ${shape.heads} attention heads`);
-  if (c.ep > 1 && !shape.moe) throw new VramfitError("expert parallelism needs a mixture-of-experts model");
+  if (!shape) throw new VramfitError("unsupported", `${model.id}: the planner needs a transformer model`);
+  if (c.tp > 1 && shape.heads % c.tp !== 0) throw new VramfitError("invalid_option", `tensor parallel ${c.tp} does not divide ${shape.heads} attention heads`);
+  if (c.ep > 1 && !shape.moe) throw new VramfitError("invalid_option", "expert parallelism needs a mixture-of-experts model");
   const base = singleGpuTraining(model, c, job);
   const phases = base.phases ?? [];
   const trainable = base.trainable_parameters ?? model.parameters;

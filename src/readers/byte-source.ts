@@ -40,12 +40,12 @@ export async function fileSource(path: string): Promise<ByteSource> {
   try {
     handle = await open(path, "r");
   } catch (e) {
-    throw new VramfitError(`cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new VramfitError("not_found", `cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const stat = await handle.stat();
   if (!stat.isFile()) {
     await handle.close();
-    throw new VramfitError(`${path} is not a regular file`);
+    throw new VramfitError("not_found", `${path} is not a regular file`);
   }
   let bytesRead = 0;
   return {
@@ -74,9 +74,7 @@ export async function fileSource(path: string): Promise<ByteSource> {
 export async function readExact(src: ByteSource, offset: number, length: number, what: string): Promise<Uint8Array> {
   const b = await src.read(offset, length);
   if (b.length < length) {
-    throw new VramfitError(
-      `${src.name}: file is truncated: ${what} needs bytes ${offset}..${offset + length} but the file ends at ${offset + b.length}`,
-    );
+    throw new VramfitError("invalid_file", `${src.name}: file is truncated: ${what} needs bytes ${offset}..${offset + length} but the file ends at ${offset + b.length}`);
   }
   return b;
 }
@@ -107,7 +105,7 @@ export async function httpSource(url: string, opts: HttpSourceOptions = {}): Pro
     } catch (e) {
       if (e instanceof VramfitError) throw e;
       const err = e as { name?: string; cause?: { code?: string } };
-      throw new VramfitError(`cannot read ${url}: ${err.name === "TimeoutError" ? "timed out" : (err.cause?.code ?? String(e))}`);
+      throw new VramfitError("network", `cannot read ${url}: ${err.name === "TimeoutError" ? "timed out" : (err.cause?.code ?? String(e))}`);
     }
     if (resp.status === 416) {
       await resp.body?.cancel();
@@ -115,7 +113,7 @@ export async function httpSource(url: string, opts: HttpSourceOptions = {}): Pro
     }
     if (!resp.ok) {
       await resp.body?.cancel();
-      throw opts.onHttpError?.(resp.status, resp.headers) ?? new VramfitError(`cannot read ${url}: HTTP ${resp.status}`);
+      throw opts.onHttpError?.(resp.status, resp.headers) ?? new VramfitError("network", `cannot read ${url}: HTTP ${resp.status}`, { details: { status: resp.status } });
     }
     let skip = 0;
     if (resp.status === 206) {

@@ -131,7 +131,7 @@ export async function readGgufSource(src: ByteSource, opts: GgufReadOptions = {}
   const size = src.size;
   const name = src.name;
   const fail = (msg: string): never => {
-    throw new VramfitError(`${name}: not a valid GGUF file: ${msg}`);
+    throw new VramfitError("invalid_file", `${name}: not a valid GGUF file: ${msg}`);
   };
   if (size === undefined) fail("its size is unknown (the server sent no Content-Range)");
   const head = await readExact(src, 0, Math.min(24, size!), "the GGUF header");
@@ -151,10 +151,10 @@ export async function readGgufSource(src: ByteSource, opts: GgufReadOptions = {}
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
   // @huggingface/gguf reads through `fetch` with Range headers; serve those from the ByteSource.
   const rangeFetch = (async (_input: RequestInfo | URL, init?: RequestInit) => {
-    if (Date.now() > deadline) throw new VramfitError(`${name}: reading the GGUF metadata took longer than ${(opts.timeoutMs ?? 20_000) / 1000} s`);
+    if (Date.now() > deadline) throw new VramfitError("invalid_file", `${name}: reading the GGUF metadata took longer than ${(opts.timeoutMs ?? 20_000) / 1000} s`);
     const range = new Headers(init?.headers).get("range") ?? "";
     const m = /^bytes=(\d+)-(\d+)$/.exec(range);
-    if (!m) throw new VramfitError(`${name}: unexpected read request`);
+    if (!m) throw new VramfitError("invalid_file", `${name}: unexpected read request`);
     const start = Number(m[1]);
     // The library prefetches the next 2 MB chunk before it needs it, so a read past the end is not
     // an error by itself; it pads with zeros, and the check on tensorInfoByteRange below catches any
@@ -241,7 +241,7 @@ export function splitShardNames(p: string): string[] {
   const m = /^(.*)-(\d{5})-of-(\d{5})\.gguf$/.exec(p);
   if (!m) return [p];
   const total = Number(m[3]);
-  if (total < 1 || total > 1000) throw new VramfitError(`${p}: implausible shard count ${total}`);
+  if (total < 1 || total > 1000) throw new VramfitError("invalid_file", `${p}: implausible shard count ${total}`);
   return Array.from({ length: total }, (_, i) => `${m[1]}-${String(i + 1).padStart(5, "0")}-of-${m[3]}.gguf`);
 }
 
@@ -341,9 +341,9 @@ export interface GgufModelOptions {
 export function modelFromGguf(file: GgufFile, opts: GgufModelOptions = {}): ReadModel {
   const md = file.metadata;
   const arch = typeof md["general.architecture"] === "string" ? (md["general.architecture"] as string) : undefined;
-  if (!arch) throw new VramfitError(`${file.name}: GGUF file without general.architecture`);
+  if (!arch) throw new VramfitError("invalid_file", `${file.name}: GGUF file without general.architecture`);
   if (file.tensors.length === 0) {
-    throw new VramfitError(`${file.name}: this GGUF file has no tensors (a vocabulary-only file?): nothing to estimate`);
+    throw new VramfitError("invalid_file", `${file.name}: this GGUF file has no tensors (a vocabulary-only file?): nothing to estimate`);
   }
   const k = (key: string) => md[`${arch}.${key}`];
   const warnings: string[] = [];
@@ -352,7 +352,7 @@ export function modelFromGguf(file: GgufFile, opts: GgufModelOptions = {}): Read
 
   const layers = num(k("block_count"));
   const hidden = num(k("embedding_length"));
-  if (!layers || !hidden) throw new VramfitError(`${file.name}: GGUF metadata lacks ${arch}.block_count / ${arch}.embedding_length`);
+  if (!layers || !hidden) throw new VramfitError("invalid_file", `${file.name}: GGUF metadata lacks ${arch}.block_count / ${arch}.embedding_length`);
   const headsM = numOrMax(k("attention.head_count"));
   const kvM = numOrMax(k("attention.head_count_kv"));
   const ffM = numOrMax(k("feed_forward_length"));

@@ -104,7 +104,7 @@ export interface HubTransfer {
 }
 
 export async function readHubModel(repo: string, opts: HubOptions = {}): Promise<ReadModel & { transfer: HubTransfer }> {
-  if (!isHubRepoId(repo)) throw new VramfitError(`"${repo}" is not a Hugging Face model id (org/name)`);
+  if (!isHubRepoId(repo)) throw new VramfitError("invalid_option", `"${repo}" is not a Hugging Face model id (org/name)`);
   const s = hubSettings(opts);
   const reader = new HubReader(repo, s);
   return reader.read();
@@ -122,7 +122,7 @@ class HubReader {
     try {
       host = new URL(s.endpoint).host;
     } catch {
-      throw new VramfitError(`HF_ENDPOINT "${s.endpoint}" is not a URL`);
+      throw new VramfitError("invalid_option", `HF_ENDPOINT "${s.endpoint}" is not a URL`);
     }
     this.keyBase = `hub/${host}/${repo}/${s.revision}`;
   }
@@ -141,7 +141,7 @@ class HubReader {
       try {
         c.config = JSON.parse(text);
       } catch (e) {
-        throw new VramfitError(`${where}: config.json is not valid JSON (${(e as Error).message})`);
+        throw new VramfitError("invalid_file", `${where}: config.json is not valid JSON (${(e as Error).message})`);
       }
       c.provenance!.config = `${where}/blob/${snap.sha ?? this.s.revision}/config.json`;
     }
@@ -155,12 +155,9 @@ class HubReader {
     if (!snap.hasConfig && shards.length === 0) {
       const ggufs = snap.files.filter((f) => f.endsWith(".gguf"));
       if (ggufs.length > 0) {
-        throw new VramfitError(
-          `${this.repo} holds GGUF files, not a transformers checkpoint`,
-          `pick one: ${ggufs.slice(0, 4).map((f) => `${this.repo}/${f}`).join(", ")}${ggufs.length > 4 ? ", ..." : ""}`,
-        );
+        throw new VramfitError("unsupported", `${this.repo} holds GGUF files, not a transformers checkpoint`, { suggestion: `pick one: ${ggufs.slice(0, 4).map((f) => `${this.repo}/${f}`).join(", ")}${ggufs.length > 4 ? ", ..." : ""}` });
       }
-      throw new VramfitError(`${this.repo} has neither config.json nor safetensors weights`);
+      throw new VramfitError("invalid_file", `${this.repo} has neither config.json nor safetensors weights`);
     }
     if (shards.length > 0) {
       const before = this.transfer.bytes;
@@ -212,10 +209,7 @@ class HubReader {
   private online(what: string) {
     this.transfer.fromCache = false;
     if (this.s.offline) {
-      throw new VramfitError(
-        `Hugging Face Hub: ${this.repo} (${what}) is not in the cache and offline mode is on (HF_HUB_OFFLINE)`,
-        "run once with network access, or unset HF_HUB_OFFLINE",
-      );
+      throw new VramfitError("network", `Hugging Face Hub: ${this.repo} (${what}) is not in the cache and offline mode is on (HF_HUB_OFFLINE)`, { suggestion: "run once with network access, or unset HF_HUB_OFFLINE" });
     }
   }
 
@@ -235,8 +229,8 @@ class HubReader {
         fetch: this.fetchFor(path),
         xet: false,
       });
-      if (!blob) throw new VramfitError(`Hugging Face Hub: ${this.repo} has no file ${path}`);
-      if (blob.size > MAX_SMALL_FILE_BYTES) throw new VramfitError(`${this.repo}/${path} is ${blob.size} bytes, over the limit`);
+      if (!blob) throw new VramfitError("hub_http", `Hugging Face Hub: ${this.repo} has no file ${path}`);
+      if (blob.size > MAX_SMALL_FILE_BYTES) throw new VramfitError("invalid_file", `${this.repo}/${path} is ${blob.size} bytes, over the limit`);
       text = await blob.text();
     } catch (e) {
       // Mirrors without Range support answer the library's size probe with a plain 200, which it
@@ -307,7 +301,7 @@ class HubReader {
       const m = /bytes (\d+)-(\d+)\/(\d+|\*)/.exec(resp.headers.get("content-range") ?? "");
       if (!m || Number(m[1]) !== start) {
         await resp.body?.cancel();
-        throw new VramfitError(`Hugging Face Hub: bad Content-Range for ${what}: ${resp.headers.get("content-range")}`);
+        throw new VramfitError("hub_http", `Hugging Face Hub: bad Content-Range for ${what}: ${resp.headers.get("content-range")}`);
       }
       total = m[3] === "*" ? undefined : Number(m[3]);
     } else {
@@ -344,7 +338,7 @@ class HubReader {
 
   private wrap(e: unknown, what: string): VramfitError {
     if (e instanceof VramfitError) return e;
-    return new VramfitError(`Hugging Face Hub: reading ${what} of ${this.repo} failed: ${(e as Error)?.message ?? String(e)}`);
+    return new VramfitError("network", `Hugging Face Hub: reading ${what} of ${this.repo} failed: ${(e as Error)?.message ?? String(e)}`);
   }
 }
 
@@ -359,14 +353,14 @@ function prefixOf(path: string): string {
  * description is cached so a second run is offline.
  */
 export async function readHubGguf(repo: string, file: string, opts: HubOptions = {}): Promise<ReadModel & { transfer: HubTransfer }> {
-  if (!isHubRepoId(repo)) throw new VramfitError(`"${repo}" is not a Hugging Face model id (org/name)`);
+  if (!isHubRepoId(repo)) throw new VramfitError("invalid_option", `"${repo}" is not a Hugging Face model id (org/name)`);
   assertSafeShardName(file);
   const s = hubSettings(opts);
   const host = new URL(s.endpoint).host;
   const key = `hub/${host}/${repo}/${s.revision}/gguf/${file}.json`;
   const cached = !s.refresh ? await s.cache?.getJson<ReadModel>(key) : undefined;
   if (cached?.model && cached.facts) return { ...cached, transfer: { requests: 0, bytes: 0, fromCache: true } };
-  if (s.offline) throw new VramfitError(`Hugging Face Hub: ${repo}/${file} is not in the cache and offline mode is on (HF_HUB_OFFLINE)`);
+  if (s.offline) throw new VramfitError("network", `Hugging Face Hub: ${repo}/${file} is not in the cache and offline mode is on (HF_HUB_OFFLINE)`);
   const url = `${s.endpoint}/${repo}/resolve/${encodeURIComponent(s.revision)}/${file.split("/").map(encodeURIComponent).join("/")}`;
   let requests = 0;
   const counting = (async (input: RequestInfo | URL, init?: RequestInit) => {

@@ -48,13 +48,13 @@ export async function readLocalHeaders(paths: string[], onProgress?: ProgressFn,
 
 export async function readJsonFile(path: string, what: string): Promise<unknown> {
   const s = await stat(path).catch(() => null);
-  if (!s) throw new VramfitError(`${path}: no such file`);
-  if (s.size > MAX_CONFIG_BYTES) throw new VramfitError(`${path}: ${what} is ${s.size} bytes, over the ${MAX_CONFIG_BYTES}-byte limit`);
+  if (!s) throw new VramfitError("not_found", `${path}: no such file`);
+  if (s.size > MAX_CONFIG_BYTES) throw new VramfitError("invalid_file", `${path}: ${what} is ${s.size} bytes, over the ${MAX_CONFIG_BYTES}-byte limit`);
   const text = await readFile(path, "utf8");
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new VramfitError(`${path}: ${what} is not valid JSON (${(e as Error).message})`);
+    throw new VramfitError("invalid_file", `${path}: ${what} is not valid JSON (${(e as Error).message})`);
   }
 }
 
@@ -65,7 +65,7 @@ async function exists(p: string): Promise<boolean> {
 /** A folder with config.json and/or safetensors files (and optionally the index). */
 export async function readLocalFolder(dir: string, opts: LocalReadOptions = {}): Promise<ReadModel> {
   const entries = await readdir(dir).catch((e) => {
-    throw new VramfitError(`cannot read folder ${dir}: ${(e as NodeJS.ErrnoException).code}`);
+    throw new VramfitError("invalid_file", `cannot read folder ${dir}: ${(e as NodeJS.ErrnoException).code}`);
   });
   const configPath = join(dir, "config.json");
   const hasConfig = entries.includes("config.json");
@@ -73,10 +73,7 @@ export async function readLocalFolder(dir: string, opts: LocalReadOptions = {}):
     entries.find((e) => e === "model.safetensors.index.json") ?? entries.find((e) => e.endsWith(".safetensors.index.json"));
   const shardFiles = pickSafetensors(entries.filter((e) => e.endsWith(".safetensors")).sort());
   if (!hasConfig && !indexName && shardFiles.length === 0) {
-    throw new VramfitError(
-      `${dir}: no config.json, *.safetensors or model.safetensors.index.json here`,
-      "point vramfit at a model folder, a .safetensors/.gguf/.onnx file, or give a Hugging Face id",
-    );
+    throw new VramfitError("invalid_file", `${dir}: no config.json, *.safetensors or model.safetensors.index.json here`, { suggestion: "point vramfit at a model folder, a .safetensors/.gguf/.onnx file, or give a Hugging Face id" });
   }
   const id = basename(dir);
   const source: ModelSource = { kind: hasConfig ? "config" : "safetensors", ref: dir };
@@ -98,7 +95,7 @@ export async function readLocalFolder(dir: string, opts: LocalReadOptions = {}):
 
 async function readIndexFile(path: string): Promise<SafetensorsIndex> {
   const s = await stat(path);
-  if (s.size > 200 * 1024 * 1024) throw new VramfitError(`${path}: index is ${s.size} bytes, over the limit`);
+  if (s.size > 200 * 1024 * 1024) throw new VramfitError("invalid_file", `${path}: index is ${s.size} bytes, over the limit`);
   return parseSafetensorsIndex(new Uint8Array(await readFile(path)), path);
 }
 
@@ -109,7 +106,7 @@ async function attachHeaders(c: Checkpoint, dir: string, files: string[], opts: 
   const present = await Promise.all(paths.map(exists));
   const missing = files.filter((_, i) => !present[i]);
   if (missing.length > 0) {
-    if (!c.config && !c.index) throw new VramfitError(`${dir}: shard files missing: ${missing.slice(0, 3).join(", ")}`);
+    if (!c.config && !c.index) throw new VramfitError("invalid_file", `${dir}: shard files missing: ${missing.slice(0, 3).join(", ")}`);
     c.provenance!.headers = `not read: ${missing.length} of ${files.length} shard files are not in ${dir}`;
     return;
   }

@@ -74,8 +74,8 @@ export function modelFromOnnx(graph: OnnxGraph, source: ModelSource, id: string)
 
 export async function readOnnxFile(path: string): Promise<ReadModel & { onnx: OnnxGraph }> {
   const s = await stat(path).catch(() => null);
-  if (!s?.isFile()) throw new VramfitError(`${path}: no such file`);
-  if (s.size > MAX_ONNX_BYTES) throw new VramfitError(`${path}: ${s.size} bytes exceeds the 2 GB protobuf limit (large models keep weights in external data files)`);
+  if (!s?.isFile()) throw new VramfitError("not_found", `${path}: no such file`);
+  if (s.size > MAX_ONNX_BYTES) throw new VramfitError("invalid_file", `${path}: ${s.size} bytes exceeds the 2 GB protobuf limit (large models keep weights in external data files)`);
   const graph = readOnnxGraph(new Uint8Array(await readFile(path)), { name: path });
   return modelFromOnnx(graph, { kind: "onnx", ref: path }, basename(path).replace(/\.onnx$/, ""));
 }

@@ -42,13 +42,13 @@ export interface OnnxReadOptions {
 
 export function readOnnxGraph(bytes: Uint8Array, opts: OnnxReadOptions = {}): OnnxGraph {
   const name = opts.name ?? "ONNX file";
-  if (bytes.length > MAX_ONNX_BYTES) throw new VramfitError(`${name}: ${bytes.length} bytes exceeds the 2 GB protobuf limit`);
+  if (bytes.length > MAX_ONNX_BYTES) throw new VramfitError("invalid_file", `${name}: ${bytes.length} bytes exceeds the 2 GB protobuf limit`);
   const r = protobuf.Reader.create(bytes);
   try {
     return new OnnxWalker(r, name).model(bytes.length);
   } catch (e) {
     if (e instanceof VramfitError) throw e;
-    throw new VramfitError(`${name}: not a valid ONNX model: malformed protobuf (${(e as Error).message})`);
+    throw new VramfitError("invalid_file", `${name}: not a valid ONNX model: malformed protobuf (${(e as Error).message})`);
   }
 }
 
@@ -78,7 +78,7 @@ class OnnxWalker {
   ) {}
 
   private fail(msg: string): never {
-    throw new VramfitError(`${this.name}: not a valid ONNX model: ${msg}`);
+    throw new VramfitError("invalid_file", `${this.name}: not a valid ONNX model: ${msg}`);
   }
 
   /** Iterate the fields of a message ending at `end`; `on` returns false for fields it did not consume. */

@@ -37,7 +37,7 @@ export async function resolveModel(spec: string, opts: ResolveOptions = {}): Pro
 
 export async function resolveModelWithFacts(spec: string, opts: ResolveOptions = {}): Promise<ResolvedModel> {
   const s = spec.trim();
-  if (!s) throw new VramfitError("no model given", "give a catalog id (llama-3.1-8b), a Hugging Face id, a path, or a parameter count (7b)");
+  if (!s) throw new VramfitError("unknown_model", "no model given", { suggestion: "give a catalog id (llama-3.1-8b), a Hugging Face id, a path, or a parameter count (7b)" });
   const registered = resolveRegisteredName(s);
   if (registered) {
     return { kind: "catalog", model: registered, facts: { provenance: { config: `built-in ${registered.family} architecture: ${registered.id}` } } };
@@ -57,7 +57,7 @@ export async function resolveModelWithFacts(spec: string, opts: ResolveOptions =
   const st = await stat(s).catch(() => null);
   if (st) return { kind: "local", ...(await readLocalPath(s, st.isDirectory(), opts)) };
   if (/^https?:\/\//i.test(s)) {
-    if (!/\.gguf(\?.*)?$/i.test(s)) throw new VramfitError(`${s}: only GGUF files can be read from a URL`, "for a Hub model give its id, e.g. Qwen/Qwen2.5-7B-Instruct");
+    if (!/\.gguf(\?.*)?$/i.test(s)) throw new VramfitError("unsupported", `${s}: only GGUF files can be read from a URL`, { suggestion: "for a Hub model give its id, e.g. Qwen/Qwen2.5-7B-Instruct" });
     const g = await readGguf(s);
     return { kind: "url", ...modelFromGguf(g, { source: { kind: "gguf", ref: s } }) };
   }
@@ -71,10 +71,10 @@ export async function resolveModelWithFacts(spec: string, opts: ResolveOptions =
     const r = await readHubModel(hub[1], { ...opts, revision: hub[2] ?? opts.revision });
     return { kind: "hub", model: r.model, facts: r.facts };
   }
-  if (/^[./~]|\.(gguf|onnx|safetensors|json)$/i.test(s)) throw new VramfitError(`${s}: no such file or folder`);
+  if (/^[./~]|\.(gguf|onnx|safetensors|json)$/i.test(s)) throw new VramfitError("not_found", `${s}: no such file or folder`);
   // Unknown: the catalog's error lists the closest ids.
   catalogModel(s);
-  throw new VramfitError(`unknown model '${s}'`);
+  throw new VramfitError("unknown_model", `unknown model '${s}'`);
 }
 
 /** Sniff a file: GGUF by magic, safetensors by extension, ONNX by extension, JSON by content. */
@@ -86,7 +86,7 @@ async function readLocalPath(p: string, isDir: boolean, opts: ResolveOptions): P
       const gguf = entries.filter((e) => e.endsWith(".gguf")).sort();
       const onnx = entries.filter((e) => e.endsWith(".onnx")).sort();
       if (gguf.length === 1 || (gguf.length > 1 && gguf.every((g) => /-\d{5}-of-\d{5}\.gguf$/.test(g)))) return readLocalPath(join(p, gguf[0]), false, opts);
-      if (gguf.length > 1) throw new VramfitError(`${p} holds several GGUF files`, `pick one: ${gguf.slice(0, 4).join(", ")}`);
+      if (gguf.length > 1) throw new VramfitError("invalid_option", `${p} holds several GGUF files`, { suggestion: `pick one: ${gguf.slice(0, 4).join(", ")}` });
       if (onnx.length === 1) return readLocalPath(join(p, onnx[0]), false, opts);
     }
     return readLocalFolder(p, { onProgress: opts.onProgress });
@@ -101,8 +101,8 @@ async function readLocalPath(p: string, isDir: boolean, opts: ResolveOptions): P
   if (/\.safetensors$/i.test(p)) return readLocalSafetensors(p, { onProgress: opts.onProgress });
   if (/\.index\.json$/i.test(p)) return readLocalIndex(p, { onProgress: opts.onProgress });
   if (/\.json$/i.test(p)) return readLocalConfig(p);
-  if (/\.gguf$/i.test(p)) throw new VramfitError(`${p}: not a GGUF file (it does not start with "GGUF")`);
-  throw new VramfitError(`${p}: unrecognized model file`, "vramfit reads config.json, *.safetensors, *.safetensors.index.json, *.gguf and *.onnx");
+  if (/\.gguf$/i.test(p)) throw new VramfitError("invalid_file", `${p}: not a GGUF file (it does not start with "GGUF")`);
+  throw new VramfitError("unsupported", `${p}: unrecognized model file`, { suggestion: "vramfit reads config.json, *.safetensors, *.safetensors.index.json, *.gguf and *.onnx" });
 }
 
 async function readMagic(p: string): Promise<string> {

@@ -24,7 +24,7 @@ export interface SafetensorsIndex {
 
 export function parseSafetensorsIndex(bytes: Uint8Array | string, name = "model.safetensors.index.json"): SafetensorsIndex {
   const fail = (msg: string): never => {
-    throw new VramfitError(`${name}: not a valid safetensors index: ${msg}`);
+    throw new VramfitError("invalid_file", `${name}: not a valid safetensors index: ${msg}`);
   };
   if (typeof bytes !== "string" && bytes.length > MAX_INDEX_BYTES) fail(`${bytes.length} bytes exceeds the ${MAX_INDEX_BYTES}-byte limit`);
   let text: string;
@@ -79,7 +79,7 @@ function optionalCount(v: unknown, what: string, fail: (m: string) => never): nu
  * Shard names come from a file and become paths and URLs: they must stay plain relative paths inside
  * the model folder (no "..", no absolute path, no scheme, no control characters).
  */
-export function assertSafeShardName(f: string, fail: (m: string) => never = (m) => { throw new VramfitError(m); }) {
+export function assertSafeShardName(f: string, fail: (m: string) => never = (m) => { throw new VramfitError("invalid_file", m); }) {
   const bad = (why: string) => fail(`unsafe shard file name ${JSON.stringify(f.slice(0, 200))} (${why})`);
   if (!f || f.length > 1024) bad("empty or too long");
   if (/[\u0000-\u001f\u007f\\]/.test(f)) bad("control character or backslash");

@@ -44,7 +44,7 @@ export type ReadFn = (offset: number, length: number) => Promise<Uint8Array>;
  */
 export async function readSafetensorsHeader(read: ReadFn, size?: number, name = "safetensors file"): Promise<SafetensorsHeader> {
   const fail = (msg: string): never => {
-    throw new VramfitError(`${name}: not a valid safetensors file: ${msg}`);
+    throw new VramfitError("invalid_file", `${name}: not a valid safetensors file: ${msg}`);
   };
   if (size !== undefined && size < 8) fail(`the file is ${size} bytes, shorter than the 8-byte header length`);
   const lenBytes = await read(0, 8);
@@ -69,7 +69,7 @@ export function readSafetensorsSource(src: ByteSource): Promise<SafetensorsHeade
 /** Validate the JSON header bytes (without the 8-byte length prefix). */
 export function parseSafetensorsHeaderJson(bytes: Uint8Array, size: number | undefined, name: string): SafetensorsHeader {
   const fail = (msg: string): never => {
-    throw new VramfitError(`${name}: not a valid safetensors file: ${msg}`);
+    throw new VramfitError("invalid_file", `${name}: not a valid safetensors file: ${msg}`);
   };
   let text: string;
   try {

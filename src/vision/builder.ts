@@ -139,10 +139,7 @@ export class GraphBuilder {
   private tensor(shape: number[], dtype: ElemType, requiresGrad: boolean, storage?: number): T {
     for (const d of shape) {
       if (!Number.isSafeInteger(d) || d < 1) {
-        throw new VramfitError(
-          `shape inference gave a non-positive size ${JSON.stringify(shape)} at ${this.prefix.join(".") || "input"}`,
-          "the image is too small for this model's strides; use a larger --image",
-        );
+        throw new VramfitError("invalid_option", `shape inference gave a non-positive size ${JSON.stringify(shape)} at ${this.prefix.join(".") || "input"}`, { suggestion: "the image is too small for this model's strides; use a larger --image" });
       }
     }
     const t: T = { id: this.tensors.length, shape, dtype, storage: storage ?? this.newStorage(shape, dtype), requiresGrad };
@@ -204,14 +201,14 @@ export class GraphBuilder {
   // ---- convolution and linear --------------------------------------------------------------
 
   conv(x: T, o: ConvOpts): T {
-    if (x.shape.length !== 4) throw new VramfitError(`conv2d expects N×C×H×W, got ${JSON.stringify(x.shape)} at ${this.name("conv")}`);
+    if (x.shape.length !== 4) throw new VramfitError("invalid_option", `conv2d expects N×C×H×W, got ${JSON.stringify(x.shape)} at ${this.name("conv")}`);
     const [n, c, h, w] = x.shape;
     const [kh, kw] = pair(o.k);
     const [sh, sw] = pair(o.s ?? 1);
     const d = o.d ?? 1;
     const [ph, pw] = pair(o.p ?? [Math.floor(kh / 2) * d, Math.floor(kw / 2) * d]);
     const g = o.g ?? 1;
-    if (c % g !== 0 || o.out % g !== 0) throw new VramfitError(`conv2d groups ${g} do not divide channels ${c}→${o.out} at ${this.name("conv")}`);
+    if (c % g !== 0 || o.out % g !== 0) throw new VramfitError("invalid_option", `conv2d groups ${g} do not divide channels ${c}→${o.out} at ${this.name("conv")}`);
     const [eh, ew] = o.pEnd ?? [ph, pw];
     const oh = Math.floor((h + ph + eh - d * (kh - 1) - 1) / sh + 1);
     const ow = Math.floor((w + pw + ew - d * (kw - 1) - 1) / sw + 1);
@@ -424,10 +421,7 @@ export class GraphBuilder {
     const d = dim < 0 ? shape.length + dim : dim;
     for (const t of xs)
       if (t.shape.length !== shape.length || t.shape.some((v, i) => i !== d && v !== shape[i]))
-        throw new VramfitError(
-          `concat of mismatched shapes ${xs.map((u) => JSON.stringify(u.shape)).join(" and ")} at ${this.name("cat")}`,
-          "use an image size that is a multiple of the model's total stride (32 for most detectors and U-Nets)",
-        );
+        throw new VramfitError("invalid_option", `concat of mismatched shapes ${xs.map((u) => JSON.stringify(u.shape)).join(" and ")} at ${this.name("cat")}`, { suggestion: "use an image size that is a multiple of the model's total stride (32 for most detectors and U-Nets)" });
     shape[d] = xs.reduce((s, t) => s + t.shape[d], 0);
     const dtype = xs.some((t) => t.dtype === "f32") ? "f32" : xs[0].dtype;
     const y = this.tensor(shape, dtype, xs.some((t) => t.requiresGrad));
@@ -466,7 +460,7 @@ export class GraphBuilder {
     const [big, small] = a.shape.length >= b.shape.length ? [a.shape, b.shape] : [b.shape, a.shape];
     const off = big.length - small.length;
     if (small.some((v, i) => v !== 1 && v !== big[i + off]))
-      throw new VramfitError(`add of mismatched shapes ${JSON.stringify(a.shape)} and ${JSON.stringify(b.shape)} at ${this.name("add")}`, "use an image size that is a multiple of the model's total stride");
+      throw new VramfitError("invalid_option", `add of mismatched shapes ${JSON.stringify(a.shape)} and ${JSON.stringify(b.shape)} at ${this.name("add")}`, { suggestion: "use an image size that is a multiple of the model's total stride" });
     const dtype = a.dtype === "f32" || b.dtype === "f32" ? "f32" : a.dtype;
     const rg = a.requiresGrad || b.requiresGrad;
     const y = inplace && dtype === a.dtype ? this.tensor(a.shape, dtype, rg, a.storage) : this.tensor(a.shape, dtype, rg);

@@ -10,7 +10,7 @@
  * allocator rounding (src/core/allocator.ts).
  */
 import { allocatedSize, reservedForPersistent } from "../core/allocator.js";
-import { VramfitError } from "../core/errors.js";
+import { isVramfitError, VramfitError } from "../core/errors.js";
 import type { Component, Estimate } from "../core/estimate-types.js";
 import { gpuFit, totalsOf } from "../core/fit.js";
 import type { Gpu } from "../core/gpu.js";
@@ -68,26 +68,26 @@ export function parseImageSize(v: number | [number, number] | string): [number, 
   else if (Array.isArray(v)) hw = [v[0], v[1]];
   else {
     const m = /^\s*(\d+)\s*(?:[x×,]\s*(\d+))?\s*$/i.exec(v);
-    if (!m) throw new VramfitError(`cannot read image size '${v}'`, "use --image 640 or --image 1333x800 (width x height)");
+    if (!m) throw new VramfitError("invalid_option", `cannot read image size '${v}'`, { suggestion: "use --image 640 or --image 1333x800 (width x height)" });
     hw = m[2] ? [Number(m[2]), Number(m[1])] : [Number(m[1]), Number(m[1])];
   }
   for (const d of hw) {
-    if (!Number.isSafeInteger(d) || d < 1 || d > MAX_SIDE) throw new VramfitError(`image side ${d} is out of range (1–${MAX_SIDE} pixels)`);
+    if (!Number.isSafeInteger(d) || d < 1 || d > MAX_SIDE) throw new VramfitError("invalid_option", `image side ${d} is out of range (1–${MAX_SIDE} pixels)`);
   }
   return hw;
 }
 
 export function parseVisionWorkload(model: VisionModel, input: VisionWorkloadInput = {}): VisionWorkload {
   const batch = input.batch ?? 1;
-  if (!Number.isSafeInteger(batch) || batch < 1 || batch > 2 ** 20) throw new VramfitError(`batch must be a whole number from 1 to ${2 ** 20}, got ${batch}`);
+  if (!Number.isSafeInteger(batch) || batch < 1 || batch > 2 ** 20) throw new VramfitError("invalid_option", `batch must be a whole number from 1 to ${2 ** 20}, got ${batch}`);
   const precision = input.precision ?? input.dtype ?? (input.mode === "train" ? "amp-fp16" : "fp32");
-  if (!VISION_PRECISIONS.includes(precision)) throw new VramfitError(`unknown precision '${precision}' (choose one of: ${VISION_PRECISIONS.join(", ")})`);
+  if (!VISION_PRECISIONS.includes(precision)) throw new VramfitError("invalid_option", `unknown precision '${precision}' (choose one of: ${VISION_PRECISIONS.join(", ")})`);
   const optimizer = input.optimizer ?? "sgd-momentum";
-  if (!(OPTIMIZERS as readonly string[]).includes(optimizer)) throw new VramfitError(`unknown optimizer '${optimizer}' (choose one of: ${OPTIMIZERS.join(", ")})`);
+  if (!(OPTIMIZERS as readonly string[]).includes(optimizer)) throw new VramfitError("invalid_option", `unknown optimizer '${optimizer}' (choose one of: ${OPTIMIZERS.join(", ")})`);
   const impl = input.optimizer_impl ?? "foreach";
-  if (!(OPTIMIZER_IMPLS as readonly string[]).includes(impl)) throw new VramfitError(`unknown optimizer_impl '${impl}'`);
+  if (!(OPTIMIZER_IMPLS as readonly string[]).includes(impl)) throw new VramfitError("invalid_option", `unknown optimizer_impl '${impl}'`);
   const classes = input.classes ?? model.classes;
-  if (!Number.isSafeInteger(classes) || classes < 1 || classes > 1e6) throw new VramfitError(`classes must be a whole number from 1 to 1000000, got ${classes}`);
+  if (!Number.isSafeInteger(classes) || classes < 1 || classes > 1e6) throw new VramfitError("invalid_option", `classes must be a whole number from 1 to 1000000, got ${classes}`);
   const attention = input.attention === "eager" ? "eager" : input.attention ? "sdpa" : (model.attention ?? "sdpa");
   return {
     mode: input.mode ?? "infer",
@@ -105,7 +105,7 @@ export function parseVisionWorkload(model: VisionModel, input: VisionWorkloadInp
 }
 
 function positive(v: number, what: string): number {
-  if (!Number.isSafeInteger(v) || v < 1 || v > 1e5) throw new VramfitError(`${what} must be a whole number from 1 to 100000, got ${v}`);
+  if (!Number.isSafeInteger(v) || v < 1 || v > 1e5) throw new VramfitError("invalid_option", `${what} must be a whole number from 1 to 100000, got ${v}`);
   return v;
 }
 
@@ -218,7 +218,7 @@ export function estimateVision(model: VisionModel, workloadInput: VisionWorkload
   components.push(cudaContextComponent({ vendor: gpu?.vendor }));
 
   for (const c of components)
-    if (!Number.isSafeInteger(c.bytes)) throw new VramfitError(`${c.label} of this workload is beyond exact integer range (${c.bytes} B)`, "use a smaller batch or image");
+    if (!Number.isSafeInteger(c.bytes)) throw new VramfitError("invalid_option", `${c.label} of this workload is beyond exact integer range (${c.bytes} B)`, { suggestion: "use a smaller batch or image" });
   const totals = totalsOf(components);
   const dtype = w.precision === "fp32" ? "fp32" : w.precision.endsWith("bf16") ? "bf16" : "fp16";
   if (train && g.nodes.some((n) => n.op === "assigner" || n.op === "anchor_matching_iou"))
@@ -308,7 +308,8 @@ export function visionMaxImage(model: VisionModel, workload: VisionWorkloadInput
     try {
       return fitsOn(model, { ...w, image: at(k) }, gpu);
     } catch (e) {
-      if (e instanceof VramfitError) return false;
+      // Sizes the architecture cannot take (not a multiple of the patch or stride) are not answers.
+      if (isVramfitError(e, "invalid_option")) return false;
       throw e;
     }
   };

@@ -38,10 +38,10 @@ export function onnxLayout(dims: ReadonlyArray<number | string>): "nchw" | "nhwc
 export function onnxInputShape(graph: OnnxGraph, w: Pick<VisionWorkload, "batch" | "image">, opts: OnnxShapeOptions = {}): number[] {
   const inputs = graph.inputs;
   if (inputs.length !== 1) {
-    throw new VramfitError(`the ONNX graph has ${inputs.length} inputs (${inputs.map((i) => i.name).join(", ")}); vramfit estimates single-input vision graphs`);
+    throw new VramfitError("unsupported", `the ONNX graph has ${inputs.length} inputs (${inputs.map((i) => i.name).join(", ")}); vramfit estimates single-input vision graphs`);
   }
   const inp = inputs[0];
-  if (!inp.hasShape || inp.dims.length === 0) throw new VramfitError(`the ONNX graph input '${inp.name}' declares no shape`);
+  if (!inp.hasShape || inp.dims.length === 0) throw new VramfitError("unsupported", `the ONNX graph input '${inp.name}' declares no shape`);
   const layout = onnxLayout(inp.dims);
   const hIdx = layout === "nchw" ? 2 : layout === "nhwc" ? 1 : -1;
   return inp.dims.map((d, i) => {
@@ -51,7 +51,7 @@ export function onnxInputShape(graph: OnnxGraph, w: Pick<VisionWorkload, "batch"
     if (typeof d === "number" && d > 0) return d;
     if (i === hIdx) return w.image[0];
     if (i === hIdx + 1) return w.image[1];
-    throw new VramfitError(`the ONNX input dim ${i} ('${d}') is symbolic`, `set it with dims: { "${d}": N }`);
+    throw new VramfitError("unsupported", `the ONNX input dim ${i} ('${d}') is symbolic`, { suggestion: `set it with dims: { "${d}": N }` });
   });
 }
 
@@ -114,7 +114,7 @@ function foldDims(node: OnnxNode, dims: number[], second?: number[]): number[] {
 }
 
 function need(cond: boolean, msg: string): void {
-  if (!cond) throw new VramfitError(msg);
+  if (!cond) throw new VramfitError("invalid_file", msg);
 }
 
 /**
@@ -133,7 +133,7 @@ export function buildOnnx(graph: OnnxGraph, b: GraphBuilder, x: T, ctx: BuildCon
   const buffers = new Set<string>();
   const act = (name: string): T => {
     const t = values.get(name);
-    if (!t) throw new VramfitError(`ONNX value '${name}' is used before it is produced (or comes from an op vramfit skips)`);
+    if (!t) throw new VramfitError("unsupported", `ONNX value '${name}' is used before it is produced (or comes from an op vramfit skips)`);
     return t;
   };
   const initDims = (name: string | undefined) => (name ? inits.get(name)?.dims : undefined);
@@ -254,7 +254,7 @@ export function buildOnnx(graph: OnnxGraph, b: GraphBuilder, x: T, ctx: BuildCon
             const p = consts.map((n) => inits.get(n)!.dims);
             out(node.opType === "Mul" && p.length ? b.layerScale(acts[0], inits.get(consts[0])!.numel) : b.scale(acts[0]));
           } else {
-            throw new VramfitError(`${node.opType} ${node.name}: constant folding of two initializers is not supported`);
+            throw new VramfitError("unsupported", `${node.opType} ${node.name}: constant folding of two initializers is not supported`);
           }
           return;
         }
@@ -400,10 +400,7 @@ export function buildOnnx(graph: OnnxGraph, b: GraphBuilder, x: T, ctx: BuildCon
           return;
         }
         default:
-          throw new VramfitError(
-            `ONNX op ${node.opType}${node.domain ? ` (${node.domain})` : ""} in node '${node.name}' is not supported by the vision engine`,
-            "supported: Conv, ConvTranspose, BatchNormalization, Layer/Group/InstanceNormalization, Relu, LeakyRelu, Clip, Sigmoid, Tanh, HardSigmoid, HardSwish, Gelu, Softmax, Add/Sub/Mul/Div, MaxPool, AveragePool, Global*Pool, Resize/Upsample, Concat, Split, Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Identity, Dropout, Gemm, MatMul",
-          );
+          throw new VramfitError("unsupported", `ONNX op ${node.opType}${node.domain ? ` (${node.domain})` : ""} in node '${node.name}' is not supported by the vision engine`, { suggestion: "supported: Conv, ConvTranspose, BatchNormalization, Layer/Group/InstanceNormalization, Relu, LeakyRelu, Clip, Sigmoid, Tanh, HardSigmoid, HardSwish, Gelu, Softmax, Add/Sub/Mul/Div, MaxPool, AveragePool, Global*Pool, Resize/Upsample, Concat, Split, Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Identity, Dropout, Gemm, MatMul" });
       }
     });
   }

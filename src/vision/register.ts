@@ -46,7 +46,7 @@ export function visionModelFor(model: ModelDescription): VisionModel {
   if (model.source.kind === "vision-builtin") return getVisionModel(model.source.ref);
   const graph = onnxGraphs.get(model);
   if (graph) return onnxVisionModel(graph, { id: model.id });
-  throw new VramfitError(`${model.id}: no layer graph for this vision model`, "give a built-in vision model name or an .onnx file");
+  throw new VramfitError("unsupported", `${model.id}: no layer graph for this vision model`, { suggestion: "give a built-in vision model name or an .onnx file" });
 }
 
 /** EstimateOptions (CLI/JSON keys, snake_case) → the vision workload. */

@@ -141,5 +141,5 @@ export function getVisionModel(name: string): VisionModel {
   const m = byName.get(name.trim().toLowerCase());
   if (m) return m;
   const hint = closest(name, [...byName.keys()]);
-  throw new VramfitError(`unknown vision model '${name}'`, hint.length ? `did you mean ${hint.join(", ")}?` : `built-in vision models: ${visionModels.map((v) => v.id).join(", ")}`);
+  throw new VramfitError("unknown_model", `unknown vision model '${name}'`, { suggestion: hint.length ? `did you mean ${hint.join(", ")}?` : `built-in vision models: ${visionModels.map((v) => v.id).join(", ")}` });
 }

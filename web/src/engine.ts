@@ -79,7 +79,7 @@ export const HUB_URL = "https://huggingface.co";
  * link naming "hf:<id>"). Registers it as "hf:<id>". Gated and private models need a token: the CLI.
  */
 export async function fetchHubModel(id: string, fetchImpl: typeof fetch = fetch, timeoutMs = 15_000): Promise<string> {
-  if (!HF_ID.test(id)) throw new VramfitError(`'${id}' is not a Hugging Face model id (org/name)`);
+  if (!HF_ID.test(id)) throw new VramfitError("invalid_option", `'${id}' is not a Hugging Face model id (org/name)`);
   const spec = `hf:${id}`;
   if (dropped.has(spec)) return spec;
   const ctl = new AbortController();
@@ -88,21 +88,21 @@ export async function fetchHubModel(id: string, fetchImpl: typeof fetch = fetch,
   try {
     res = await fetchImpl(`${HUB_URL}/${id}/resolve/main/config.json`, { signal: ctl.signal, credentials: "omit" });
   } catch (e) {
-    throw new VramfitError(`could not reach huggingface.co for ${id} (${ctl.signal.aborted ? "timed out" : e instanceof Error ? e.message : String(e)})`, "offline? drop the model's config.json on the page instead");
+    throw new VramfitError("network", `could not reach huggingface.co for ${id} (${ctl.signal.aborted ? "timed out" : e instanceof Error ? e.message : String(e)})`, { suggestion: "offline? drop the model's config.json on the page instead" });
   } finally {
     clearTimeout(timer);
   }
   if (res.status === 401 || res.status === 403 || res.status === 404) {
-    throw new VramfitError(`${id}: no public config.json on the Hub (missing, private or gated)`, "for gated models run `vramfit " + id + "` with HF_TOKEN set, or drop the config.json here");
+    throw new VramfitError("hub_http", `${id}: no public config.json on the Hub (missing, private or gated)`, { suggestion: "for gated models run `vramfit " + id + "` with HF_TOKEN set, or drop the config.json here" });
   }
-  if (!res.ok) throw new VramfitError(`${id}: the Hub answered ${res.status}`);
+  if (!res.ok) throw new VramfitError("hub_http", `${id}: the Hub answered ${res.status}`);
   const text = await res.text();
-  if (text.length > 16 * 1024 * 1024) throw new VramfitError(`${id}: config.json is implausibly large`);
+  if (text.length > 16 * 1024 * 1024) throw new VramfitError("invalid_file", `${id}: config.json is implausibly large`);
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new VramfitError(`${id}: config.json on the Hub is not valid JSON`);
+    throw new VramfitError("invalid_file", `${id}: config.json on the Hub is not valid JSON`);
   }
   dropped.set(spec, modelFromHfConfig(json, { kind: "hub", ref: id }, { id: id.split("/")[1], hfId: id }));
   return spec;
@@ -116,8 +116,8 @@ export function isLoaded(spec: string): boolean {
 export function modelFor(spec: string): ModelDescription {
   const d = dropped.get(spec);
   if (d) return d;
-  if (spec.startsWith("file:")) throw new VramfitError(`the file ${spec.slice(5)} is not loaded`, "drop it on the page again");
-  if (spec.startsWith("hf:")) throw new VramfitError(`reading ${spec.slice(3)} from the Hugging Face Hub…`);
+  if (spec.startsWith("file:")) throw new VramfitError("not_found", `the file ${spec.slice(5)} is not loaded`, { suggestion: "drop it on the page again" });
+  if (spec.startsWith("hf:")) throw new VramfitError("network", `reading ${spec.slice(3)} from the Hugging Face Hub…`);
   if (!findCatalogModel(spec) && isVisionModel(spec)) {
     let m = visionCache.get(spec);
     if (!m) visionCache.set(spec, (m = visionModelDescription(spec)));
@@ -127,10 +127,7 @@ export function modelFor(spec: string): ModelDescription {
     return resolveModelSync(spec);
   } catch (e) {
     if (e instanceof VramfitError && /^[\w.-]+\/[\w.-]+$/.test(spec.trim())) {
-      throw new VramfitError(
-        `'${spec}' is not in the offline catalog`,
-        "read its config.json from the Hub with the button below, drop it (or a .safetensors / .gguf / .onnx file) on the page, or run `vramfit " + spec + "` in a terminal",
-      );
+      throw new VramfitError("unknown_model", `'${spec}' is not in the offline catalog`, { suggestion: "read its config.json from the Hub with the button below, drop it (or a .safetensors / .gguf / .onnx file) on the page, or run `vramfit " + spec + "` in a terminal" });
     }
     throw e;
   }

@@ -43,11 +43,11 @@ export function fileByteSource(file: Blob & { name: string }): ByteSource {
 }
 
 async function readJson(file: File, limit: number): Promise<unknown> {
-  if (file.size > limit) throw new VramfitError(`${file.name}: ${file.size} bytes is too large for a JSON file here`);
+  if (file.size > limit) throw new VramfitError("invalid_file", `${file.name}: ${file.size} bytes is too large for a JSON file here`);
   try {
     return JSON.parse(await file.text());
   } catch (e) {
-    throw new VramfitError(`${file.name}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+    throw new VramfitError("invalid_file", `${file.name}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
   }
 }
 
@@ -55,7 +55,7 @@ const kib = (n: number) => `${(n / 1024).toFixed(n < 10240 ? 1 : 0)} KiB`;
 
 /** Reads dropped files (one model) into a description. */
 export async function readDroppedFiles(files: File[]): Promise<DroppedModel> {
-  if (files.length === 0) throw new VramfitError("no file was dropped");
+  if (files.length === 0) throw new VramfitError("invalid_file", "no file was dropped");
   const by = (re: RegExp) => files.filter((f) => re.test(f.name));
   const ggufs = by(/\.gguf$/i);
   const onnxs = by(/\.onnx$/i);
@@ -73,7 +73,7 @@ export async function readDroppedFiles(files: File[]): Promise<DroppedModel> {
   }
   if (onnxs.length > 0) {
     const f = onnxs[0];
-    if (f.size > MAX_ONNX_BYTES) throw new VramfitError(`${f.name}: ${f.size} bytes exceeds the 2 GB protobuf limit`);
+    if (f.size > MAX_ONNX_BYTES) throw new VramfitError("invalid_file", `${f.name}: ${f.size} bytes exceeds the 2 GB protobuf limit`);
     const graph = readOnnxGraph(new Uint8Array(await f.arrayBuffer()), { name: f.name });
     const r = modelFromOnnx(graph, { kind: "onnx", ref: f.name }, f.name.replace(/\.onnx$/i, ""));
     return { name: f.name, model: onnxModelDescription(r), read: `ONNX graph of ${f.name} (${graph.nodes.length} nodes), read locally` };
@@ -90,7 +90,7 @@ export async function readDroppedFiles(files: File[]): Promise<DroppedModel> {
   }
   if (indexes.length > 0) {
     const f = indexes[0];
-    if (f.size > MAX_INDEX_BYTES) throw new VramfitError(`${f.name}: index is ${f.size} bytes, over the limit`);
+    if (f.size > MAX_INDEX_BYTES) throw new VramfitError("invalid_file", `${f.name}: index is ${f.size} bytes, over the limit`);
     c.index = parseSafetensorsIndex(new Uint8Array(await f.arrayBuffer()), f.name);
     if (!c.config) c.source = { kind: "safetensors", ref: f.name };
     parts.push(f.name);
@@ -112,7 +112,7 @@ export async function readDroppedFiles(files: File[]): Promise<DroppedModel> {
     parts.push(`${shards.length} safetensors header${shards.length === 1 ? "" : "s"} (${kib(read)} read)`);
   }
   if (parts.length === 0) {
-    throw new VramfitError(`${files[0].name}: unrecognized model file`, "drop config.json, *.safetensors, model.safetensors.index.json, *.gguf or *.onnx");
+    throw new VramfitError("invalid_file", `${files[0].name}: unrecognized model file`, { suggestion: "drop config.json, *.safetensors, model.safetensors.index.json, *.gguf or *.onnx" });
   }
   const r = modelFromCheckpoint(c);
   const name = configs[0]?.name ?? indexes[0]?.name ?? shards[0]?.name ?? files[0].name;

@@ -51,9 +51,9 @@ function layerGroup(g: TensorGroup): boolean {
 
 export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu): TrainingPartialEstimate {
   const shape = model.transformer;
-  if (!shape) throw new VramfitError(`${model.id}: training estimates need a transformer model description`);
+  if (!shape) throw new VramfitError("unsupported", `${model.id}: training estimates need a transformer model description`);
   if (w.gpus > 1) {
-    throw new VramfitError("training over several GPUs needs a sharding plan (ZeRO/FSDP) that this estimate does not model", "estimate one GPU (--gpus 1) or use the planner");
+    throw new VramfitError("unsupported", "training over several GPUs needs a sharding plan (ZeRO/FSDP) that this estimate does not model", { suggestion: "estimate one GPU (--gpus 1) or use the planner" });
   }
   const policy = precisionPolicy(w.precision);
   const [torchMajor, torchMinor] = w.torch_version.split(".").map(Number);
@@ -67,7 +67,7 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
   const rank = w.lora_rank ?? 8;
   if (w.qlora && w.lora_rank == null) assumptions.push("QLoRA without --lora-rank: rank 8 (PEFT LoraConfig default)");
   if (w.qlora && w.quant && w.quant !== "nf4" && w.quant !== "fp4") {
-    throw new VramfitError(`--qlora quantizes the base to NF4; it cannot be combined with --quant ${w.quant}`);
+    throw new VramfitError("invalid_option", `--qlora quantizes the base to NF4; it cannot be combined with --quant ${w.quant}`);
   }
   // Parameter offload (FSDP CPUOffload(offload_params=True), ZeRO-3 offload_param) moves gradients to the
   // CPU as well and runs the optimizer step there, so it implies optimizer offload.
@@ -79,7 +79,7 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
   const adapterBytes = policy.name === "bf16" ? 2 : 4; // PEFT autocast_adapter_dtype keeps adapters in fp32
   const baseDtype = policy.name === "fp32" ? "fp32" : lora ? w.dtype : policy.trainableWeight === 4 ? "fp32" : "bf16";
   const baseQuant = w.qlora ? "nf4" : lora ? w.quant : null;
-  if (!lora && w.quant) throw new VramfitError(`full fine-tuning of quantized weights (--quant ${w.quant}) is not possible`, "add --lora-rank N (LoRA) or --qlora");
+  if (!lora && w.quant) throw new VramfitError("does_not_run", `full fine-tuning of quantized weights (--quant ${w.quant}) is not possible`, { suggestion: "add --lora-rank N (LoRA) or --qlora" });
   const base = weightBreakdown(model, baseDtype, baseQuant, { doubleQuant: w.double_quant });
   const residual = lora ? dtypeBytes(baseDtype) : policy.trainableWeight;
 

@@ -67,10 +67,7 @@ export function resolveLoraTargets(model: ModelDescription, targets: string | nu
   if (targets == null) {
     const def = PEFT_DEFAULT_TARGETS[model.architecture];
     if (!def) {
-      throw new VramfitError(
-        `PEFT has no default LoRA target modules for '${model.architecture}'`,
-        "give --lora-targets, e.g. all-linear or q_proj,v_proj",
-      );
+      throw new VramfitError("invalid_option", `PEFT has no default LoRA target modules for '${model.architecture}'`, { suggestion: "give --lora-targets, e.g. all-linear or q_proj,v_proj" });
     }
     return def;
   }
@@ -78,7 +75,7 @@ export function resolveLoraTargets(model: ModelDescription, targets: string | nu
     .split(",")
     .map((t) => t.trim())
     .filter((t) => t.length > 0);
-  if (list.length === 0) throw new VramfitError("--lora-targets is empty", "e.g. q_proj,v_proj or all-linear");
+  if (list.length === 0) throw new VramfitError("invalid_option", "--lora-targets is empty", { suggestion: "e.g. q_proj,v_proj or all-linear" });
   return list;
 }
 
@@ -96,10 +93,7 @@ export function loraPlan(model: ModelDescription, rank: number, targets: string 
   }
   if (adapters.length === 0) {
     const names = [...new Set(model.tensors.filter(isLinearWeight).map((g) => g.module))];
-    throw new VramfitError(
-      `LoRA targets ${list.join(",")} match no linear layer of ${model.id}`,
-      `its linear layers are: ${names.join(", ")}`,
-    );
+    throw new VramfitError("invalid_option", `LoRA targets ${list.join(",")} match no linear layer of ${model.id}`, { suggestion: `its linear layers are: ${names.join(", ")}` });
   }
   const trainableParams = adapters.reduce((s, a) => s + a.paramsEach * a.group.count, 0);
   return { rank, targets: allLinear ? ["all-linear"] : list, adapters, trainableParams };

@@ -47,7 +47,7 @@ export function llamaCppContextParams(input: LlamaCppContextInput): LlamaCppCont
   checkCount("parallel sequences", nSeq);
   checkCount("batch size", nBatch);
   checkCount("ubatch size", input.nUbatch ?? 512);
-  if (nSeq > 256) throw new VramfitError(`llama.cpp supports at most 256 parallel sequences, got ${nSeq}`);
+  if (nSeq > 256) throw new VramfitError("does_not_run", `llama.cpp supports at most 256 parallel sequences, got ${nSeq}`);
   // llama_context: n_ubatch = min(n_batch, n_ubatch)
   const nUbatch = Math.min(nBatch, input.nUbatch ?? 512);
   let nCtx = padTo(input.nCtx, LLAMA_CPP_CTX_PAD);
@@ -56,13 +56,13 @@ export function llamaCppContextParams(input: LlamaCppContextInput): LlamaCppCont
     nCtxSeq = nCtx;
   } else {
     nCtxSeq = padTo(Math.floor(nCtx / nSeq), LLAMA_CPP_CTX_PAD);
-    if (nCtxSeq === 0) throw new VramfitError(`context size ${input.nCtx} is too small for ${nSeq} sequences`);
+    if (nCtxSeq === 0) throw new VramfitError("invalid_option", `context size ${input.nCtx} is too small for ${nSeq} sequences`);
     nCtx = nCtxSeq * nSeq;
   }
   return { nCtx, nCtxSeq, nSeq, nStream: kvUnified ? 1 : nSeq, kvUnified, nUbatch, nBatch };
 }
 
 function checkCount(what: string, n: number): void {
-  if (!Number.isSafeInteger(n) || n < 1) throw new VramfitError(`${what} must be a whole number of at least 1, got ${n}`);
-  if (n > 2 ** 31) throw new VramfitError(`${what} ${n} is beyond what llama.cpp accepts`);
+  if (!Number.isSafeInteger(n) || n < 1) throw new VramfitError("invalid_option", `${what} must be a whole number of at least 1, got ${n}`);
+  if (n > 2 ** 31) throw new VramfitError("invalid_option", `${what} ${n} is beyond what llama.cpp accepts`);
 }

@@ -10,17 +10,17 @@ export type GgufMetadata = Record<string, unknown>;
 
 export function transformerShapeFromGguf(meta: GgufMetadata, vocab: number): TransformerShape {
   const arch = meta["general.architecture"];
-  if (typeof arch !== "string") throw new VramfitError("GGUF metadata has no general.architecture");
+  if (typeof arch !== "string") throw new VramfitError("invalid_file", "GGUF metadata has no general.architecture");
   const num = (key: string): number | undefined => {
     const v = meta[`${arch}.${key}`];
     if (v === undefined) return undefined;
     const n = Array.isArray(v) ? Math.max(...(v as number[])) : Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new VramfitError(`GGUF metadata ${arch}.${key} is not a valid number`);
+    if (!Number.isFinite(n) || n < 0) throw new VramfitError("invalid_file", `GGUF metadata ${arch}.${key} is not a valid number`);
     return n;
   };
   const need = (key: string): number => {
     const n = num(key);
-    if (n === undefined) throw new VramfitError(`GGUF metadata lacks ${arch}.${key}`);
+    if (n === undefined) throw new VramfitError("invalid_file", `GGUF metadata lacks ${arch}.${key}`);
     return n;
   };
   const layers = need("block_count");

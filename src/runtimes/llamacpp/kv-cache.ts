@@ -77,10 +77,7 @@ export function isLlamaCppKvType(t: string): t is LlamaCppKvType {
 export function llamaCppKvType(t: string | undefined, which: "K" | "V"): LlamaCppKvType {
   const s = (t ?? "f16").toLowerCase().replace(/^fp(16|32)$/, "f$1");
   if (!isLlamaCppKvType(s)) {
-    throw new VramfitError(
-      `llama.cpp has no ${which} cache type '${t}'`,
-      `use one of: ${LLAMA_CPP_KV_TYPES.join(", ")}`,
-    );
+    throw new VramfitError("does_not_run", `llama.cpp has no ${which} cache type '${t}'`, { suggestion: `use one of: ${LLAMA_CPP_KV_TYPES.join(", ")}` });
   }
   return s;
 }
@@ -88,7 +85,7 @@ export function llamaCppKvType(t: string | undefined, which: "K" | "V"): LlamaCp
 /** ggml_row_size: bytes of `n` values of a ggml type. */
 export function ggmlRowSize(type: string, n: number): number {
   const b = GGML_BLOCKS[type];
-  if (!b) throw new VramfitError(`unknown ggml type '${type}'`);
+  if (!b) throw new VramfitError("invalid_option", `unknown ggml type '${type}'`);
   return (n / b[0]) * b[1];
 }
 
@@ -113,17 +110,11 @@ export function llamaCppKvCache(shape: TransformerShape, opts: LlamaCppKvOptions
   }
   const w = llamaCppKvWidths(shape);
   if (isQuantized(typeV) && !flashAttn) {
-    throw new VramfitError(
-      `llama.cpp refuses a quantized V cache (${typeV}) without flash attention`,
-      "add --flash-attn on, or keep --cache-type-v f16",
-    );
+    throw new VramfitError("does_not_run", `llama.cpp refuses a quantized V cache (${typeV}) without flash attention`, { suggestion: "add --flash-attn on, or keep --cache-type-v f16" });
   }
   if (shape.mla && typeK !== typeV) {
     // MLA keeps V inside the K latent: "model does not support different K (q8_0) and V (f16) cache types"
-    throw new VramfitError(
-      `llama.cpp refuses different K (${typeK}) and V (${typeV}) cache types for a multi-head latent attention model`,
-      `use the same type for both, e.g. --cache-type-k ${typeK} --cache-type-v ${typeK}`,
-    );
+    throw new VramfitError("does_not_run", `llama.cpp refuses different K (${typeK}) and V (${typeV}) cache types for a multi-head latent attention model`, { suggestion: `use the same type for both, e.g. --cache-type-k ${typeK} --cache-type-v ${typeK}` });
   }
   // With flash attention a quantized type must tile each head (llama_init_from_model: "K cache type q8_0
   // with block size 32 does not divide n_embd_head_k=80"); without it only whole rows must fit (measured:
@@ -131,11 +122,8 @@ export function llamaCppKvCache(shape: TransformerShape, opts: LlamaCppKvOptions
   for (const [which, type, head, row] of [["K", typeK, w.headK, w.k], ["V", typeV, w.headV, w.v]] as const) {
     const blck = GGML_BLOCKS[type][0];
     if ((flashAttn && head > 0 && head % blck !== 0) || row % blck !== 0) {
-      throw new VramfitError(
-        `llama.cpp refuses ${which} cache type ${type}: its block size ${blck} does not divide the head size ${head}` +
-          (flashAttn ? " (needed with flash attention)" : ""),
-        `use --cache-type-${which.toLowerCase()} f16`,
-      );
+      throw new VramfitError("does_not_run", `llama.cpp refuses ${which} cache type ${type}: its block size ${blck} does not divide the head size ${head}` +
+          (flashAttn ? " (needed with flash attention)" : ""), { suggestion: `use --cache-type-${which.toLowerCase()} f16` });
     }
   }
 

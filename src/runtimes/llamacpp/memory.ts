@@ -39,11 +39,11 @@ const FUSED_QKV = /^(qkv_proj|query_key_value|c_attn|Wqkv)$/;
 
 export function llamaCppMemory(model: ModelDescription, opts: LlamaCppMemoryOptions): LlamaCppMemory {
   const shape = model.transformer;
-  if (!shape) throw new VramfitError(`${model.id} is not a transformer language model; llama.cpp cannot run it`);
+  if (!shape) throw new VramfitError("does_not_run", `${model.id} is not a transformer language model; llama.cpp cannot run it`);
   const backend = opts.backend ?? "cuda";
   let tensors: readonly NamedTensorBytes[] | undefined = opts.tensors;
   if (!tensors) {
-    if (!opts.fileType) throw new VramfitError("llama.cpp needs a GGUF file or a GGUF quant type (e.g. --quant q4_k_m)");
+    if (!opts.fileType) throw new VramfitError("invalid_option", "llama.cpp needs a GGUF file or a GGUF quant type (e.g. --quant q4_k_m)");
     tensors = ggufTensorTypes(ggufTensorsFromGroups(model.tensors, shape), opts.fileType, {
       architecture: model.architecture, layers: shape.layers, heads: shape.heads, kvHeads: shape.kvHeads, experts: shape.moe?.experts ?? 0,
     });

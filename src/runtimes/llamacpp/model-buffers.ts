@@ -38,8 +38,8 @@ function blockOf(name: string): number | null {
  * @param nGpuLayers --n-gpu-layers; a negative value or anything above n_layer offloads everything.
  */
 export function llamaCppModelBuffers(tensors: readonly NamedTensorBytes[], nLayers: number, nGpuLayers: number): LlamaCppModelBuffers {
-  if (!Number.isSafeInteger(nLayers) || nLayers < 1) throw new VramfitError(`layer count must be a whole number of at least 1, got ${nLayers}`);
-  if (!Number.isSafeInteger(nGpuLayers)) throw new VramfitError(`--n-gpu-layers must be a whole number, got ${nGpuLayers}`);
+  if (!Number.isSafeInteger(nLayers) || nLayers < 1) throw new VramfitError("invalid_option", `layer count must be a whole number of at least 1, got ${nLayers}`);
+  if (!Number.isSafeInteger(nGpuLayers)) throw new VramfitError("invalid_option", `--n-gpu-layers must be a whole number, got ${nGpuLayers}`);
   const ngl = nGpuLayers < 0 ? nLayers + 1 : Math.min(nGpuLayers, nLayers + 1);
   const firstGpuLayer = Math.max(nLayers - ngl, 0);
   const outputOnGpu = ngl > nLayers;

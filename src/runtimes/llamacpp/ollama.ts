@@ -32,15 +32,15 @@ export const OLLAMA_DEFAULTS = {
 
 /** Ollama's default num_ctx for a machine with `totalVramBytes` of GPU memory (v0.15.5+ tiers). */
 export function ollamaDefaultContext(totalVramBytes: number, modelContext?: number): number {
-  if (!Number.isFinite(totalVramBytes) || totalVramBytes < 0) throw new VramfitError(`VRAM must be a number of bytes, got ${totalVramBytes}`);
+  if (!Number.isFinite(totalVramBytes) || totalVramBytes < 0) throw new VramfitError("invalid_option", `VRAM must be a number of bytes, got ${totalVramBytes}`);
   const tier = totalVramBytes >= 47 * GiB ? 262144 : totalVramBytes >= 23 * GiB ? 32768 : 4096;
   return modelContext && modelContext > 0 ? Math.min(tier, modelContext) : tier;
 }
 
 /** What Ollama hands llama.cpp for a request of num_ctx tokens with num_parallel slots. */
 export function ollamaLlamaCppContext(numCtx: number, numParallel: number = OLLAMA_DEFAULTS.numParallel): { nCtx: number; nSeq: number } {
-  if (!Number.isSafeInteger(numCtx) || numCtx < 1) throw new VramfitError(`num_ctx must be a whole number of at least 1, got ${numCtx}`);
-  if (!Number.isSafeInteger(numParallel) || numParallel < 1) throw new VramfitError(`OLLAMA_NUM_PARALLEL must be at least 1, got ${numParallel}`);
+  if (!Number.isSafeInteger(numCtx) || numCtx < 1) throw new VramfitError("invalid_option", `num_ctx must be a whole number of at least 1, got ${numCtx}`);
+  if (!Number.isSafeInteger(numParallel) || numParallel < 1) throw new VramfitError("invalid_option", `OLLAMA_NUM_PARALLEL must be at least 1, got ${numParallel}`);
   return { nCtx: numCtx * numParallel, nSeq: numParallel };
 }
 

@@ -57,9 +57,9 @@ const DENSE = new Set(["f32", "f16", "bf16"]);
 /** bytes of a tensor of a ggml type: ggml_row_size(type, ne0) * ne1 * ne2 * ... */
 export function ggmlTensorBytes(type: string, ne: readonly number[]): number {
   const b = GGML_BLOCKS[type];
-  if (!b) throw new VramfitError(`unknown ggml type '${type}'`);
+  if (!b) throw new VramfitError("invalid_option", `unknown ggml type '${type}'`);
   const [n0, ...rest] = ne;
-  if (n0 % b[0] !== 0) throw new VramfitError(`a row of ${n0} values cannot be stored as ${type} (block ${b[0]})`);
+  if (n0 % b[0] !== 0) throw new VramfitError("does_not_run", `a row of ${n0} values cannot be stored as ${type} (block ${b[0]})`);
   return (n0 / b[0]) * b[1] * rest.reduce((a, d) => a * d, 1);
 }
 
@@ -102,7 +102,7 @@ function fallback(type: string, ne0: number): string {
     q4_k: "q5_0", q5_k: "q5_1", q6_k: "q8_0",
   };
   const next = fb[type];
-  if (!next) throw new VramfitError(`llama.cpp cannot quantize a row of ${ne0} values as ${type}`);
+  if (!next) throw new VramfitError("does_not_run", `llama.cpp cannot quantize a row of ${ne0} values as ${type}`);
   return ne0 % GGML_BLOCKS[next][0] === 0 ? next : "f16";
 }
 
@@ -111,7 +111,7 @@ export function ggufTensorTypes(tensors: readonly GgufTensor[], fileType: string
   const ftype = fileType.toLowerCase();
   const base = GGUF_FTYPE_BASE[ftype];
   if (!base) {
-    throw new VramfitError(`unknown GGUF file type '${fileType}'`, `use one of: ${Object.keys(GGUF_FTYPE_BASE).join(", ")}`);
+    throw new VramfitError("invalid_option", `unknown GGUF file type '${fileType}'`, { suggestion: `use one of: ${Object.keys(GGUF_FTYPE_BASE).join(", ")}` });
   }
   const arch = model.architecture.toLowerCase();
   const falcon = arch === "falcon";

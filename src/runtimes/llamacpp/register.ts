@@ -50,8 +50,8 @@ function engine(runtime: "llama.cpp" | "ollama") {
     const warnings: string[] = [];
     const tensors = fileTensors(model);
     if (!tensors && !isGgufQuant(w.quant)) {
-      if (w.quant) throw new VramfitError(`llama.cpp cannot run ${w.quant} weights; it reads GGUF files`, "give a GGUF type such as --quant q4_k_m, or a .gguf file");
-      throw new VramfitError(`${runtime} needs a GGUF file or a GGUF quant type`, "add --quant q4_k_m (or q8_0, q5_k_m, f16 ...)");
+      if (w.quant) throw new VramfitError("does_not_run", `llama.cpp cannot run ${w.quant} weights; it reads GGUF files`, { suggestion: "give a GGUF type such as --quant q4_k_m, or a .gguf file" });
+      throw new VramfitError("invalid_option", `${runtime} needs a GGUF file or a GGUF quant type`, { suggestion: "add --quant q4_k_m (or q8_0, q5_k_m, f16 ...)" });
     }
     const nSeqUser = w.parallel ?? (runtime === "ollama" ? OLLAMA_DEFAULTS.numParallel : 1);
     const ctx = runtime === "ollama" ? ollamaLlamaCppContext(w.seq, nSeqUser) : { nCtx: w.seq, nSeq: nSeqUser };

@@ -54,13 +54,13 @@ export function vllmOptions(model: ModelDescription, w: Workload, gpu: Gpu): Vll
 }
 
 export function vllmEngine(model: ModelDescription, w: Workload, gpu?: Gpu): PartialEstimate {
-  if (!gpu) throw new VramfitError("vLLM sizes its KV cache from the GPU's memory: name the GPU", "add --gpu a100-80gb (or another GPU id)");
+  if (!gpu) throw new VramfitError("invalid_option", "vLLM sizes its KV cache from the GPU's memory: name the GPU", { suggestion: "add --gpu a100-80gb (or another GPU id)" });
   if (isGgufQuant(w.quant) || model.source.kind === "gguf") {
-    throw new VramfitError(`vLLM serves safetensors checkpoints (AWQ, GPTQ, fp8, bitsandbytes), not GGUF '${w.quant ?? model.id}'`, "use --runtime llama.cpp for GGUF files");
+    throw new VramfitError("does_not_run", `vLLM serves safetensors checkpoints (AWQ, GPTQ, fp8, bitsandbytes), not GGUF '${w.quant ?? model.id}'`, { suggestion: "use --runtime llama.cpp for GGUF files" });
   }
-  if (!["fp8", "fp16", "bf16", "fp32"].includes(w.kv_dtype)) throw new VramfitError(`vLLM's KV cache is fp16/bf16/fp8, not ${w.kv_dtype}`);
+  if (!["fp8", "fp16", "bf16", "fp32"].includes(w.kv_dtype)) throw new VramfitError("does_not_run", `vLLM's KV cache is fp16/bf16/fp8, not ${w.kv_dtype}`);
   const shape = model.transformer!;
-  if (shape.encoderOnly) throw new VramfitError(`${model.id} is an encoder: vLLM serves it without a KV cache; use --runtime transformers`);
+  if (shape.encoderOnly) throw new VramfitError("does_not_run", `${model.id} is an encoder: vLLM serves it without a KV cache; use --runtime transformers`);
   const o = vllmOptions(model, w, gpu);
   const m = vllmMemory(model, o);
   const warnings: string[] = [];

@@ -57,7 +57,7 @@ export function vit(name: string): BuildFn {
   return (b, x, ctx) => {
     const [n, , H, W] = x.shape;
     if (H % spec.patch || W % spec.patch) {
-      throw new VramfitError(`image ${H}x${W} is not a multiple of ${name}'s patch size ${spec.patch}`, `use an image size divisible by ${spec.patch}`);
+      throw new VramfitError("invalid_option", `image ${H}x${W} is not a multiple of ${name}'s patch size ${spec.patch}`, { suggestion: `use an image size divisible by ${spec.patch}` });
     }
     let y = b.scope("conv_proj", () => b.conv(x, { out: spec.hidden, k: spec.patch, s: spec.patch, p: 0, bias: true }));
     const s = (H / spec.patch) * (W / spec.patch) + 1;
