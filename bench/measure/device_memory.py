@@ -1,7 +1,7 @@
 """What the driver says a process holds on the GPU: the "device" level of vramfit.
 
 torch's counters see only its caching allocator. The driver's figure (what nvidia-smi shows) adds the
-CUDA context, cuBLAS/cuDNN handles and anything allocated outside PyTorch (research/memory-model.md §1).
+CUDA context, cuBLAS/cuDNN handles and anything allocated outside PyTorch (docs/research/memory-model.md §1).
 NVML reports the current figure only, so callers sample it: at the end of each phase and from a
 background thread (`PeakSampler`).
 

@@ -5,7 +5,7 @@
 
 run_cases.py starts one of these per case so that no allocator state, CUDA context growth or peak
 counter leaks from one case into the next. The three levels recorded are vramfit's (see
-research/memory-model.md §1): `torch.cuda.max_memory_allocated`, `torch.cuda.max_memory_reserved`,
+docs/research/memory-model.md §1): `torch.cuda.max_memory_allocated`, `torch.cuda.max_memory_reserved`,
 and the driver's figure for this process (NVML), which adds the CUDA context.
 
 Phases: `load` (building the model on the device), then `forward` / `generate` for inference, or

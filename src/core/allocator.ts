@@ -1,6 +1,6 @@
 /**
  * PyTorch's CUDA caching allocator: how requested bytes become reserved segments.
- * Constants from c10/cuda/CUDACachingAllocator.cpp (research/mechanics.md §2):
+ * Constants from c10/cuda/CUDACachingAllocator.cpp (docs/research/mechanics.md §2):
  * requests round up to 512 B; ≤ 1 MiB come from 2 MiB small-pool segments; (1, 10) MiB from 20 MiB
  * segments; ≥ 10 MiB get their own segment rounded up to 2 MiB.
  */

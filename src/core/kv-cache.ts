@@ -1,5 +1,5 @@
 /**
- * KV cache bytes (research/memory-model.md §5, mechanics.md §4.1):
+ * KV cache bytes (docs/research/memory-model.md §5, mechanics.md §4.1):
  * 2 (K and V) × layers × kv_heads × head_dim × cached tokens × batch × bytes per element,
  * with sliding-window layers keeping only the window and multi-head latent attention (MLA) keeping
  * one compressed latent per token in runtimes that support it.

@@ -1,6 +1,6 @@
 /**
  * Runtime overheads outside the model's own tensors: the CUDA context, library workspaces.
- * Sources: research/mechanics.md §1 (PyTorch PR #86509, #89027, #120925; transformers perf docs).
+ * Sources: docs/research/mechanics.md §1 (PyTorch PR #86509, #89027, #120925; transformers perf docs).
  */
 import type { Component } from "./estimate-types.js";
 import { MiB } from "./units.js";

@@ -1,6 +1,6 @@
 /**
  * Bytes of a weight tensor in every format people run, and of KV cache elements.
- * Sources: research/memory-model.md §4 and research/mechanics.md §6 (bitsandbytes, GPTQ/AWQ, ggml
+ * Sources: docs/research/memory-model.md §4 and docs/research/mechanics.md §6 (bitsandbytes, GPTQ/AWQ, ggml
  * block structs in ggml/src/ggml-common.h).
  */
 import type { TensorGroup } from "./model.js";

@@ -1,7 +1,7 @@
 /**
  * Per-GPU memory of one parallel training configuration. Starts from the single-GPU training estimate
  * (src/core/training, one micro-batch) and shards it: model states by the data-parallel strategy
- * (zero.ts), weights and activations by tensor / pipeline / expert / context parallelism (research/mechanics.md
+ * (zero.ts), weights and activations by tensor / pipeline / expert / context parallelism (docs/research/mechanics.md
  * §8.4), plus the communication buffers each engine allocates.
  */
 import { estimate } from "../core/estimate.js";
@@ -21,7 +21,7 @@ export interface TrainingJob {
   buffers?: Partial<ZeroBuffers>;
 }
 
-/** NCCL communicator buffers per process (research/mechanics.md §1.4: hundreds of MiB to GiB per communicator; approx). */
+/** NCCL communicator buffers per process (docs/research/mechanics.md §1.4: hundreds of MiB to GiB per communicator; approx). */
 export const NCCL_FIRST_GROUP = Math.round(0.5 * GiB);
 export const NCCL_EXTRA_GROUP = Math.round(0.25 * GiB);
 

@@ -5,7 +5,7 @@
  * ZeRO paper (Rajbhandari et al., arXiv:1910.02054, §5 / Figure 1): with Ψ parameters, mixed-precision Adam
  * (2Ψ fp16 params + 2Ψ fp16 grads + KΨ optimizer states, K = 12) and N_d data-parallel GPUs:
  *   DDP 16Ψ · ZeRO-1 4Ψ + 12Ψ/N · ZeRO-2 2Ψ + 14Ψ/N · ZeRO-3 16Ψ/N
- * (research/memory-model.md §10, mechanics.md §8.1). The general form below takes the bytes of each kind of
+ * (docs/research/memory-model.md §10, mechanics.md §8.1). The general form below takes the bytes of each kind of
  * state as the engine holds them, so LoRA, 8-bit optimizers and pure-bf16 training shard the same way.
  */
 

@@ -2,7 +2,7 @@
  * Memory analyses of a layer graph:
  * - savedActivations: what autograd keeps from forward to backward (each storage once);
  * - backwardPeak: saved maps freed as backward walks the graph in reverse while parameter gradients
- *   accumulate (research/mechanics.md §5 "When does the peak occur", §9.2);
+ *   accumulate (docs/research/mechanics.md §5 "When does the peak occur", §9.2);
  * - inferencePeak: the largest set of live storages along execution order, a storage dying after its
  *   last consumer (mechanics §9.3). The input batch and the model outputs stay live throughout (the
  *   caller holds them).

@@ -1,6 +1,6 @@
 /**
  * Hand-derived checks of the ops (shapes from the PyTorch docs' output-size formulas; saved bytes from
- * research/mechanics.md §9.1–9.3).
+ * docs/research/mechanics.md §9.1–9.3).
  */
 import { describe, expect, it } from "vitest";
 import { backwardPeak, inferencePeak, savedActivations } from "./analysis.js";

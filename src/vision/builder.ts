@@ -1,7 +1,7 @@
 /**
  * GraphBuilder: the ops of the vision engine. Each method propagates shapes, counts parameters and
  * records what autograd saves for backward, following PyTorch's tools/autograd/derivatives.yaml as
- * summarised in research/mechanics.md §9.1:
+ * summarised in docs/research/mechanics.md §9.1:
  *   conv/linear/matmul save their inputs · batch norm saves input + fp32 mean/invstd · ReLU saves its
  *   output (in place: shares the input's storage) · SiLU/GELU/Hardswish/Hardsigmoid save their input ·
  *   sigmoid/softmax save their output · max pool saves input + int64 indices · avg pools save input ·
@@ -216,7 +216,7 @@ export class GraphBuilder {
     const params: number[][] = [[o.out, c / g, kh, kw]];
     if (o.bias) params.push([o.out]);
     const y = this.tensor([n, o.out, oh, ow], this.outDtype(x), this.grad([x], true));
-    // cuDNN workspace (approx, research/mechanics.md §9.4): the larger feature map of the call.
+    // cuDNN workspace (approx, docs/research/mechanics.md §9.4): the larger feature map of the call.
     const ws = Math.max(this.storages[xin.storage].bytes, this.storages[y.storage].bytes);
     this.node("conv2d", [xin], [y], [xin], params, { workspaceBytes: ws });
     return y;

@@ -1,7 +1,7 @@
 /**
  * estimateVision: the Estimate (src/core/estimate-types.ts) of a vision model at a batch and image size.
  *
- * Training step peak = max of (research/mechanics.md §5 "When does the peak occur", §9.2):
+ * Training step peak = max of (docs/research/mechanics.md §5 "When does the peak occur", §9.2):
  *   end of forward: weights + optimizer states + saved activations (+ autocast weight cache, EMA copy);
  *   backward:       weights + states + saved maps not yet freed + parameter grads so far + grad transients;
  *   optimizer step: weights + grads + states + the step's temporaries.

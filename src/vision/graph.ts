@@ -2,7 +2,7 @@
  * The layer graph of a vision model: ops in execution order over tensors whose shapes were propagated
  * from the input (N, C, H, W). Tensors point at storages; views (reshape, permute, split, in-place ops)
  * share their source's storage, so "a tensor saved by two ops counts once" becomes "count each storage
- * once" (research/memory-model.md §9). Pure data: no I/O.
+ * once" (docs/research/memory-model.md §9). Pure data: no I/O.
  */
 
 /** Element types that occur in vision graphs. */

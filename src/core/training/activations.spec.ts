@@ -49,7 +49,7 @@ describe("saved activations per layer", () => {
   });
 
   it("Llama (SwiGLU, RMSNorm with fp32 upcast, SDPA expanding GQA): derived per-token count", () => {
-    // research/mechanics.md §3.2, counted op by op for pure bf16 full fine-tuning:
+    // docs/research/mechanics.md §3.2, counted op by op for pure bf16 full fine-tuning:
     // 2 RMSNorms × (4h fp32 input + 4 rstd + 2h normalized for the weight grad)
     // + norm outputs read by q/k/v and by gate/up (2h each, shared without autocast)
     // + q, k, v after repeat_kv (3 × 2h) + SDPA output 2h + lse 4·a

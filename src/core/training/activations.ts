@@ -1,7 +1,7 @@
 /**
  * Activations autograd saves for backward in one training step of a transformer, counted tensor by tensor
  * from what each op's backward formula needs (PyTorch tools/autograd/derivatives.yaml: an op saves only the
- * inputs the gradients of its differentiable inputs reference). research/mechanics.md §3.2 and §9:
+ * inputs the gradients of its differentiable inputs reference). docs/research/mechanics.md §3.2 and §9:
  * - nn.Linear saves its input only when its weight needs a gradient (or an adapter reads it); a frozen
  *   linear saves nothing but its weight, which is a parameter anyway.
  * - Under autocast every matmul casts its input to the compute dtype separately (only leaf weights are

@@ -1,7 +1,7 @@
 /**
  * The training engine: peak GPU memory of one steady-state training step (step ≥ 2, when the optimizer
  * states exist), component by component. Three moments are evaluated and the largest is reported, with
- * only the tensors live at that moment (research/mechanics.md §5 "When does the peak occur"):
+ * only the tensors live at that moment (docs/research/mechanics.md §5 "When does the peak occur"):
  *   1. end of forward, inside the loss: weights, states, (accumulated grads), all saved activations, the
  *      autocast weight copies, logits and the loss's fp32 temporaries;
  *   2. backward: first the loss's backward on top of every saved activation, then layer by layer

@@ -5,7 +5,7 @@
  *   loss = F.cross_entropy(logits.view(-1, V), …)  # log_softmax output 4·T·V, saved for backward
  * so inside the loss the lm_head output (T·V in the compute dtype), its fp32 copy and the log-softmax
  * output coexist. In backward, log_softmax_backward holds its saved output, the incoming gradient and the
- * gradient of the fp32 logits at once: 3 × 4·T·V (research/mechanics.md §3.5: 10–14·T·V in total).
+ * gradient of the fp32 logits at once: 3 × 4·T·V (docs/research/mechanics.md §3.5: 10–14·T·V in total).
  * Chunked losses (torchtune CEWithChunkedOutputLoss with num_output_chunks=8, compiled) keep the logits in
  * the compute dtype; the fused kernels never materialize a fp32 copy.
  */

@@ -28,7 +28,7 @@ describe("LoRA trainable parameters = PEFT print_trainable_parameters", () => {
   });
 
   it("Llama-2-7B, r=8, q_proj,v_proj: 4,194,304 (all params 6,742,609,920)", () => {
-    // The classic PEFT print for LLaMA/Llama-2 7B (research/mechanics.md §7).
+    // The classic PEFT print for LLaMA/Llama-2 7B (docs/research/mechanics.md §7).
     const m = catalogModel("llama-2-7b");
     const plan = loraPlan(m, 8, "q_proj,v_proj");
     expect(plan.trainableParams).toBe(4_194_304);

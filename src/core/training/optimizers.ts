@@ -1,6 +1,6 @@
 /**
  * Optimizer state and the temporary memory of its step, per trainable tensor.
- * Sources (research/mechanics.md §5 and the code cited at each optimizer):
+ * Sources (docs/research/mechanics.md §5 and the code cited at each optimizer):
  * - torch.optim Adam/AdamW: exp_avg, exp_avg_sq = zeros_like(param) (param dtype). The default multi-tensor
  *   step (`_multi_tensor_adam`, torch/optim/adam.py) allocates one list `exp_avg_sq_sqrt =
  *   torch._foreach_sqrt(device_exp_avg_sqs)` as large as the states of one (device, dtype) group, then works

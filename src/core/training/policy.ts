@@ -1,6 +1,6 @@
 /**
  * Precision policies of a training step: which dtype each kind of tensor is kept in.
- * Sources: research/mechanics.md §5 (table "Training state"); transformers docs "Model training anatomy"
+ * Sources: docs/research/mechanics.md §5 (table "Training state"); transformers docs "Model training anatomy"
  * (18 bytes/param for mixed precision AdamW: 4 master + 2 half copy + 4 grad + 8 states); PyTorch
  * autocast docs (the cast cache of leaf weights; layer_norm and softmax run in fp32 under autocast).
  */

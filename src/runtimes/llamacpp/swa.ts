@@ -6,7 +6,7 @@
  *   (chunked, 4) use their windows;
  * - Mistral-7B-v0.1's window is dropped by the converter, Qwen2's is off in its config, and Phi-3's GGUF
  *   carries one that llama.cpp does not use: all run with a full cache (measured in
- *   bench/accuracy/llamacpp-cpu.jsonl for phi3; shared/research/mechanics.md §4.4).
+ *   bench/accuracy/llamacpp-cpu.jsonl for phi3; docs/research/mechanics.md §4.4).
  */
 import type { TransformerShape } from "../../core/model.js";
 

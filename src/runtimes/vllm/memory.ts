@@ -1,5 +1,5 @@
 /**
- * How vLLM sizes its memory at startup (research/mechanics.md §4.3; vllm/v1/worker/gpu_worker.py
+ * How vLLM sizes its memory at startup (docs/research/mechanics.md §4.3; vllm/v1/worker/gpu_worker.py
  * `determine_available_memory`, V0 worker.py `determine_num_available_blocks`):
  *
  *   budget          = gpu_memory_utilization × total GPU memory            (a fraction of TOTAL, not free)

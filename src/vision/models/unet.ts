@@ -3,7 +3,7 @@
  * (unet/unet_parts.py, unet_model.py): DoubleConv = 2 × (3×3 conv, no bias → BN → ReLU in place),
  * Down = MaxPool2d(2) → DoubleConv, Up = ConvTranspose2d(c, c/2, 2, 2) → cat with the skip →
  * DoubleConv, 1×1 OutConv. Padding 1, so the output has the input's size; the four skips stay live until
- * their decoder stage (the concat-heavy liveness of research/mechanics.md §9.3).
+ * their decoder stage (the concat-heavy liveness of docs/research/mechanics.md §9.3).
  */
 import type { GraphBuilder, T } from "../builder.js";
 import type { BuildFn } from "./types.js";

@@ -1,0 +1,86 @@
+/**
+ * The shape of the code, checked: no runtime import cycles, a core that names no reader, catalog,
+ * runtime or front end, and comments whose cited notes exist in the repository.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
+    const rel = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      if (e.name === "node_modules" || e.name === "dist" || e.name === "fixtures") continue;
+      out.push(...sourceFiles(rel));
+    } else if (/\.(ts|tsx)$/.test(e.name) && !/\.(spec|test)\.tsx?$/.test(e.name) && !e.name.endsWith(".d.ts")) out.push(rel);
+  }
+  return out;
+}
+
+/** Runtime imports of a module (type-only imports and `import type` are erased by the compiler). */
+export function runtimeImports(file: string): string[] {
+  const text = fs.readFileSync(path.join(root, file), "utf8");
+  const out: string[] = [];
+  const re = /^\s*(import|export)\s+(type\s+)?([^'";]*?\s+from\s+)?["']([^"']+)["']/gm;
+  for (const m of text.matchAll(re)) {
+    if (m[2]) continue; // import type / export type
+    const spec = m[4];
+    if (!spec.startsWith(".")) continue;
+    // `import { type A, type B } from` is erased too.
+    const names = m[3] ?? "";
+    const inner = /\{([^}]*)\}/.exec(names)?.[1];
+    if (inner && !/^\s*\*/.test(names) && inner.split(",").every((n) => !n.trim() || n.trim().startsWith("type "))) continue;
+    let target = path.normalize(path.join(path.dirname(file), spec)).replace(/\.js$/, ".ts");
+    if (!fs.existsSync(path.join(root, target))) {
+      if (fs.existsSync(path.join(root, target.replace(/\.ts$/, ".tsx")))) target = target.replace(/\.ts$/, ".tsx");
+      else if (!target.endsWith(".json")) continue;
+    }
+    out.push(target);
+  }
+  return out;
+}
+
+describe("architecture", () => {
+  const files = [...sourceFiles("src"), ...sourceFiles("web/src")];
+
+  it("has no runtime import cycles", () => {
+    const graph = new Map(files.map((f) => [f, runtimeImports(f).filter((t) => t.endsWith(".ts") || t.endsWith(".tsx"))]));
+    const state = new Map<string, "open" | "done">();
+    const cycles: string[] = [];
+    const visit = (f: string, stack: string[]) => {
+      if (state.get(f) === "done") return;
+      if (state.get(f) === "open") {
+        cycles.push([...stack.slice(stack.indexOf(f)), f].join(" → "));
+        return;
+      }
+      state.set(f, "open");
+      for (const t of graph.get(f) ?? []) visit(t, [...stack, f]);
+      state.set(f, "done");
+    };
+    for (const f of files) visit(f, []);
+    expect(cycles).toEqual([]);
+  });
+
+  it("cites notes that exist in the repository", () => {
+    const missing: string[] = [];
+    for (const dir of ["src", "web/src", "bench", "scripts"]) {
+      const walk = (d: string) => {
+        for (const e of fs.readdirSync(path.join(root, d), { withFileTypes: true })) {
+          const rel = path.join(d, e.name);
+          if (e.isDirectory()) {
+            if (!["node_modules", "dist"].includes(e.name)) walk(rel);
+          } else if (/\.(ts|tsx|mjs|py|md)$/.test(e.name)) {
+            const text = fs.readFileSync(path.join(root, rel), "utf8");
+            for (const m of text.matchAll(/(?<![\w/.-])docs\/[\w./-]+\.md/g)) if (!fs.existsSync(path.join(root, m[0]))) missing.push(`${rel}: ${m[0]}`);
+          }
+        }
+      };
+      walk(dir);
+    }
+    expect(missing).toEqual([]);
+  });
+});
