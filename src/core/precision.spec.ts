@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { bnb4bitBytes, ggmlBytes, gptqBytes, tensorBytes } from "./precision.js";
+import { bnb4bitBytes, gptqBytes, tensorBytes } from "./precision.js";
+import { ggmlBytes } from "../ggml/types.js";
 
 describe("bytes per weight", () => {
   it("bitsandbytes NF4 with double quantization ≈ 4.127 bits/weight (QLoRA paper §3)", () => {
@@ -19,9 +20,9 @@ describe("bytes per weight", () => {
     expect(bits).toBeCloseTo(4 + 16 / 128 + 4 / 128, 6);
   });
   it("ggml blocks: Q4_K 4.5 bits, Q6_K 6.5625, Q8_0 8.5 (ggml-common.h)", () => {
-    expect((ggmlBytes("q4_k", 256) * 8) / 256).toBe(4.5);
-    expect((ggmlBytes("q6_k", 256) * 8) / 256).toBe(6.5625);
-    expect((ggmlBytes("q8_0", 32) * 8) / 32).toBe(8.5);
+    expect((ggmlBytes("q4_k", [256]) * 8) / 256).toBe(4.5);
+    expect((ggmlBytes("q6_k", [256]) * 8) / 256).toBe(6.5625);
+    expect((ggmlBytes("q8_0", [32]) * 8) / 32).toBe(8.5);
   });
   it("embeddings and norms stay unquantized under bitsandbytes", () => {
     const emb = { name: "e", module: "embed_tokens", kind: "embedding" as const, shape: [1000, 64], count: 1 };

@@ -1,75 +1,12 @@
 /**
  * Bytes of a weight tensor in every format people run, and of KV cache elements.
- * Sources: docs/research/memory-model.md §4 and docs/research/mechanics.md §6 (bitsandbytes, GPTQ/AWQ, ggml
- * block structs in ggml/src/ggml-common.h).
+ * Sources: docs/research/memory-model.md §4 and docs/research/mechanics.md §6 (bitsandbytes, GPTQ/AWQ).
+ * GGUF types are sized by src/ggml/ (the block structs and llama.cpp's quantizer rules).
  */
 import type { TensorGroup } from "./model.js";
 import { numel } from "./model.js";
-import { lookup } from "./lookup.js";
-
-/** ggml block types: [elements per block, bytes per block] from ggml-common.h. */
-export const GGML_BLOCKS: Record<string, [number, number]> = {
-  f32: [1, 4],
-  f16: [1, 2],
-  bf16: [1, 2],
-  q4_0: [32, 18],
-  q4_1: [32, 20],
-  q5_0: [32, 22],
-  q5_1: [32, 24],
-  q8_0: [32, 34],
-  q8_1: [32, 36],
-  q2_k: [256, 84],
-  q3_k: [256, 110],
-  q4_k: [256, 144],
-  q5_k: [256, 176],
-  q6_k: [256, 210],
-  q8_k: [256, 292],
-  iq2_xxs: [256, 66],
-  iq2_xs: [256, 74],
-  iq2_s: [256, 82],
-  iq3_xxs: [256, 98],
-  iq3_s: [256, 110],
-  iq1_s: [256, 50],
-  iq1_m: [256, 56],
-  iq4_nl: [32, 18],
-  iq4_xs: [256, 136],
-  tq1_0: [256, 54],
-  tq2_0: [256, 66],
-  mxfp4: [32, 17],
-};
-
-/**
- * GGUF "file types" llama-quantize accepts (LLAMA_FTYPE_MOSTLY_*, what users type: q4_k_m), lower case,
- * mapped to the base block type of their big matrices.
- * Real files mix types per tensor (llama.cpp's quantizer upgrades some tensors); `ggufTensorType`
- * applies the main rules.
- */
-export const GGUF_FILE_TYPES: Record<string, string> = {
-  f32: "f32",
-  f16: "f16",
-  bf16: "bf16",
-  q4_0: "q4_0",
-  q4_1: "q4_1",
-  q5_0: "q5_0",
-  q5_1: "q5_1",
-  q8_0: "q8_0",
-  q2_k: "q2_k",
-  q2_k_s: "q2_k",
-  q3_k_s: "q3_k",
-  q3_k_m: "q3_k",
-  q3_k_l: "q3_k",
-  q4_k_s: "q4_k",
-  q4_k_m: "q4_k",
-  q5_k_s: "q5_k",
-  q5_k_m: "q5_k",
-  q6_k: "q6_k",
-  iq4_nl: "iq4_nl",
-  iq4_xs: "iq4_xs",
-  iq3_xxs: "iq3_xxs",
-  iq3_s: "iq3_s",
-  iq3_m: "iq3_s",
-  iq2_m: "iq2_s",
-};
+import { GGUF_FILE_TYPES, isGgufQuant } from "../ggml/file-types.js";
+import { ggmlBlock, ggmlBytes } from "../ggml/types.js";
 
 export const WEIGHT_QUANTS = [
   "fp8", // fp8 e4m3 weights with a per-tensor fp32 scale (vLLM / compressed-tensors / FBGEMM)
@@ -85,9 +22,7 @@ export type WeightQuant = (typeof WEIGHT_QUANTS)[number];
 
 export const KV_DTYPES = ["fp32", "fp16", "bf16", "fp8", "q8_0", "q5_1", "q5_0", "q4_1", "q4_0", "iq4_nl"] as const;
 
-export function isGgufQuant(q: string | null | undefined): boolean {
-  return q != null && lookup(GGUF_FILE_TYPES, q) !== undefined;
-}
+export { isGgufQuant };
 
 /** Bytes per element of a dense dtype. */
 export function dtypeBytes(dtype: string): number {
@@ -105,16 +40,10 @@ export function dtypeBytes(dtype: string): number {
   }
 }
 
-/** Bytes of `elements` values of a KV cache type (dense or ggml block type). */
+/** Bytes of a KV cache holding `elements` values per row × `rows` rows (dense or a ggml block type). */
 export function kvBytes(kvDtype: string, elements: number): number {
-  if (lookup(GGML_BLOCKS, kvDtype)) return ggmlBytes(kvDtype, elements);
+  if (ggmlBlock(kvDtype)) return ggmlBytes(kvDtype, [elements]);
   return elements * dtypeBytes(kvDtype);
-}
-
-export function ggmlBytes(type: string, elements: number): number {
-  const b = lookup(GGML_BLOCKS, type);
-  if (!b) throw new Error(`unknown ggml type ${type}`);
-  return Math.ceil(elements / b[0]) * b[1];
 }
 
 /** Does this quantization method replace this tensor? bitsandbytes/GPTQ/AWQ/fp8 touch block linears only. */
@@ -150,9 +79,10 @@ export function tensorBytes(group: TensorGroup, dtype: string, quant: string | n
     case "awq":
       return gptqBytes(out, inp, 128, false);
     case "mxfp4":
-      return ggmlBytes("mxfp4", n);
+      return ggmlBytes("mxfp4", [inp, out]);
     default:
-      return ggmlBytes(ggufTensorType(group, quant!), n);
+      // GGUF file types type each tensor by name and layer (llama.cpp's quantizer): weights.ts asks src/ggml.
+      throw new Error(`tensorBytes: ${quant} is a GGUF file type; size the whole model with ggufWeightBytes`);
   }
 }
 
@@ -183,17 +113,4 @@ export function gptqBytes(out: number, inp: number, group: number, gIdx: boolean
   const scales = groups * out * 2;
   const qzeros = groups * Math.ceil(out / 8) * 4;
   return qweight + scales + qzeros + (gIdx ? inp * 4 : 0);
-}
-
-/**
- * The ggml type llama.cpp's quantizer gives a tensor for a file type. Main rules from
- * llama.cpp src/llama-quant.cpp (llama_tensor_get_type): the output matrix goes to q6_k for k-quants
- * (q8_0 for q8_0), token embeddings keep the base type, and *_M mixes use q6_k for attn_v / ffn_down
- * in part of the layers. Refined per tensor by the runtime profiles.
- */
-export function ggufTensorType(group: TensorGroup, fileType: string): string {
-  const base = GGUF_FILE_TYPES[fileType];
-  if (!base) throw new Error(`unknown GGUF file type ${fileType}`);
-  if (group.kind === "lm_head") return base === "q8_0" ? "q8_0" : "q6_k";
-  return base;
 }

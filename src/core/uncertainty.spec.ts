@@ -77,12 +77,15 @@ describe("monotonicity of the inference estimate", () => {
   it("more batch or longer sequences never need less memory", () => {
     fc.assert(
       fc.property(workload, fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 4096 }), ({ model, ...w }, db, ds) => {
-        const a = estimate(model, w as never).totals.device_bytes;
-        const b = estimate(model, { ...w, batch: w.batch + db } as never).totals.device_bytes;
         const longer = Math.min(w.seq + ds, catalogModel(model).transformer!.maxPositions);
-        const c = estimate(model, { ...w, seq: longer } as never).totals.device_bytes;
-        expect(b).toBeGreaterThanOrEqual(a);
-        expect(c).toBeGreaterThanOrEqual(a);
+        const [a, b, c] = [w, { ...w, batch: w.batch + db }, { ...w, seq: longer }].map((x) => estimate(model, x as never).totals);
+        // Live tensors only grow. The caching allocator's reserve may shrink a little: a KV tensor that
+        // crosses 1 MiB leaves the small pool's packed 2 MiB segments for 2 MiB-rounded large blocks
+        // (found by this property: gpt2-medium, batch 38, seq 6 → 7, fp32, AWQ).
+        expect(b.allocated_bytes).toBeGreaterThanOrEqual(a.allocated_bytes);
+        expect(c.allocated_bytes).toBeGreaterThanOrEqual(a.allocated_bytes);
+        expect(b.device_bytes).toBeGreaterThanOrEqual(a.device_bytes - 20 * 2 ** 20);
+        expect(c.device_bytes).toBeGreaterThanOrEqual(a.device_bytes - 20 * 2 ** 20);
       }),
       { numRuns: 100 },
     );

@@ -2,10 +2,12 @@
 import type { Component } from "./estimate-types.js";
 import type { ModelDescription, TensorGroup } from "./model.js";
 import { numel } from "./model.js";
-import { GGML_BLOCKS, isQuantized, tensorBytes, type QuantOptions } from "./precision.js";
+import { isGgufQuant, isQuantized, tensorBytes, type QuantOptions } from "./precision.js";
 import { formatCount } from "./units.js";
-import { storedBytes } from "../readers/dtypes.js";
-import { lookup } from "./lookup.js";
+import { storedBytes } from "./dtypes.js";
+import { VramfitError } from "./errors.js";
+import { ggufTensorTypes } from "../ggml/quantizer.js";
+import { ggufTensorsFromGroups } from "../ggml/tensor-names.js";
 
 export interface WeightBreakdown {
   bytes: number;
@@ -17,15 +19,31 @@ export interface WeightBreakdown {
 
 /** Bytes of one tensor of a group that a file told us the real dtype of (safetensors/GGUF), else null. */
 export function bytesFromFileDtype(g: TensorGroup): number | null {
-  if (!g.dtype) return null;
-  const d = g.dtype.toLowerCase();
-  const n = numel(g.shape);
-  const dense: Record<string, number> = { f32: 4, f16: 2, f8_e4m3: 1, f8_e5m2: 1, i8: 1, u8: 1, i32: 4, i64: 8 };
-  const denseBytes = lookup(dense, d);
-  if (denseBytes !== undefined) return n * denseBytes;
-  const block = lookup(GGML_BLOCKS, d);
-  if (block) return Math.ceil(n / block[0]) * block[1];
-  return storedBytes(d, n) ?? null;
+  return g.dtype ? (storedBytes(g.dtype, g.shape) ?? null) : null;
+}
+
+/**
+ * Bytes of each group's tensors in a GGUF file type, typed tensor by tensor as llama.cpp's quantizer does
+ * (src/ggml/quantizer.ts): the total per group (layers of one group may get different types, Q4_K_M's
+ * attn_v and ffn_down). Groups the converter does not write get their dense size.
+ */
+export function ggufGroupBytes(model: ModelDescription, fileType: string): number[] {
+  const shape = model.transformer;
+  if (!shape) throw new VramfitError("unsupported", `${model.id}: GGUF quantization is modelled for transformer language models`);
+  const typed = ggufTensorTypes(ggufTensorsFromGroups(model.tensors, shape), fileType, {
+    architecture: model.architecture, layers: shape.layers, heads: shape.heads, kvHeads: shape.kvHeads, experts: shape.moe?.experts ?? 0,
+  });
+  const total = new Array<number>(model.tensors.length).fill(0);
+  const seen = new Array<boolean>(model.tensors.length).fill(false);
+  for (const t of typed) {
+    if (t.group === undefined) continue;
+    total[t.group] += t.bytes;
+    seen[t.group] = true;
+  }
+  model.tensors.forEach((g, i) => {
+    if (!seen[i]) total[i] = numel(g.shape) * (g.kind === "norm" || g.shape.length < 2 ? 4 : 2) * g.count;
+  });
+  return total;
 }
 
 function isPlainFloat(dtype: string | undefined): boolean {
@@ -37,18 +55,19 @@ export function weightBreakdown(model: ModelDescription, dtype: string, quant: s
   let quantizedParams = 0;
   let plainParams = 0;
   const perGroup: WeightBreakdown["perGroup"] = [];
-  for (const g of model.tensors) {
+  const gguf = isGgufQuant(quant) ? ggufGroupBytes(model, quant!) : null;
+  model.tensors.forEach((g, i) => {
     // A file's quantized storage (GGUF blocks, int8, fp8) is kept unless the user asks for another format;
     // plain float tensors follow the workload dtype (frameworks cast them on load).
     // GGUF tensors are used exactly as stored (llama.cpp never casts them).
     const fromFile = quant == null && (model.source.kind === "gguf" || !isPlainFloat(g.dtype)) ? bytesFromFileDtype(g) : null;
-    const one = fromFile ?? tensorBytes(g, dtype, quant, opts);
+    const all = gguf ? gguf[i] : (fromFile ?? tensorBytes(g, dtype, quant, opts)) * g.count;
     const n = numel(g.shape) * g.count;
     if (isQuantized(g, quant) && fromFile == null) quantizedParams += n;
     else plainParams += n;
-    bytes += one * g.count;
-    perGroup.push({ group: g, bytes: one });
-  }
+    bytes += all;
+    perGroup.push({ group: g, bytes: all / g.count });
+  });
   return { bytes, quantizedParams, plainParams, perGroup };
 }
 

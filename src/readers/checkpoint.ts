@@ -6,7 +6,7 @@
 import type { ModelDescription, ModelSource } from "../core/model.js";
 import { countParameters } from "../core/model.js";
 import { modelFromHfConfig } from "../models/hf-config.js";
-import { groupStoredBytes, isScaleOnlyDtype } from "./dtypes.js";
+import { groupStoredBytes, isScaleOnlyDtype } from "../core/dtypes.js";
 import type { SafetensorsIndex } from "./safetensors-index.js";
 import type { SafetensorsTensor } from "./safetensors.js";
 import { groupTensors } from "./tensor-groups.js";

@@ -12,86 +12,16 @@
  */
 import { gguf, type GGUFParseOutput } from "@huggingface/gguf";
 import { VramfitError } from "../core/errors.js";
-import type { ModelDescription, ModelSource, MoeShape, MlaShape, TensorGroup, TransformerShape } from "../core/model.js";
+import type { ModelDescription, ModelSource, TensorGroup } from "../core/model.js";
 import { countParameters } from "../core/model.js";
 import { type ByteSource, fileSource, httpSource, readExact } from "./byte-source.js";
 import type { CheckpointFacts, ReadModel } from "./checkpoint.js";
-import { storedBytes } from "./dtypes.js";
+import { dtypeOfGgmlType, storedBytes } from "../core/dtypes.js";
+import { ggufFileTypeName } from "../ggml/file-types.js";
+import { transformerShapeFromGguf } from "../ggml/shape.js";
+import { ggmlRowFits, ggmlTypeName } from "../ggml/types.js";
 import { namePattern } from "./tensor-groups.js";
 import { lookup } from "../core/lookup.js";
-
-/** ggml tensor type ids (ggml/include/ggml.h, enum ggml_type) → vramfit dtype names. */
-export const GGML_TYPES: Record<number, string> = {
-  0: "fp32",
-  1: "fp16",
-  2: "q4_0",
-  3: "q4_1",
-  6: "q5_0",
-  7: "q5_1",
-  8: "q8_0",
-  9: "q8_1",
-  10: "q2_k",
-  11: "q3_k",
-  12: "q4_k",
-  13: "q5_k",
-  14: "q6_k",
-  15: "q8_k",
-  16: "iq2_xxs",
-  17: "iq2_xs",
-  18: "iq3_xxs",
-  19: "iq1_s",
-  20: "iq4_nl",
-  21: "iq3_s",
-  22: "iq2_s",
-  23: "iq4_xs",
-  24: "int8",
-  25: "int16",
-  26: "int32",
-  27: "int64",
-  28: "fp64",
-  29: "iq1_m",
-  30: "bf16",
-  34: "tq1_0",
-  35: "tq2_0",
-  39: "mxfp4",
-};
-
-/** llama.cpp file types (include/llama.h, enum llama_ftype; `general.file_type`) → the names users type. */
-export const GGUF_FILE_TYPE_NAMES: Record<number, string> = {
-  0: "f32",
-  1: "f16",
-  2: "q4_0",
-  3: "q4_1",
-  7: "q8_0",
-  8: "q5_0",
-  9: "q5_1",
-  10: "q2_k",
-  11: "q3_k_s",
-  12: "q3_k_m",
-  13: "q3_k_l",
-  14: "q4_k_s",
-  15: "q4_k_m",
-  16: "q5_k_s",
-  17: "q5_k_m",
-  18: "q6_k",
-  19: "iq2_xxs",
-  20: "iq2_xs",
-  21: "q2_k_s",
-  22: "iq3_xs",
-  23: "iq3_xxs",
-  24: "iq1_s",
-  25: "iq4_nl",
-  26: "iq3_s",
-  27: "iq3_m",
-  28: "iq2_s",
-  29: "iq2_m",
-  30: "iq4_xs",
-  31: "iq1_m",
-  32: "bf16",
-  36: "tq1_0",
-  37: "tq2_0",
-  38: "mxfp4_moe",
-};
 
 export const MAX_GGUF_TENSORS = 1_000_000;
 export const MAX_GGUF_KVS = 100_000;
@@ -188,8 +118,9 @@ export async function readGgufSource(src: ByteSource, opts: GgufReadOptions = {}
   const ranges: [number, number, string][] = [];
   for (const t of parsed.tensorInfos) {
     if (t.name.includes("\uFFFD")) fail("a tensor name is not valid UTF-8");
-    const dtype = GGML_TYPES[t.dtype];
-    if (!dtype) fail(`tensor "${t.name}" has unknown ggml type ${t.dtype}`);
+    const ggmlType = ggmlTypeName(t.dtype);
+    if (!ggmlType) fail(`tensor "${t.name}" has unknown ggml type ${t.dtype}`);
+    const dtype = dtypeOfGgmlType(ggmlType!);
     const shape = t.shape.map(Number).reverse();
     let numel = 1;
     for (const d of shape) {
@@ -197,7 +128,8 @@ export async function readGgufSource(src: ByteSource, opts: GgufReadOptions = {}
       numel *= d;
       if (!Number.isSafeInteger(numel)) fail(`tensor "${t.name}" has a shape whose element count overflows`);
     }
-    const byteLength = storedBytes(dtype, numel);
+    if (!ggmlRowFits(ggmlType!, shape[shape.length - 1] ?? 1)) fail(`tensor "${t.name}" has rows of ${shape[shape.length - 1]} values, not whole ${ggmlType} blocks`);
+    const byteLength = storedBytes(dtype, shape);
     if (byteLength === undefined) fail(`tensor "${t.name}" has unsupported type ${dtype}`);
     const offset = Number(t.offset);
     if (!Number.isSafeInteger(offset) || dataStart + offset + byteLength! > size!) {
@@ -319,19 +251,6 @@ function num(v: unknown): number | undefined {
   return undefined;
 }
 
-/** A per-layer array (OpenELM, Gemma-3n) or a scalar: the maximum, and whether it varied. */
-function numOrMax(v: unknown): { value: number | undefined; varies: boolean } {
-  if (Array.isArray(v)) {
-    const ns = v.map(num).filter((x): x is number => x !== undefined);
-    if (ns.length === 0) return { value: undefined, varies: false };
-    return { value: Math.max(...ns), varies: new Set(ns).size > 1 };
-  }
-  return { value: num(v), varies: false };
-}
-
-const ENCODER_ONLY = new Set(["bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "t5encoder", "roberta", "modern-bert"]);
-const LAYER_NORM_ARCHS = new Set(["gpt2", "bert", "nomic-bert", "jina-bert-v2", "falcon", "gptneox", "starcoder", "phi2", "bloom", "mpt", "gptj", "stablelm"]);
-
 export interface GgufModelOptions {
   id?: string;
   source?: ModelSource;
@@ -345,77 +264,15 @@ export function modelFromGguf(file: GgufFile, opts: GgufModelOptions = {}): Read
   if (file.tensors.length === 0) {
     throw new VramfitError("invalid_file", `${file.name}: this GGUF file has no tensors (a vocabulary-only file?): nothing to estimate`);
   }
-  const k = (key: string) => md[`${arch}.${key}`];
-  const warnings: string[] = [];
   const tensors = groupGgufTensors(file.tensors);
-  const has = (base: string) => file.tensors.some((t) => t.name.includes(`.${base}.`) || t.name.startsWith(`${base}.`));
-
-  const layers = num(k("block_count"));
-  const hidden = num(k("embedding_length"));
-  if (!layers || !hidden) throw new VramfitError("invalid_file", `${file.name}: GGUF metadata lacks ${arch}.block_count / ${arch}.embedding_length`);
-  const headsM = numOrMax(k("attention.head_count"));
-  const kvM = numOrMax(k("attention.head_count_kv"));
-  const ffM = numOrMax(k("feed_forward_length"));
-  if (headsM.varies || kvM.varies || ffM.varies) warnings.push("head counts or MLP widths vary per layer; the largest is used for activations and KV cache");
-  const heads = headsM.value ?? 1;
-  const kvHeads = kvM.value ?? heads;
-  const headDim = num(k("attention.key_length")) ?? Math.floor(hidden / Math.max(1, heads));
-  const tokens = md["tokenizer.ggml.tokens"];
-  const embd = file.tensors.find((t) => t.name === "token_embd.weight");
-  const vocab = (Array.isArray(tokens) ? tokens.length : undefined) ?? embd?.shape[0] ?? num(k("vocab_size")) ?? 0;
-  const intermediate = ffM.value ?? 4 * hidden;
-  const expertCount = num(k("expert_count")) ?? 0;
-  const moeLayerSet = new Set(file.tensors.filter((t) => /_exps\./.test(t.name)).map((t) => t.name.split(".")[1]));
-  const moe: MoeShape | null =
-    expertCount > 0
-      ? {
-          experts: expertCount,
-          expertsPerToken: num(k("expert_used_count")) ?? 1,
-          sharedExperts: num(k("expert_shared_count")) ?? 0,
-          expertIntermediate: num(k("expert_feed_forward_length")) ?? intermediate,
-          moeLayers: moeLayerSet.size || layers,
-        }
-      : null;
-  const kvLora = num(k("attention.kv_lora_rank"));
-  const ropeDim = num(k("rope.dimension_count")) ?? 0;
-  const mla: MlaShape | null = kvLora
-    ? {
-        kvLoraRank: kvLora,
-        qLoraRank: num(k("attention.q_lora_rank")) ?? null,
-        qkRopeHeadDim: ropeDim,
-        qkNopeHeadDim: (num(k("attention.key_length_mla")) ?? headDim) - ropeDim,
-        vHeadDim: num(k("attention.value_length_mla")) ?? num(k("attention.value_length")) ?? headDim,
-      }
-    : null;
-  const sliding = num(k("attention.sliding_window")) ?? null;
-  const shape: TransformerShape = {
-    layers,
-    hidden,
-    heads,
-    kvHeads,
-    headDim,
-    vocab,
-    intermediate,
-    mlp: has("ffn_gate") || has("ffn_gate_exps") ? "gated" : "plain",
-    activation: arch.startsWith("gemma") ? "gelu_pytorch_tanh" : LAYER_NORM_ARCHS.has(arch) ? "gelu" : "silu",
-    norm: LAYER_NORM_ARCHS.has(arch) || file.tensors.some((t) => t.name.endsWith("attn_norm.bias")) ? "layer" : "rms",
-    tiedEmbeddings: !file.tensors.some((t) => t.name === "output.weight"),
-    maxPositions: num(k("context_length")) ?? 0,
-    layerTypes: slidingLayers(arch, layers, sliding, k("attention.sliding_window_pattern"), warnings),
-    slidingWindow: sliding,
-    moe,
-    mla,
-    encoderOnly: ENCODER_ONLY.has(arch),
-    attentionDropout: 0,
-    hiddenDropout: 0,
-  };
-  if (sliding && !shape.layerTypes.includes("sliding")) shape.slidingWindow = null;
+  const { shape, warnings } = transformerShapeFromGguf(md, { tensors: file.tensors, name: file.name });
+  const moe = shape.moe;
 
   const parameters = countParameters(tensors);
   const expertParams = countParameters(tensors.filter((t) => t.expert));
   const activeParameters = moe ? parameters - expertParams + Math.round((expertParams * moe.expertsPerToken) / moe.experts) : parameters;
   const fileType = num(md["general.file_type"]);
-  const fileTypeName = fileType !== undefined ? GGUF_FILE_TYPE_NAMES[fileType] : undefined;
+  const fileTypeName = fileType !== undefined ? ggufFileTypeName(fileType) : undefined;
   const storedDtype = fileTypeName === "f32" ? "fp32" : fileTypeName === "f16" ? "fp16" : fileTypeName === "bf16" ? "bf16" : undefined;
   const name = typeof md["general.name"] === "string" ? (md["general.name"] as string) : undefined;
   const model: ModelDescription = {
@@ -441,25 +298,4 @@ export function modelFromGguf(file: GgufFile, opts: GgufModelOptions = {}): Read
     provenance: { headers: `GGUF v${file.version} metadata and tensor table of ${file.name}`, bytesRead: file.bytesRead },
   };
   return { model, facts };
-}
-
-/**
- * Which layers use sliding-window attention, as llama.cpp decides (src/llama-model.cpp, set_swa_pattern
- * per architecture): an explicit per-layer bool array wins; gemma2 and gpt-oss alternate (even layers
- * sliding), gemma3 has 5 sliding then 1 full, cohere2 3 then 1. Phi-3 files carry a window that llama.cpp
- * disables ("Phi SWA is currently disabled"). For other architectures vramfit assumes full attention,
- * the upper bound for the KV cache, and says so.
- */
-const SWA_PERIOD: Record<string, number> = { gemma2: 2, "gpt-oss": 2, gemma3: 6, cohere2: 4 };
-
-function slidingLayers(arch: string, layers: number, window: number | null, pattern: unknown, warnings: string[]): ("full" | "sliding")[] {
-  const full = Array<"full" | "sliding">(layers).fill("full");
-  if (!window) return full;
-  if (Array.isArray(pattern) && pattern.length === layers) return pattern.map((p) => (p ? "sliding" : "full"));
-  const every = typeof pattern === "number" && pattern > 0 ? pattern : lookup(SWA_PERIOD, arch);
-  if (every) return Array.from({ length: layers }, (_, i) => (i % every < every - 1 ? "sliding" : "full"));
-  if (arch !== "phi3") {
-    warnings.push(`${arch}.attention.sliding_window = ${window}, but which layers slide is not known for ${arch}: full attention assumed (an upper bound for the KV cache)`);
-  }
-  return full;
 }

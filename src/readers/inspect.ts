@@ -5,7 +5,7 @@
 import type { ModelDescription, TensorGroup } from "../core/model.js";
 import { numel } from "../core/model.js";
 import type { CheckpointFacts } from "./checkpoint.js";
-import { storedBytes } from "./dtypes.js";
+import { storedBytes } from "../core/dtypes.js";
 
 export type ModuleGroup = "embeddings" | "attention" | "mlp" | "experts" | "norms" | "lm_head" | "other";
 
@@ -54,7 +54,7 @@ export function inspectModel(model: ModelDescription, facts: CheckpointFacts = {
     const d = g.dtype ?? model.storedDtype ?? "unknown";
     const slot = dt.get(d) ?? { parameters: 0, bytes: 0 };
     slot.parameters += n;
-    const b = storedBytes(d, numel(g.shape));
+    const b = storedBytes(d, g.shape);
     if (slot.bytes !== undefined) slot.bytes = b === undefined ? undefined : slot.bytes + b * g.count;
     dt.set(d, slot);
     const mg = moduleGroup(g);

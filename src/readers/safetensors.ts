@@ -5,7 +5,7 @@
  * checked against the file before use, because a file can claim anything.
  */
 import { VramfitError } from "../core/errors.js";
-import { SAFETENSORS_DTYPES } from "./dtypes.js";
+import { SAFETENSORS_DTYPES } from "../core/dtypes.js";
 import type { ByteSource } from "./byte-source.js";
 import { lookup } from "../core/lookup.js";
 

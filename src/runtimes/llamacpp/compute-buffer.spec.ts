@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type { TransformerShape } from "../../core/model.js";
 import { llamaCppComputeBuffer } from "./compute-buffer.js";
-import { transformerShapeFromGguf } from "./gguf-shape.js";
+import { transformerShapeFromGguf } from "../../ggml/shape.js";
 import { readJsonl, readSpec } from "./test-data.js";
 
 const MiB = 2 ** 20;
@@ -11,7 +11,7 @@ describe("llamaCppComputeBuffer vs the CPU compute buffer llama.cpp reserves (be
   const recs = readJsonl("bench/accuracy/llamacpp-cpu.jsonl").filter((r) => !r.error && r.compute_buffer_mib_4dp);
   const errors = recs.map((r) => {
     const spec = readSpec(r.spec);
-    const shape = transformerShapeFromGguf(spec.metadata, r.n_vocab);
+    const shape = transformerShapeFromGguf(spec.metadata, { tensors: spec.tensors.map(([name]) => ({ name })), vocab: r.n_vocab }).shape;
     const c = llamaCppComputeBuffer(
       shape,
       {

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { VramfitError } from "../../core/errors.js";
 import type { TransformerShape } from "../../core/model.js";
 import { llamaCppContextParams } from "./context-params.js";
-import { transformerShapeFromGguf } from "./gguf-shape.js";
+import { transformerShapeFromGguf } from "../../ggml/shape.js";
 import { llamaCppKvCache } from "./kv-cache.js";
 import { printfMiB, readJsonl, readSpec } from "./test-data.js";
 
@@ -11,7 +11,8 @@ const MiB = 2 ** 20;
 const records = readJsonl("bench/accuracy/llamacpp-cpu.jsonl");
 
 function shapeOf(rec: Record<string, any>): TransformerShape {
-  return transformerShapeFromGguf(readSpec(rec.spec).metadata, rec.n_vocab ?? 32000);
+  const spec = readSpec(rec.spec);
+  return transformerShapeFromGguf(spec.metadata, { tensors: spec.tensors.map(([name]) => ({ name })), vocab: rec.n_vocab ?? 32000 }).shape;
 }
 
 describe("llamaCppKvCache vs llama.cpp's own KV lines (bench/accuracy/llamacpp-cpu.jsonl)", () => {

@@ -5,7 +5,7 @@
  * every record of bench/accuracy/llamacpp-cpu.jsonl):
  * - llama-kv-cache.cpp: per layer one K tensor [n_embd_k_gqa, kv_size, n_stream] and one V tensor
  *   [n_embd_v_gqa, kv_size, n_stream] of the cache types; n_stream = 1 when unified, else n_seq.
- *   Bytes = ggml_row_size(type, n_embd) * kv_size * n_stream (ggml block structs, precision.ts).
+ *   Bytes = ggml_row_size(type, n_embd) * kv_size * n_stream (ggml block structs, src/ggml/types.ts).
  * - llama-kv-cache-iswa.cpp: models with sliding-window layers get two caches; the window one holds
  *   pad256(min(kv_size, n_swa * (unified ? n_seq : 1) + n_ubatch)) cells, or kv_size with --swa-full.
  * - multi-head latent attention (DeepSeek-V2/V3, Kimi-K2): the cache holds the compressed latent plus
@@ -17,9 +17,9 @@
  */
 import { VramfitError } from "../../core/errors.js";
 import type { TransformerShape } from "../../core/model.js";
-import { GGML_BLOCKS } from "../../core/precision.js";
+import { ggmlBlock, ggmlRowBytes } from "../../ggml/types.js";
 import { llamaCppContextParams, type LlamaCppContextParams, LLAMA_CPP_CTX_PAD, padTo } from "./context-params.js";
-import { llamaCppSlidingLayers } from "./swa.js";
+import { llamaCppSlidingLayers } from "../../ggml/sliding-window.js";
 
 /** Cache types llama.cpp accepts for --cache-type-k / --cache-type-v (common/arg.cpp kv_cache_types). */
 export const LLAMA_CPP_KV_TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"] as const;
@@ -82,13 +82,6 @@ export function llamaCppKvType(t: string | undefined, which: "K" | "V"): LlamaCp
   return s;
 }
 
-/** ggml_row_size: bytes of `n` values of a ggml type. */
-export function ggmlRowSize(type: string, n: number): number {
-  const b = GGML_BLOCKS[type];
-  if (!b) throw new VramfitError("invalid_option", `unknown ggml type '${type}'`);
-  return (n / b[0]) * b[1];
-}
-
 const isQuantized = (t: string) => !(t === "f32" || t === "f16" || t === "bf16");
 
 /** Values per token per layer in K and V as llama.cpp stores them. */
@@ -120,7 +113,7 @@ export function llamaCppKvCache(shape: TransformerShape, opts: LlamaCppKvOptions
   // with block size 32 does not divide n_embd_head_k=80"); without it only whole rows must fit (measured:
   // pythia-2.8b, head 80, q8_0 K without flash attention loads).
   for (const [which, type, head, row] of [["K", typeK, w.headK, w.k], ["V", typeV, w.headV, w.v]] as const) {
-    const blck = GGML_BLOCKS[type][0];
+    const blck = ggmlBlock(type)![0];
     if ((flashAttn && head > 0 && head % blck !== 0) || row % blck !== 0) {
       throw new VramfitError("does_not_run", `llama.cpp refuses ${which} cache type ${type}: its block size ${blck} does not divide the head size ${head}` +
           (flashAttn ? " (needed with flash attention)" : ""), { suggestion: `use --cache-type-${which.toLowerCase()} f16` });
@@ -141,8 +134,8 @@ export function llamaCppKvCache(shape: TransformerShape, opts: LlamaCppKvOptions
   for (let il = 0; il < shape.layers; il++) {
     const isSwa = sliding ? sliding.layers[il] : false;
     const c = isSwa ? swaCells! : cells;
-    const k = ggmlRowSize(typeK, w.k) * c * params.nStream;
-    const v = w.v > 0 ? ggmlRowSize(typeV, w.v) * c * params.nStream : 0;
+    const k = ggmlRowBytes(typeK, w.k) * c * params.nStream;
+    const v = w.v > 0 ? ggmlRowBytes(typeV, w.v) * c * params.nStream : 0;
     perLayer.push({ layer: il, sliding: isSwa, cells: c, kBytes: k, vBytes: v });
     kBytes += k;
     vBytes += v;

@@ -8,10 +8,10 @@
 import { VramfitError } from "../../core/errors.js";
 import type { ModelDescription } from "../../core/model.js";
 import { llamaCppComputeBuffer, type LlamaCppBackend } from "./compute-buffer.js";
-import { ggufTensorsFromGroups } from "./gguf-names.js";
+import { ggufTensorsFromGroups } from "../../ggml/tensor-names.js";
 import { llamaCppKvCache, type LlamaCppKvOptions } from "./kv-cache.js";
 import { llamaCppModelBuffers, type NamedTensorBytes } from "./model-buffers.js";
-import { ggufTensorTypes } from "./quant-types.js";
+import { ggufTensorTypes } from "../../ggml/quantizer.js";
 
 export interface LlamaCppMemoryOptions extends LlamaCppKvOptions {
   /** GGUF file type to predict (q4_k_m, ...) when `tensors` is not given. */

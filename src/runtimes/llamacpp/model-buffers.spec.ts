@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { catalogModel } from "../../catalog/models.js";
-import { ggufTensorsFromGroups } from "./gguf-names.js";
+import { ggufTensorsFromGroups } from "../../ggml/tensor-names.js";
 import { llamaCppModelBuffers } from "./model-buffers.js";
-import { ggufTensorTypes, type GgufTensor } from "./quant-types.js";
+import { ggufTensorTypes, type GgufTensor } from "../../ggml/quantizer.js";
 import { printfMiB, readSpec } from "./test-data.js";
 
 describe("llamaCppModelBuffers", () => {

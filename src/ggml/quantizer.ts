@@ -22,8 +22,9 @@
  *   Q6_K -> Q8_0, Q2_K/Q3_K/IQ4_XS -> IQ4_NL (then F16 if that does not divide either).
  * IQ file types assume an importance matrix (how they are published).
  */
-import { VramfitError } from "../../core/errors.js";
-import { GGML_BLOCKS, GGUF_FILE_TYPES } from "../../core/precision.js";
+import { VramfitError } from "../core/errors.js";
+import { GGUF_FILE_TYPES } from "./file-types.js";
+import { ggmlBytes, ggmlRowFits } from "./types.js";
 
 /** A tensor as the GGUF file holds it: llama.cpp name and ggml shape (ne0 = row length first). */
 export interface GgufTensor {
@@ -31,6 +32,8 @@ export interface GgufTensor {
   ne: number[];
   /** Type the converter wrote (before quantization). Default: f32 for 1-D tensors and routers, else f16. */
   sourceType?: string;
+  /** Index of the model description's tensor group this tensor was made from (tensor-names.ts). */
+  group?: number;
 }
 
 export interface GgufTypedTensor extends GgufTensor {
@@ -49,19 +52,7 @@ export interface GgufQuantModelInfo {
   experts: number;
 }
 
-/** File types llama-quantize accepts (LLAMA_FTYPE_MOSTLY_*), lower case, with their base ggml type. */
-export const GGUF_FTYPE_BASE: Record<string, string> = GGUF_FILE_TYPES; // one table, in the core
-
 const DENSE = new Set(["f32", "f16", "bf16"]);
-
-/** bytes of a tensor of a ggml type: ggml_row_size(type, ne0) * ne1 * ne2 * ... */
-export function ggmlTensorBytes(type: string, ne: readonly number[]): number {
-  const b = GGML_BLOCKS[type];
-  if (!b) throw new VramfitError("invalid_option", `unknown ggml type '${type}'`);
-  const [n0, ...rest] = ne;
-  if (n0 % b[0] !== 0) throw new VramfitError("does_not_run", `a row of ${n0} values cannot be stored as ${type} (block ${b[0]})`);
-  return (n0 / b[0]) * b[1] * rest.reduce((a, d) => a * d, 1);
-}
 
 /** use_more_bits in llama_tensor_get_type (integer division as in C++). */
 function useMoreBits(i: number, n: number): boolean {
@@ -95,7 +86,7 @@ function defaultSourceType(t: GgufTensor): string {
 }
 
 function fallback(type: string, ne0: number): string {
-  if (ne0 % GGML_BLOCKS[type][0] === 0) return type;
+  if (ggmlRowFits(type, ne0)) return type;
   const fb: Record<string, string> = {
     tq1_0: "q4_0", tq2_0: "q4_0", iq2_xxs: "iq4_nl", iq2_xs: "iq4_nl", iq2_s: "iq4_nl", iq3_xxs: "iq4_nl",
     iq3_s: "iq4_nl", iq1_s: "iq4_nl", iq1_m: "iq4_nl", q2_k: "iq4_nl", q3_k: "iq4_nl", iq4_xs: "iq4_nl",
@@ -103,15 +94,15 @@ function fallback(type: string, ne0: number): string {
   };
   const next = fb[type];
   if (!next) throw new VramfitError("does_not_run", `llama.cpp cannot quantize a row of ${ne0} values as ${type}`);
-  return ne0 % GGML_BLOCKS[next][0] === 0 ? next : "f16";
+  return ggmlRowFits(next, ne0) ? next : "f16";
 }
 
 /** llama_tensor_get_type for the tensors of one model, in file order (token_embd, output, blk.0 ... ). */
 export function ggufTensorTypes(tensors: readonly GgufTensor[], fileType: string, model: GgufQuantModelInfo): GgufTypedTensor[] {
   const ftype = fileType.toLowerCase();
-  const base = GGUF_FTYPE_BASE[ftype];
+  const base = GGUF_FILE_TYPES[ftype];
   if (!base) {
-    throw new VramfitError("invalid_option", `unknown GGUF file type '${fileType}'`, { suggestion: `use one of: ${Object.keys(GGUF_FTYPE_BASE).join(", ")}` });
+    throw new VramfitError("invalid_option", `unknown GGUF file type '${fileType}'`, { suggestion: `use one of: ${Object.keys(GGUF_FILE_TYPES).join(", ")}` });
   }
   const arch = model.architecture.toLowerCase();
   const falcon = arch === "falcon";
@@ -130,7 +121,7 @@ export function ggufTensorTypes(tensors: readonly GgufTensor[], fileType: string
     const name = t.name;
     let type = base;
     if (name === "output.weight" || (!hasOutput && name === "token_embd.weight")) {
-      if (falcon || t.ne[0] % GGML_BLOCKS[base][0] !== 0) type = "q8_0";
+      if (falcon || !ggmlRowFits(base, t.ne[0])) type = "q8_0";
       else if (base !== "q8_0") type = "q6_k";
     } else if (name === "token_embd.weight") {
       type = base;
@@ -188,7 +179,7 @@ export function ggufTensorTypes(tensors: readonly GgufTensor[], fileType: string
     if (!isQuantizable(t)) type = defaultSourceType(t);
     else if (DENSE.has(base)) type = base;
     else type = pick(t);
-    return { ...t, type, bytes: ggmlTensorBytes(type, t.ne) };
+    return { ...t, type, bytes: ggmlBytes(type, t.ne) };
   });
 }
 

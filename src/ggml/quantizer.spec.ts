@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { catalogModel } from "../../catalog/models.js";
-import { VramfitError } from "../../core/errors.js";
-import { ggufTensorsFromGroups } from "./gguf-names.js";
-import { ggufDataBytes, ggufTensorBytes, ggufTensorTypes, type GgufTensor } from "./quant-types.js";
-import { printfMiB, readJsonl, readSpec } from "./test-data.js";
+import { catalogModel } from "../catalog/models.js";
+import { VramfitError } from "../core/errors.js";
+import { ggufTensorsFromGroups } from "./tensor-names.js";
+import { ggufDataBytes, ggufTensorBytes, ggufTensorTypes, type GgufTensor } from "./quantizer.js";
+import { printfMiB, readJsonl, readSpec } from "../runtimes/llamacpp/test-data.js";
 
 const UNIT: Record<string, number> = { B: 1, MiB: 2 ** 20, GiB: 2 ** 30 };
 

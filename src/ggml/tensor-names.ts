@@ -6,8 +6,8 @@
  * as the converter does since llama.cpp PR #12801. Names matter for the quantizer's per-tensor rules;
  * sizes for everything else.
  */
-import type { TensorGroup, TransformerShape } from "../../core/model.js";
-import type { GgufTensor } from "./quant-types.js";
+import type { TensorGroup, TransformerShape } from "../core/model.js";
+import type { GgufTensor } from "./quantizer.js";
 
 /** HF leaf module -> llama.cpp tensor base name inside a block. */
 const BLOCK_NAMES: [RegExp, string][] = [
@@ -45,16 +45,16 @@ export function ggufTensorsFromGroups(groups: readonly TensorGroup[], shape: Tra
   const blocks: GgufTensor[][] = Array.from({ length: L }, () => []);
   const moeLayers = shape.moe?.moeLayers ?? 0;
   const dense = opts.denseLayers ?? L - moeLayers;
-  for (const g of groups) {
+  for (const [gi, g] of groups.entries()) {
     const ne = [...g.shape].reverse();
     const suffix = g.name.endsWith(".bias") || g.kind === "bias" ? "bias" : "weight";
     if (!g.name.includes("{L}")) {
       // The token embedding (embed_tokens, embed_in, wte, word_embeddings): the vocabulary-sized one.
-      if (g.kind === "embedding" && g.shape[0] === shape.vocab && !head.some((t) => t.name === "token_embd.weight")) head.push({ name: "token_embd.weight", ne });
-      else if (g.kind === "embedding") head.push({ name: `${g.module}.weight`, ne, sourceType: "f32" });
-      else if (g.kind === "lm_head") head.push({ name: "output.weight", ne });
-      else if (g.kind === "norm") head.push({ name: `output_norm.${suffix}`, ne });
-      else for (let i = 0; i < g.count; i++) head.push({ name: `${g.module}.${suffix}`, ne });
+      if (g.kind === "embedding" && g.shape[0] === shape.vocab && !head.some((t) => t.name === "token_embd.weight")) head.push({ name: "token_embd.weight", ne, group: gi });
+      else if (g.kind === "embedding") head.push({ name: `${g.module}.weight`, ne, sourceType: "f32", group: gi });
+      else if (g.kind === "lm_head") head.push({ name: "output.weight", ne, group: gi });
+      else if (g.kind === "norm") head.push({ name: `output_norm.${suffix}`, ne, group: gi });
+      else for (let i = 0; i < g.count; i++) head.push({ name: `${g.module}.${suffix}`, ne, group: gi });
       continue;
     }
     const perLayer = g.name.includes("{E}") ? E : 1;
@@ -69,28 +69,28 @@ export function ggufTensorsFromGroups(groups: readonly TensorGroup[], shape: Tra
       if (g.module === "kv_b_proj" && shape.mla) {
         // [n_head*(nope+v), kv_lora] -> attn_k_b [nope, kv_lora, n_head] and attn_v_b [kv_lora, v, n_head]
         const m = shape.mla;
-        out.push({ name: `blk.${il}.attn_k_b.weight`, ne: [m.qkNopeHeadDim, m.kvLoraRank, shape.heads] });
-        out.push({ name: `blk.${il}.attn_v_b.weight`, ne: [m.kvLoraRank, m.vHeadDim, shape.heads] });
+        out.push({ name: `blk.${il}.attn_k_b.weight`, ne: [m.qkNopeHeadDim, m.kvLoraRank, shape.heads], group: gi });
+        out.push({ name: `blk.${il}.attn_v_b.weight`, ne: [m.kvLoraRank, m.vHeadDim, shape.heads], group: gi });
         continue;
       }
       if (g.expert) {
         const name = `blk.${il}.${base}_exps.${suffix}`;
         if (g.name.includes("{E}")) {
           // one group per expert projection: merge the experts into one 3-D tensor
-          out.push({ name, ne: [...ne, E] });
+          out.push({ name, ne: [...ne, E], group: gi });
         } else if (base === "ffn_up" && g.module === "gate_up_proj") {
           // gpt-oss: [E * 2I, h] (weight) or [E, 2I] (bias) -> ffn_gate_exps + ffn_up_exps
           const n0 = suffix === "weight" ? ne[0] : ne[0] / 2;
           const half = suffix === "weight" ? [n0, ne[1] / E / 2, E] : [n0, E];
-          out.push({ name: `blk.${il}.ffn_gate_exps.${suffix}`, ne: half });
-          out.push({ name: `blk.${il}.ffn_up_exps.${suffix}`, ne: half });
+          out.push({ name: `blk.${il}.ffn_gate_exps.${suffix}`, ne: half, group: gi });
+          out.push({ name: `blk.${il}.ffn_up_exps.${suffix}`, ne: half, group: gi });
         } else {
-          out.push({ name, ne: suffix === "weight" ? [ne[0], ne[1] / E, E] : ne });
+          out.push({ name, ne: suffix === "weight" ? [ne[0], ne[1] / E, E] : ne, group: gi });
         }
         continue;
       }
       const name = isShared ? `blk.${il}.${base}_shexp.${suffix}` : `blk.${il}.${base}.${suffix}`;
-      out.push({ name, ne });
+      out.push({ name, ne, group: gi });
     }
   }
   void dense;
