@@ -154,6 +154,9 @@ export function parseFlags(argv: readonly string[], index: FlagIndex, style: Par
       if (inline !== undefined) {
         raw = inline;
         i++;
+      } else if (spec.optionalValue !== undefined) {
+        raw = spec.optionalValue;
+        i++;
       } else if (spec.bareValue !== undefined && (argv[i + 1] === undefined || (argv[i + 1].startsWith("-") && !NEGATIVE_NUMBER.test(argv[i + 1])))) {
         raw = spec.bareValue;
         cmd.warnings.push(

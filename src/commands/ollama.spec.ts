@@ -46,6 +46,8 @@ describe("Ollama", () => {
     const c = p("ollama run llama3.2 --verbose --keepalive 10m --think=false why is the sky blue");
     expect(c.model).toBe("llama3.2");
     expect(c.ignored).toEqual(["--verbose", "--keepalive", "--think"]);
+    // cmd.go: runCmd.Flags().Lookup("think").NoOptDefVal = "true" — a bare --think does not take the next word
+    expect(p("ollama run --think qwen3:8b").model).toBe("qwen3:8b");
     expect(() => p("ollama run")).toThrow(/needs a model/);
     expect(() => p("ollama pull llama3.2")).toThrow(/does not load a model/);
   });

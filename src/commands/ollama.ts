@@ -82,7 +82,7 @@ export const OLLAMA_CLI_FLAGS: FlagSpec[] = [
   { name: "insecure", names: ["--insecure"], type: "bool", default: "false", memory: false, effect: "registry", source: CMD },
   { name: "nowordwrap", names: ["--nowordwrap"], type: "bool", default: "false", memory: false, effect: "output", source: CMD },
   { name: "format", names: ["--format"], type: "string", default: "—", memory: false, effect: "output format", source: CMD },
-  { name: "think", names: ["--think"], type: "string", default: "—", memory: false, effect: "thinking mode", source: CMD },
+  { name: "think", names: ["--think"], type: "string", default: "—", memory: false, effect: "thinking mode", source: CMD, optionalValue: "true" },
   { name: "hidethinking", names: ["--hidethinking"], type: "bool", default: "false", memory: false, effect: "output", source: CMD },
   { name: "truncate", names: ["--truncate"], type: "bool", default: "true", memory: false, effect: "embedding inputs", source: CMD },
   { name: "dimensions", names: ["--dimensions"], type: "string", default: "0", memory: false, effect: "embedding output", source: CMD },

@@ -76,6 +76,8 @@ export interface FlagSpec {
   words?: readonly string[];
   /** Takes two values (--lora-scaled FNAME SCALE): stored as "a:b" in a list. */
   values?: 2;
+  /** pflag NoOptDefVal: the value is given only as --flag=value; the bare flag means this value. */
+  optionalValue?: string;
   /** Older builds took this option without a value: when the next word is an option, read this value and warn. */
   bareValue?: string;
   /** Only some versions know it; said in the docs. */
