@@ -235,6 +235,10 @@ def run_autocast(only):
         wcopy = sum(nb for nb, info in seen.values() if info[3])
         rec = dict(model=name, batch=shape[0], image=list(shape[2:]), precision="amp-bf16", saved_bytes=sum(byd.values()), saved_by_dtype=byd,
                    autocast_weight_copy_bytes=wcopy, new_in_torch2=new)
+        if new:
+            rec["notes"] = ("CPU autocast has no fp32 rule for layer_norm: it runs in its input dtype (bf16 here), so LayerNorm "
+                            "inputs/outputs and the residual stream are bf16. CUDA autocast runs layer_norm in fp32 (its fp32 "
+                            "op list), so a GPU run saves fp32 LayerNorm inputs: this record is CPU semantics, not CUDA's.")
         print(json.dumps(dict(**rec, **m)), flush=True)
 
 
