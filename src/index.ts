@@ -1,40 +1,48 @@
-/** vramfit: GPU memory planner for deep learning. Public API. */
-export { estimate, resolveModelSync, resolveGpu, type EstimateOptions } from "./core/estimate.js";
-export { maxBatch, maxSeq, maxImage, leverForTight, type SolveResult, type Lever } from "./core/solve.js";
+/**
+ * vramfit: GPU memory planner for deep learning. The public API: what a user calls.
+ * Readers, runtimes, the planner and the vision engine have their own entry points
+ * (vramfit/readers, vramfit/runtimes, vramfit/planner, vramfit/vision).
+ */
+import type { Estimator } from "./core/estimator.js";
+import { defaultEstimator } from "./default-estimator.js";
+import { DEFAULT_PROFILES } from "./profiles.js";
+import { resolveModel as readModel, type ResolveOptions } from "./readers/resolve.js";
+import type { ModelDescription } from "./core/model.js";
+import { onnxModelDescription } from "./vision/family.js";
+
+/** The estimator built from src/profiles.ts: every runtime, training stack and family vramfit knows. */
+export { defaultEstimator };
+
+/** Memory of one configuration: components, the three totals with their ranges, the fit on a GPU. */
+export const estimate: Estimator["estimate"] = (model, options) => defaultEstimator.estimate(model, options);
+/** Largest batch whose high bound fits the GPU. */
+export const maxBatch: Estimator["maxBatch"] = (model, options, limit) => defaultEstimator.maxBatch(model, options, limit);
+/** Longest sequence whose high bound fits the GPU. */
+export const maxSeq: Estimator["maxSeq"] = (model, options, limit) => defaultEstimator.maxSeq(model, options, limit);
+/** Largest image (same aspect ratio) whose high bound fits the GPU: image models. */
+export const maxImage: Estimator["maxImage"] = (model, options, step, side) => defaultEstimator.maxImage(model, options, step, side);
+/** For a tight verdict, the gentlest single change that makes the high bound fit. */
+export const leverForTight: Estimator["leverForTight"] = (model, options) => defaultEstimator.leverForTight(model, options);
+
+/**
+ * Any model the CLI accepts → a description: catalog ids, built-in architectures, parameter counts, local
+ * files and folders, GGUF URLs, Hugging Face ids (headers only, cached).
+ */
+export function resolveModel(spec: string, options: ResolveOptions = {}): Promise<ModelDescription> {
+  return readModel(spec, { resolveName: DEFAULT_PROFILES.resolveName, onnxToModel: onnxModelDescription, ...options });
+}
+
+export { createEstimator, type Estimator, type EstimatorConfig } from "./core/estimator.js";
+export { plan, type PlanOptions, type PlanResult } from "./planner/advisor.js";
+export { VramfitError, isVramfitError, type ErrorCode } from "./core/errors.js";
+export { findGpu, gpuCatalog } from "./catalog/gpus.js";
+export { catalogModelEntries } from "./catalog/models.js";
+
 export type { Estimate, Component, Totals, GpuFit, Level } from "./core/estimate-types.js";
-export type { ModelDescription, TensorGroup, TransformerShape } from "./core/model.js";
+export type { ModelDescription, TransformerModel, VisionModelDescription, TransformerShape, TensorGroup } from "./core/model.js";
 export type { Workload, WorkloadInput } from "./core/workload.js";
 export type { Gpu } from "./core/gpu.js";
-export { VramfitError } from "./core/errors.js";
-export { modelFromHfConfig } from "./models/hf-config.js";
-export { modelFromParameterCount } from "./models/param-count.js";
-export { catalogModel, catalogModelEntries, findCatalogModel } from "./catalog/models.js";
-export { findGpu, gpuCatalog } from "./catalog/gpus.js";
-export { formatBytes } from "./core/units.js";
-import "./engines.js";
-
-// Readers: every model source the CLI accepts (src/readers/).
-export { resolveModel, resolveModelWithFacts, type ResolvedModel, type ResolveOptions } from "./readers/resolve.js";
-export { readHubModel, readHubGguf, type HubOptions } from "./readers/hub.js";
-export { readLocalFolder, readLocalSafetensors, readLocalIndex, readLocalConfig } from "./readers/local.js";
-export { readGguf, modelFromGguf } from "./readers/gguf.js";
-export { readOnnxGraph, onnxParameters } from "./readers/onnx.js";
-export { readOnnxFile } from "./readers/onnx-model.js";
-export type { OnnxGraph } from "./readers/onnx-types.js";
-export { readSafetensorsHeader } from "./readers/safetensors.js";
-export { parseSafetensorsIndex } from "./readers/safetensors-index.js";
-export { inspectModel, formatInspect } from "./readers/inspect.js";
-export type { ReadModel, CheckpointFacts } from "./readers/checkpoint.js";
-
-// Runtime profiles.
-export * from "./runtimes/llamacpp/index.js";
-
-// Vision models: layer-graph engine, built-in architectures, ONNX graphs.
-export * from "./vision/index.js";
-
-// Multi-GPU planner and make-it-fit advisor; vLLM serving memory.
-export * from "./planner/index.js";
-export { vllmMemory } from "./runtimes/vllm/memory.js";
-
-// The web calculator's local server.
-export { serveWeb, type ServeOptions } from "./cli/serve.js";
+export type { SolveResult, Lever } from "./core/solve.js";
+export type { EstimateInput, EstimateInput as EstimateOptions, RuntimeProfile, TrainingProfile, ModelFamily, PartialEstimate } from "./core/profile.js";
+export type { OptionSpec } from "./core/options.js";
+export type { ResolveOptions } from "./readers/resolve.js";

@@ -1,7 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import "../../src/engines.js";
 import { collectObservations, fitBands, leaveOneOut } from "./calibrate.js";
 import { ACCURACY_DIR } from "./cases.js";
 

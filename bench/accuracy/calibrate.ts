@@ -10,7 +10,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Band, Category } from "../../src/core/uncertainty.js";
-import { categoryOf, componentClass, DEFAULT_BAND } from "../../src/core/uncertainty.js";
+import { componentClass, DEFAULT_BAND } from "../../src/core/uncertainty.js";
 import { ACCURACY_DIR, evaluateCase, loadCases, type CaseResult } from "./cases.js";
 
 export interface Observation {
@@ -38,7 +38,7 @@ export const MIN_CASES = 3;
 
 export function observe(r: CaseResult): Observation | null {
   const lv = r.case.measured.level;
-  const category = categoryOf(r.estimate);
+  const category = r.estimate.uncertainty!.category;
   if (lv === "component") {
     // One component measured on its own: it calibrates its own class directly.
     const comp = r.estimate.components.find((c) => c.id === r.case.measured.component);

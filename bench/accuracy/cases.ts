@@ -11,7 +11,6 @@ import type { Estimate } from "../../src/core/estimate-types.js";
 import type { ModelDescription } from "../../src/core/model.js";
 import { modelFromHfConfig } from "../../src/models/hf-config.js";
 import { findCatalogModel } from "../../src/catalog/models.js";
-import { categoryOf } from "../../src/core/uncertainty.js";
 
 export const ACCURACY_DIR = path.dirname(fileURLToPath(import.meta.url));
 
@@ -178,7 +177,7 @@ export function evaluateCase(c: AccuracyCase): CaseResult {
   }
   const meas = c.measured.bytes;
   // Cases without a category get the one the estimate falls in (the same rule the error bands use).
-  if (!c.category) c.category = categoryOf(e);
+  if (!c.category) c.category = e.uncertainty!.category;
   const baseline = c.measured.level === "component" ? null : ruleOfThumb(e);
   return {
     case: c,

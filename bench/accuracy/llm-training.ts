@@ -6,8 +6,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import "../../src/engines.js";
-import { estimate } from "../../src/core/estimate.js";
+import { estimate } from "../../src/index.js";
 import type { ModelDescription } from "../../src/core/model.js";
 import { modelFromHfConfig } from "../../src/models/hf-config.js";
 

@@ -6,7 +6,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { defaultEstimator } from "../../src/index.js";
 import { workloadSchema } from "../../src/core/workload.js";
+
+const schema = workloadSchema(defaultEstimator.options);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "../..");
@@ -78,7 +81,7 @@ function problems(c: Case): string[] {
     if (!TIMM_MODELS.has(c.model)) out.push(`unknown timm model ${c.model}`);
   } else out.push(`unknown source ${c.source}`);
   // Workload: vramfit's keys, values its schema accepts; null means "does not apply".
-  const shape = workloadSchema.shape as Record<string, { safeParse(v: unknown): { success: boolean } }>;
+  const shape = schema.shape as Record<string, { safeParse(v: unknown): { success: boolean } }>;
   for (const [k, v] of Object.entries(c.workload)) {
     if (v === null) continue;
     if (k in shape) {

@@ -1,6 +1,6 @@
 /** The built-in model catalog: real config.json files, addressable by short id, HF id or alias. */
 import { closest, VramfitError } from "../core/errors.js";
-import type { ModelDescription } from "../core/model.js";
+import type { TransformerModel } from "../core/model.js";
 import { modelFromHfConfig } from "../models/hf-config.js";
 import data from "./catalog.generated.json" with { type: "json" };
 
@@ -19,7 +19,7 @@ const byKey = new Map<string, CatalogModelEntry>();
 for (const e of entries) {
   for (const k of [e.id, e.hf_id, ...(e.aliases ?? [])]) if (k) byKey.set(k.toLowerCase(), e);
 }
-const parsed = new Map<string, ModelDescription>();
+const parsed = new Map<string, TransformerModel>();
 
 export function catalogModelEntries(): readonly CatalogModelEntry[] {
   return entries;
@@ -30,7 +30,7 @@ export function findCatalogModel(spec: string): CatalogModelEntry | undefined {
 }
 
 /** The model description of a catalog entry (parsed once). */
-export function catalogModel(spec: string): ModelDescription {
+export function catalogModel(spec: string): TransformerModel {
   const entry = findCatalogModel(spec);
   if (!entry) {
     const hint = closest(spec, entries.map((e) => e.id));

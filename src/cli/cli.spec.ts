@@ -2,7 +2,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { catalogModel, estimate } from "../index.js";
+import { estimate } from "../index.js";
+import { catalogModel } from "../catalog/models.js";
 import { REPO_ROOT } from "../test-support/paths.js";
 import { runCli } from "./main.js";
 

@@ -2,20 +2,17 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import pc from "picocolors";
 import { catalogModel, catalogModelEntries } from "../catalog/models.js";
+import { defaultEstimator as est } from "../default-estimator.js";
 import { gpuCatalog } from "../catalog/gpus.js";
-import { estimate } from "../core/estimate.js";
 import { VramfitError } from "../core/errors.js";
-import { leverForTight, maxBatch, maxImage, maxSeq, type SolveResult } from "../core/solve.js";
+import type { SolveResult } from "../core/solve.js";
 import { formatBytes, formatCount, GiB } from "../core/units.js";
 import { inspectModel, formatInspect } from "../readers/inspect.js";
 import { planCommand, type PlanCommandOptions } from "../planner/render.js";
 import { resolveModelArg, resolveModelArgWithFacts } from "./model-source.js";
 import { serveWeb } from "./serve.js";
-import { visionModels } from "../vision/registry.js";
-import { visionModelDescription } from "../vision/register.js";
 import { addWorkloadOptions, intArg, tokensArg, toEstimateOptions } from "./options.js";
 import { renderEstimate } from "./render.js";
-import "../engines.js";
 
 const VERSION = "0.1.0";
 
@@ -45,38 +42,36 @@ parameter count (7b, 1.5b, 350m). Hub reads honour HF_TOKEN and HF_ENDPOINT and 
     );
 
   addWorkloadOptions(
-    program.command("estimate").argument("<model>", "catalog id, Hugging Face id, path, or parameter count").description("memory breakdown of one configuration"),
-  )
+    program.command("estimate").argument("<model>", "catalog id, Hugging Face id, path, or parameter count").description("memory breakdown of one configuration"), est)
     .option("--formulas", "show the formula behind each component")
     .action(async (spec: string, o: Record<string, unknown>) => {
       const model = await resolveModelArg(spec);
-      const opts = toEstimateOptions(o);
-      const e = estimate(model, opts);
-      const lever = e.gpu?.verdict === "tight" ? leverForTight(model, opts) : null;
+      const opts = toEstimateOptions(o, est);
+      const e = est.estimate(model, opts);
+      const lever = e.gpu?.verdict === "tight" ? est.leverForTight(model, opts) : null;
       print(o.json ? JSON.stringify(e, null, 2) : renderEstimate(e, { formulas: Boolean(o.formulas), lever: lever?.change }));
     });
 
-  addWorkloadOptions(program.command("max-batch").argument("<model>").description("largest batch size that fits the GPU")).action(
+  addWorkloadOptions(program.command("max-batch").argument("<model>").description("largest batch size that fits the GPU"), est).action(
     async (spec: string, o: Record<string, unknown>) => {
       const model = await resolveModelArg(spec);
-      const r = maxBatch(model, toEstimateOptions(o));
+      const r = est.maxBatch(model, toEstimateOptions(o, est));
       print(o.json ? JSON.stringify(solveJson("batch", r), null, 2) : renderSolve("batch", r));
     },
   );
 
-  addWorkloadOptions(program.command("max-seq").argument("<model>").description("longest sequence (context) that fits the GPU")).action(
+  addWorkloadOptions(program.command("max-seq").argument("<model>").description("longest sequence (context) that fits the GPU"), est).action(
     async (spec: string, o: Record<string, unknown>) => {
       const model = await resolveModelArg(spec);
-      const r = maxSeq(model, toEstimateOptions(o));
+      const r = est.maxSeq(model, toEstimateOptions(o, est));
       print(o.json ? JSON.stringify(solveJson("seq", r), null, 2) : renderSolve("seq", r));
     },
   );
 
   addWorkloadOptions(
-    program.command("max-image").argument("<model>", "a vision model").description("largest image (same aspect ratio as --image) that fits the GPU"),
-  ).action(async (spec: string, o: Record<string, unknown>) => {
+    program.command("max-image").argument("<model>", "a vision model").description("largest image (same aspect ratio as --image) that fits the GPU"), est).action(async (spec: string, o: Record<string, unknown>) => {
     const model = await resolveModelArg(spec);
-    const r = maxImage(model, toEstimateOptions(o));
+    const r = est.maxImage(model, toEstimateOptions(o, est));
     if (o.json) return print(JSON.stringify({ max_image: r.image, max_image_central: r.central_image, estimate: r.estimate }, null, 2));
     if (!r.estimate) return print(pc.red(`✘ even a ${32}-pixel image does not fit at the high bound`));
     print(pc.green(`✔ largest image that fits: ${pc.bold(`${r.image[1]}x${r.image[0]}`)} (width x height), ${formatBytes(r.estimate.totals.device_bytes)} on ${r.estimate.gpu!.name}`));
@@ -89,20 +84,19 @@ parameter count (7b, 1.5b, 350m). Hub reads honour HF_TOKEN and HF_ENDPOINT and 
       .argument("<model>")
       .description("memory over a list: --image 320,640,960,1280 (vision), --seqs 1k,4k,16k or --batches 1,8,32")
       .option("--seqs <list>", "sequence lengths to sweep, e.g. 1k,4k,16k")
-      .option("--batches <list>", "batch sizes to sweep, e.g. 1,8,32"),
-  ).action(async (spec: string, o: Record<string, unknown>) => {
+      .option("--batches <list>", "batch sizes to sweep, e.g. 1,8,32"), est).action(async (spec: string, o: Record<string, unknown>) => {
     const model = await resolveModelArg(spec);
     const lists: [string, (number | string)[]][] = [];
-    if (typeof o.image === "string" && o.image.includes(",")) lists.push(["image", o.image.split(",").map((x) => x.trim())]);
+    if (typeof o.opt_image === "string" && o.opt_image.includes(",")) lists.push(["image", o.opt_image.split(",").map((x) => x.trim())]);
     if (typeof o.seqs === "string") lists.push(["seq", o.seqs.split(",").map((x) => tokensArg("--seqs")(x))]);
     if (typeof o.batches === "string") lists.push(["batch", o.batches.split(",").map((x) => intArg("--batches")(x))]);
     if (lists.length !== 1) throw new VramfitError("invalid_option", "sweep needs exactly one list: --image 320,640,960 (vision), --seqs 1k,4k,16k or --batches 1,8,32");
     const [key, values] = lists[0];
-    const base = toEstimateOptions({ ...o, ...(key === "image" ? { image: undefined } : {}) });
+    const base = toEstimateOptions({ ...o, ...(key === "image" ? { opt_image: undefined } : {}) }, est);
     const rows = values.map((v) => {
       const opts = { ...base, [key]: v };
-      const e = estimate(model, opts);
-      const mb = base.gpu && key !== "batch" ? maxBatch(model, opts).value : null;
+      const e = est.estimate(model, opts);
+      const mb = base.gpu && key !== "batch" ? est.maxBatch(model, opts).value : null;
       return { [key]: v, allocated_bytes: e.totals.allocated_bytes, reserved_bytes: e.totals.reserved_bytes, device_bytes: e.totals.device_bytes, device_range: e.totals.device_range ?? null, verdict: e.gpu?.verdict ?? null, max_batch: mb };
     });
     if (o.json) return print(JSON.stringify(rows, null, 2));
@@ -188,14 +182,15 @@ parameter count (7b, 1.5b, 350m). Hub reads honour HF_TOKEN and HF_ENDPOINT and 
         const m = catalogModel(e.id);
         return { id: e.id, hf_id: e.hf_id, family: "transformer", architecture: m.architecture, parameters: m.parameters, active_parameters: m.activeParameters };
       });
-      const vision = visionModels.map((v) => {
-        const params = visionModelDescription(v.id).parameters;
-        return { id: v.id, hf_id: v.architecture, family: "vision", architecture: v.family, parameters: params, active_parameters: params };
-      });
-      if (o.json) return print(JSON.stringify([...rows, ...vision], null, 2));
-      const w = Math.max(...[...rows, ...vision].map((r) => r.id.length), 4);
+      const families = est.families.map((f) => ({
+        label: f.label,
+        rows: (f.builtins?.() ?? []).map((b) => ({ id: b.id, hf_id: b.description, family: f.id, architecture: b.architecture, parameters: b.parameters, active_parameters: b.parameters })),
+      }));
+      const all = [...rows, ...families.flatMap((f) => f.rows)];
+      if (o.json) return print(JSON.stringify(all, null, 2));
+      const w = Math.max(...all.map((r) => r.id.length), 4);
       const line = (r: (typeof rows)[number]) => `${r.id.padEnd(w)}  ${formatCount(r.parameters).padStart(8)}  ${r.architecture.padEnd(12)}  ${pc.dim(r.hf_id)}`;
-      print([pc.bold("Language models"), ...rows.map(line), "", pc.bold("Vision models (--image)"), ...vision.map(line)].join("\n"));
+      print([pc.bold("Language models"), ...rows.map(line), ...families.flatMap((f) => ["", pc.bold(`${f.label[0].toUpperCase()}${f.label.slice(1)}`), ...f.rows.map(line)])].join("\n"));
     });
 
   program

@@ -5,6 +5,8 @@
 import type { ModelDescription } from "../core/model.js";
 import { progressLine, type ReadProgress } from "../readers/progress.js";
 import { resolveModelWithFacts, type ResolvedModel } from "../readers/resolve.js";
+import { DEFAULT_PROFILES } from "../profiles.js";
+import { onnxModelDescription } from "../vision/family.js";
 
 export interface ModelArgOptions {
   refresh?: boolean;
@@ -20,7 +22,7 @@ export async function resolveModelArgWithFacts(spec: string, opts: ModelArgOptio
     process.stderr.write(`\r${progressLine(p)}\x1b[K`);
   };
   try {
-    return await resolveModelWithFacts(spec, { onProgress, refresh: opts.refresh, ...(opts.offline ? { offline: true } : {}) });
+    return await resolveModelWithFacts(spec, { resolveName: DEFAULT_PROFILES.resolveName, onnxToModel: onnxModelDescription, onProgress, refresh: opts.refresh, ...(opts.offline ? { offline: true } : {}) });
   } finally {
     if (shown) process.stderr.write("\r\x1b[K");
   }

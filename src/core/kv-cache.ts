@@ -7,10 +7,9 @@
 import type { Component } from "./estimate-types.js";
 import type { TransformerShape } from "./model.js";
 import { kvBytes } from "./precision.js";
-import type { Runtime } from "./workload.js";
 
 /** K+V values cached per token for one layer in a given runtime. */
-export function kvValuesPerToken(shape: TransformerShape, runtime: Runtime): number {
+export function kvValuesPerToken(shape: TransformerShape, runtime: string): number {
   if (shape.encoderOnly) return 0;
   if (shape.mla) {
     // vLLM and llama.cpp cache the latent (kv_lora_rank + qk_rope_head_dim = 576 for DeepSeek-V3);
@@ -29,7 +28,7 @@ export function cachedTokens(shape: TransformerShape, layer: number, seq: number
   return seq;
 }
 
-export function kvCacheBytes(shape: TransformerShape, opts: { batch: number; seq: number; kvDtype: string; runtime: Runtime }): number {
+export function kvCacheBytes(shape: TransformerShape, opts: { batch: number; seq: number; kvDtype: string; runtime: string }): number {
   const perToken = kvValuesPerToken(shape, opts.runtime);
   if (perToken === 0) return 0;
   let total = 0;
@@ -41,7 +40,7 @@ export function kvCacheBytes(shape: TransformerShape, opts: { batch: number; seq
 
 export function kvCacheComponent(
   shape: TransformerShape,
-  opts: { batch: number; seq: number; kvDtype: string; runtime: Runtime; shards?: number },
+  opts: { batch: number; seq: number; kvDtype: string; runtime: string; shards?: number },
 ): Component {
   const shards = opts.shards ?? 1;
   const bytes = Math.ceil(kvCacheBytes(shape, opts) / shards);

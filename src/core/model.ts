@@ -2,6 +2,7 @@
  * The model description: what every reader (catalog, config.json, safetensors, GGUF, ONNX, a bare
  * parameter count) produces and what the estimation core consumes. It holds shapes, never weights.
  */
+import type { VisionModel } from "../vision/registry.js";
 
 /** What a group of identical tensors is, for quantization, LoRA targeting and sharding decisions. */
 export type TensorKind =
@@ -86,14 +87,12 @@ export interface ModelSource {
   origin?: string;
 }
 
-export interface ModelDescription {
+interface ModelBase {
   /** Short id (catalog id, folder name, or the text given). */
   id: string;
   /** Hugging Face repo id when known. */
   hfId?: string;
-  /** Family of the estimation engine that applies. */
-  family: "transformer" | "vision" | "generic";
-  /** config.json `model_type` (llama, qwen2, ...) or "generic". */
+  /** config.json `model_type` (llama, qwen2, ...), the vision architecture, or "unknown". */
   architecture: string;
   /** Total parameters, exact when derived from shapes or headers. */
   parameters: number;
@@ -103,11 +102,37 @@ export interface ModelDescription {
   storedDtype?: string;
   /** Quantization declared by the checkpoint (config `quantization_config`, GGUF file type). */
   storedQuant?: string;
-  transformer?: TransformerShape;
   tensors: TensorGroup[];
   source: ModelSource;
   /** Facts that are approximations or fallbacks; shown to the user. */
   warnings: string[];
+}
+
+/** A transformer language model: its shape drives the KV cache, activations and every runtime. */
+export interface TransformerModel extends ModelBase {
+  family: "transformer";
+  transformer: TransformerShape;
+}
+
+/** A vision model: it carries the layer graph builder the vision engine runs (built-in or from ONNX). */
+export interface VisionModelDescription extends ModelBase {
+  family: "vision";
+  vision: VisionModel;
+}
+
+/** Weights without an architecture (safetensors headers without config.json): weights only, no estimate. */
+export interface GenericModel extends ModelBase {
+  family: "generic";
+}
+
+/**
+ * What every reader produces and every engine consumes, one variant per model family. The variant
+ * carries what its engine needs (the transformer shape, the vision graph), so nothing is looked up again.
+ */
+export type ModelDescription = TransformerModel | VisionModelDescription | GenericModel;
+
+export function isTransformer(m: ModelDescription): m is TransformerModel {
+  return m.family === "transformer";
 }
 
 export function countParameters(tensors: readonly TensorGroup[]): number {

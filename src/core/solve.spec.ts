@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
-import "../engines.js";
-import { estimate } from "./estimate.js";
-import { leverForTight, maxBatch, maxSeq } from "./solve.js";
+import { estimate, leverForTight, maxBatch, maxSeq } from "../index.js";
 
 describe("solvers answer at the high bound", () => {
   it("max-batch: the answer's high bound fits and the next batch's does not", () => {

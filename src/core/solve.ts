@@ -1,8 +1,19 @@
-/** The largest batch size or context length that fits a GPU: a search on the estimate's verdict. */
+/** The largest batch, context or image that fits a GPU, and the lever for a tight verdict: searches on the estimate's verdict. */
 import { isVramfitError, VramfitError } from "./errors.js";
-import { estimate, resolveGpu, resolveModelSync, type EstimateOptions } from "./estimate.js";
 import type { Estimate } from "./estimate-types.js";
+import type { Gpu } from "./gpu.js";
 import type { ModelDescription } from "./model.js";
+import type { EstimateInput, ModelFamily, RuntimeProfile, TrainingProfile, Lever as ProfileLever } from "./profile.js";
+
+/** What the solvers need of an estimator. */
+export interface Solvable {
+  estimate(model: string | ModelDescription, options?: EstimateInput): Estimate;
+  resolveModel(spec: string | ModelDescription): ModelDescription;
+  resolveGpu(gpu: string | Gpu | undefined): Gpu | undefined;
+  readonly runtimes: readonly RuntimeProfile<any>[];
+  readonly training: readonly TrainingProfile<any>[];
+  readonly families: readonly ModelFamily<any>[];
+}
 
 export interface SolveResult {
   /** Largest value whose high bound fits (the safe answer), or 0 when even 1 does not. */
@@ -19,11 +30,11 @@ type Criterion = (e: Estimate) => boolean;
 const safe: Criterion = (e) => e.gpu!.verdict === "fits";
 const central: Criterion = (e) => e.gpu!.fits;
 
-function solve(model: string | ModelDescription, options: EstimateOptions, key: "batch" | "seq", limit: number): SolveResult {
+function solve(est: Solvable, model: string | ModelDescription, options: EstimateInput, key: "batch" | "seq", limit: number): SolveResult {
   if (options.gpu === undefined) throw new VramfitError("invalid_option", `max-${key} needs a GPU (--gpu)`);
-  const gpu = resolveGpu(options.gpu);
-  const m = resolveModelSync(model);
-  const at = (v: number) => estimate(m, { ...options, gpu, [key]: v });
+  const gpu = est.resolveGpu(options.gpu);
+  const m = est.resolveModel(model);
+  const at = (v: number) => est.estimate(m, { ...options, gpu, [key]: v });
   const r = search(at, safe, limit);
   const c = search(at, central, limit);
   return { ...r, central_value: c.value };
@@ -32,7 +43,7 @@ function solve(model: string | ModelDescription, options: EstimateOptions, key: 
 function search(at: (v: number) => Estimate, fits: Criterion, limit: number): Omit<SolveResult, "central_value"> {
   const first = at(1);
   if (!fits(first)) return { value: 0, estimate: first };
-  // Exponential search for a failing bound, then bisection: memory grows monotonically in batch and seq.
+  // Exponential search for a failing bound, then bisection: memory grows with batch and seq.
   let lo = 1;
   let hi = 2;
   let loEst = first;
@@ -63,38 +74,44 @@ function search(at: (v: number) => Estimate, fits: Criterion, limit: number): Om
   return { value: lo, estimate: loEst, next: { value: hi, device_bytes: hiDevice } };
 }
 
-export function maxBatch(model: string | ModelDescription, options: EstimateOptions, limit = 1 << 16): SolveResult {
-  return solve(model, options, "batch", limit);
+export function maxBatch(est: Solvable, model: string | ModelDescription, options: EstimateInput, limit = 1 << 16): SolveResult {
+  return solve(est, model, options, "batch", limit);
 }
 
 /** Longest sequence that fits, up to the model's context length unless `limit` says otherwise. */
-export function maxSeq(model: string | ModelDescription, options: EstimateOptions, limit?: number): SolveResult {
-  const m = resolveModelSync(model);
-  const cap = limit ?? m.transformer?.maxPositions ?? 1 << 20;
-  return solve(m, options, "seq", cap);
+export function maxSeq(est: Solvable, model: string | ModelDescription, options: EstimateInput, limit?: number): SolveResult {
+  const m = est.resolveModel(model);
+  if (m.family !== "transformer") throw new VramfitError("invalid_option", `${m.id} has no sequence length: use max-batch${hasImage(est, m) ? " or max-image" : ""}`);
+  const cap = limit ?? (m.transformer.maxPositions || 1 << 20);
+  return solve(est, m, options, "seq", cap);
+}
+
+function hasImage(est: Solvable, m: ModelDescription): boolean {
+  return est.families.some((f) => f.id === m.family && f.options.some((o) => o.key === "image"));
 }
 
 /**
  * Largest image (keeping the aspect ratio of `options.image`, in steps of `step` pixels on the longer
- * side) whose high bound fits — for vision models. Memory grows with the pixel count.
+ * side) whose high bound fits — for families with an image size. Memory grows with the pixel count.
  */
 export function maxImage(
+  est: Solvable,
   model: string | ModelDescription,
-  options: EstimateOptions,
+  options: EstimateInput,
   step = 32,
   limitSide = 8192,
 ): { image: [number, number]; central_image: [number, number] | null; estimate: Estimate | null } {
   if (options.gpu === undefined) throw new VramfitError("invalid_option", "max-image needs a GPU (--gpu)");
-  const m = resolveModelSync(model);
-  if (m.family !== "vision") throw new VramfitError("invalid_option", `${m.id} is not a vision model: use max-seq for language models`);
-  const gpu = resolveGpu(options.gpu);
-  const base = parseHw(options.image ?? 640);
+  const m = est.resolveModel(model);
+  if (!hasImage(est, m)) throw new VramfitError("invalid_option", `${m.id} takes no image size: use max-seq or max-batch`);
+  const gpu = est.resolveGpu(options.gpu);
+  const base = parseHw((options.image as number | [number, number] | string | undefined) ?? 640);
   const ratio = base[0] / base[1];
   const sizeAt = (k: number): [number, number] => {
     const long = k * step;
     return ratio >= 1 ? [long, Math.max(step, Math.round(long / ratio / step) * step)] : [Math.max(step, Math.round((long * ratio) / step) * step), long];
   };
-  const at = (k: number) => estimate(m, { ...options, gpu, image: sizeAt(k) });
+  const at = (k: number) => est.estimate(m, { ...options, gpu, image: sizeAt(k) });
   const find = (fits: Criterion) => {
     let lo = 0;
     let hi = Math.floor(limitSide / step);
@@ -123,49 +140,42 @@ export interface Lever {
   /** What to change, in words. */
   change: string;
   /** The options with the change applied. */
-  options: EstimateOptions;
+  options: EstimateInput;
   /** High bound of the device total after the change. */
   device_high_bytes: number;
 }
 
 /**
  * For a "tight" verdict: the gentlest single change that makes even the high bound fit — a smaller batch
- * or sequence first (no quality cost); for training then checkpointing, 8-bit optimizer states, LoRA; for
- * inference a lower-precision KV cache, then weight quantization.
+ * or sequence first (no quality cost), then what the training stack, runtime or family in use offers
+ * (checkpointing, 8-bit optimizer states, LoRA; a lower-precision KV cache; weight quantization).
  */
-export function leverForTight(model: string | ModelDescription, options: EstimateOptions): Lever | null {
+export function leverForTight(est: Solvable, model: string | ModelDescription, options: EstimateInput): Lever | null {
   if (options.gpu === undefined) return null;
-  const m = resolveModelSync(model);
-  const base = estimate(m, options);
+  const m = est.resolveModel(model);
+  const base = est.estimate(m, options);
   if (base.gpu?.verdict !== "tight") return null;
   const w = base.workload as Record<string, unknown>;
-  const candidates: [string, EstimateOptions][] = [];
+  const candidates: [string, EstimateInput][] = [];
   const batch = (w.batch as number) ?? 1;
   const seq = w.seq as number | undefined;
   // The largest batch / seq below the current one whose high bound fits, found by the solvers.
   if (batch > 1) {
-    const r = maxBatch(m, options, batch - 1);
+    const r = maxBatch(est, m, options, batch - 1);
     if (r.value > 0) candidates.push([`batch ${batch} → ${r.value}`, { ...options, batch: r.value }]);
   }
-  if (seq && seq > 1 && m.family !== "vision") {
-    const r = maxSeq(m, options, seq - 1);
+  if (seq && seq > 1 && m.family === "transformer") {
+    const r = maxSeq(est, m, options, seq - 1);
     if (r.value > 0) candidates.push([`sequence ${seq} → ${r.value} tokens`, { ...options, seq: r.value }]);
   }
-  if (w.mode === "train") {
-    if (!w.checkpointing && m.family !== "vision") candidates.push(["activation checkpointing (--checkpointing)", { ...options, checkpointing: true }]);
-    if (w.optimizer === "adamw" || w.optimizer === "adam") candidates.push(["8-bit AdamW (--optimizer adamw-8bit)", { ...options, optimizer: "adamw-8bit" }]);
-    if (!w.lora_rank && !w.qlora && m.family !== "vision") candidates.push(["LoRA adapters instead of full fine-tuning (--lora-rank 16)", { ...options, lora_rank: 16 }]);
-  }
-  if (w.mode !== "train" && m.family !== "vision" && w.kv_dtype !== "fp8" && (w.runtime === "transformers" || w.runtime === "vllm")) {
-    candidates.push(["fp8 KV cache (--kv-dtype fp8)", { ...options, kv_dtype: "fp8" }]);
-  }
-  if (w.mode !== "train" && m.family !== "vision" && !w.quant && w.runtime !== "llama.cpp" && w.runtime !== "ollama") {
-    candidates.push(["8-bit weights (--quant int8)", { ...options, quant: "int8" }]);
-    candidates.push(["4-bit weights (--quant nf4)", { ...options, quant: "nf4" }]);
-  }
+  let own: ProfileLever[] = [];
+  if (m.family !== "transformer") own = est.families.find((f) => f.id === m.family)?.levers?.(base) ?? [];
+  else if (w.mode === "train") own = est.training.find((t) => t.id === (w.framework ?? est.training[0].id))?.levers?.(w as never) ?? [];
+  else own = est.runtimes.find((r) => r.id === w.runtime)?.levers?.(w as never) ?? [];
+  for (const l of own) candidates.push([l.change, { ...options, ...l.patch }]);
   for (const [change, opts] of candidates) {
     try {
-      const e = estimate(m, opts);
+      const e = est.estimate(m, opts);
       if (e.gpu?.verdict === "fits") return { change, options: opts, device_high_bytes: e.totals.device_range?.[1] ?? e.totals.device_bytes };
     } catch (e) {
       // A lever the runtime refuses (fp8 KV in llama.cpp, int8 on a GGUF file) is no lever.

@@ -4,7 +4,7 @@
  * into bands.json). Shapes and dtypes make weights, KV cache, gradients and optimizer states exact;
  * activations, workspaces and runtime overheads carry the measured spread of their category.
  */
-import type { Component, Estimate, Totals } from "./estimate-types.js";
+import type { Component, Totals } from "./estimate-types.js";
 import bandsData from "./bands.json" with { type: "json" };
 
 export type UncertaintyClass = "exact" | "uncertain";
@@ -37,8 +37,8 @@ export interface Band {
   note?: string;
 }
 
-export const CATEGORIES = ["llm_inference", "llm_training", "lora_qlora", "llamacpp", "vllm", "vision_inference", "vision_training"] as const;
-export type Category = (typeof CATEGORIES)[number];
+/** A category of answers calibrated together (llm_inference, vllm, lora_qlora, vision_training, ...): profiles name theirs. */
+export type Category = string;
 
 /** Used where a category has too few measured cases: wide and labelled as such. */
 export const DEFAULT_BAND: Band = {
@@ -49,22 +49,10 @@ export const DEFAULT_BAND: Band = {
   note: "too few measured cases in this category: a wide default band",
 };
 
-const bands = bandsData as unknown as Partial<Record<Category, Band>>;
+const bands = bandsData as unknown as Record<string, Band | undefined>;
 
 export function bandFor(category: Category): Band {
-  return bands[category] ?? DEFAULT_BAND;
-}
-
-/** The category an estimate belongs to, for choosing its band. */
-export function categoryOf(e: Pick<Estimate, "workload" | "model">): Category {
-  const w = e.workload as Record<string, unknown>;
-  const vision = e.model.family === "vision";
-  const train = w.mode === "train";
-  if (vision) return train ? "vision_training" : "vision_inference";
-  if (train) return w.lora_rank || w.qlora ? "lora_qlora" : "llm_training";
-  if (w.runtime === "llama.cpp" || w.runtime === "ollama") return "llamacpp";
-  if (w.runtime === "vllm") return "vllm";
-  return "llm_inference";
+  return Object.hasOwn(bands, category) ? (bands[category] ?? DEFAULT_BAND) : DEFAULT_BAND;
 }
 
 /** Widen a band when the user left something uncertain unstated (e.g. the attention implementation). */

@@ -28,8 +28,8 @@ export function bytesFromFileDtype(g: TensorGroup): number | null {
  * attn_v and ffn_down). Groups the converter does not write get their dense size.
  */
 export function ggufGroupBytes(model: ModelDescription, fileType: string): number[] {
+  if (model.family !== "transformer") throw new VramfitError("unsupported", `${model.id}: GGUF quantization is modelled for transformer language models`);
   const shape = model.transformer;
-  if (!shape) throw new VramfitError("unsupported", `${model.id}: GGUF quantization is modelled for transformer language models`);
   const typed = ggufTensorTypes(ggufTensorsFromGroups(model.tensors, shape), fileType, {
     architecture: model.architecture, layers: shape.layers, heads: shape.heads, kvHeads: shape.kvHeads, experts: shape.moe?.experts ?? 0,
   });

@@ -1,10 +1,9 @@
 /**
  * GGUF file types: what users call a quantization (q4_k_m, q8_0, iq4_xs), llama.cpp's LLAMA_FTYPE_MOSTLY_*.
- * Ids and names from @huggingface/gguf's GGMLFileQuantizationType (llama.h, enum llama_ftype); the base
+ * Names as llama.h's enum llama_ftype spells them (ids → names in enums.ts, from @huggingface/gguf); the base
  * ggml type of each file type's big matrices from llama.cpp src/llama-quant.cpp (llama_model_quantize_impl,
  * the switch on ftype). The per-tensor choice is quantizer.ts.
  */
-import { GGMLFileQuantizationType } from "@huggingface/gguf";
 import { lookup } from "../core/lookup.js";
 
 /** File types llama-quantize writes, lower case, → the ggml type of their big matrices. */
@@ -40,17 +39,4 @@ export const GGUF_FILE_TYPE_NAMES = Object.keys(GGUF_FILE_TYPES);
 /** True for a GGUF file type name (q4_k_m, ...). */
 export function isGgufQuant(q: string | null | undefined): boolean {
   return q != null && lookup(GGUF_FILE_TYPES, q) !== undefined;
-}
-
-/** The name of a `general.file_type` id, lower case (q4_k_m, mxfp4_moe, ...), or undefined. */
-export function ggufFileTypeName(id: number): string | undefined {
-  const name = (GGMLFileQuantizationType as unknown as Record<number, string | undefined>)[id];
-  return typeof name === "string" ? name.toLowerCase() : undefined;
-}
-
-/** Every file type name the enum defines (lower case). */
-export function ggufFileTypeNames(): string[] {
-  return Object.values(GGMLFileQuantizationType)
-    .filter((v): v is string => typeof v === "string")
-    .map((v) => v.toLowerCase());
 }

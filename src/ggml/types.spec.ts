@@ -1,8 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { storedBytes, dtypeOfGgmlType } from "../core/dtypes.js";
-import { GGUF_FILE_TYPES, ggufFileTypeName, ggufFileTypeNames } from "./file-types.js";
-import { GGML_BLOCKS, ggmlBytes, ggmlRowBytes, ggmlTypeName, ggmlTypeNames } from "./types.js";
+import { ggmlTypeName, ggmlTypeNames, ggufFileTypeName, ggufFileTypeNames } from "./enums.js";
+import { GGUF_FILE_TYPES } from "./file-types.js";
+import { GGML_BLOCKS, ggmlBytes, ggmlRowBytes } from "./types.js";
 
 /** Types @huggingface/gguf names that vramfit cannot size yet (added to ggml after the block table was written). */
 const UNSIZED = ["nvfp4", "q1_0", "q2_0"];

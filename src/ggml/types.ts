@@ -2,12 +2,11 @@
  * ggml tensor types: their names, block layout and the one size function every part of vramfit uses
  * (GGUF readers, the llama.cpp KV cache, the quantizer's predicted files, weights in GGUF quants).
  *
- * Type ids and names come from @huggingface/gguf's GGMLQuantizationType (ggml.h, enum ggml_type); the
- * block layout (values per block, bytes per block) from ggml/src/ggml-common.h (block_q4_0 ... block_iq4_xs,
+ * Names are ggml's (ggml.h, enum ggml_type; ids → names in enums.ts, from @huggingface/gguf); the block
+ * layout (values per block, bytes per block) from ggml/src/ggml-common.h (block_q4_0 ... block_iq4_xs,
  * QK_K = 256) and ggml.c's type_traits. A spec checks that every type of the enum vramfit can size has an
  * entry here and that every entry names a type of the enum.
  */
-import { GGMLQuantizationType } from "@huggingface/gguf";
 import { VramfitError } from "../core/errors.js";
 import { lookup } from "../core/lookup.js";
 
@@ -46,19 +45,6 @@ export const GGML_BLOCKS: Readonly<Record<string, readonly [number, number]>> = 
   tq2_0: [256, 66],
   mxfp4: [32, 17],
 };
-
-/** The ggml name of a type id read from a GGUF tensor table, or undefined for an id ggml does not define. */
-export function ggmlTypeName(id: number): string | undefined {
-  const name = (GGMLQuantizationType as unknown as Record<number, string | undefined>)[id];
-  return typeof name === "string" ? name.toLowerCase() : undefined;
-}
-
-/** Every ggml type name the enum defines (lower case). */
-export function ggmlTypeNames(): string[] {
-  return Object.values(GGMLQuantizationType)
-    .filter((v): v is string => typeof v === "string")
-    .map((v) => v.toLowerCase());
-}
 
 export function ggmlBlock(type: string): readonly [number, number] | undefined {
   return lookup(GGML_BLOCKS, type);

@@ -4,7 +4,7 @@
  * and every later decision (quantization, LoRA targets, sharding) can look at real tensors.
  */
 import { VramfitError } from "../core/errors.js";
-import type { MlaShape, ModelDescription, ModelSource, MoeShape, TransformerShape } from "../core/model.js";
+import type { MlaShape, ModelSource, MoeShape, TransformerModel, TransformerShape } from "../core/model.js";
 import { countParameters, numel } from "../core/model.js";
 import { ConfigReader } from "./config-reader.js";
 import { TensorList } from "./tensor-list.js";
@@ -45,7 +45,7 @@ export interface HfConfigOptions {
   hfId?: string;
 }
 
-export function modelFromHfConfig(raw: unknown, source: ModelSource, opts: HfConfigOptions = {}): ModelDescription {
+export function modelFromHfConfig(raw: unknown, source: ModelSource, opts: HfConfigOptions = {}): TransformerModel {
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
     throw new VramfitError("invalid_file", `${source.ref}: config.json must be a JSON object`);
   }

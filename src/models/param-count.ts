@@ -4,7 +4,7 @@
  * nearest size, and the result says so.
  */
 import { VramfitError } from "../core/errors.js";
-import type { ModelDescription, TransformerShape } from "../core/model.js";
+import type { TransformerModel, TransformerShape } from "../core/model.js";
 
 /** Llama-family shapes (Llama 3.2 1B/3B, 3.1 8B/70B/405B, Llama 2 13B, LLaMA 33B) as size anchors. */
 const ANCHORS: { params: number; layers: number; hidden: number; heads: number; kvHeads: number; intermediate: number; vocab: number }[] = [
@@ -25,7 +25,7 @@ export function parseParameterCount(spec: string): number | null {
   return Math.round(Number(m[1]) * SUFFIX[m[2].toLowerCase()]);
 }
 
-export function modelFromParameterCount(spec: string): ModelDescription {
+export function modelFromParameterCount(spec: string): TransformerModel {
   const params = parseParameterCount(spec);
   if (params == null) throw new VramfitError("invalid_option", `'${spec}' is not a parameter count (examples: 7b, 1.5b, 350m)`);
   if (params < 1e5) throw new VramfitError("invalid_option", `${spec}: too small to be a language model`);

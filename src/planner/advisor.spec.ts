@@ -4,10 +4,9 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import "../engines.js";
 import { findGpu } from "../catalog/gpus.js";
 import { catalogModel } from "../catalog/models.js";
-import { estimate } from "../core/estimate.js";
+import { estimate } from "../index.js";
 import { gpuUsableBytes } from "../core/gpu.js";
 import { makeItFit, plan } from "./advisor.js";
 import { evaluateServingPlan } from "./serving-plan.js";

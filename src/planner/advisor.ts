@@ -5,11 +5,12 @@
  * Ranking: first by fidelity (the training asked for, then numerics changes such as pure bf16 or 8-bit
  * optimizers, then LoRA, then QLoRA), then by the speed factor (trainingCosts / serving costs), then by memory.
  */
-import { resolveGpu, resolveModelSync } from "../core/estimate.js";
 import { isVramfitError, VramfitError } from "../core/errors.js";
 import { gpuUsableBytes, type Gpu } from "../core/gpu.js";
-import type { ModelDescription } from "../core/model.js";
-import { checkpointQuant } from "../runtimes/vllm/register.js";
+import type { ModelDescription as AnyModel, TransformerModel as ModelDescription } from "../core/model.js";
+import { checkpointQuant } from "../runtimes/vllm/profile.js";
+import type { Estimator } from "../core/estimator.js";
+import { defaultEstimator } from "../default-estimator.js";
 import { evaluateServingPlan } from "./serving-plan.js";
 import { evaluateTrainingPlan, type TrainingJob } from "./training-plan.js";
 import type { EvaluatedPlan, Method, OffloadTarget, ServingConfig, TrainingConfig } from "./types.js";
@@ -42,6 +43,8 @@ export interface PlanOptions {
   gpuMemoryUtilization?: number;
   /** How many plans to list (default 10). */
   limit?: number;
+  /** The estimator each plan's single-GPU estimate comes from (default: the library's). */
+  estimator?: Estimator;
 }
 
 export interface Suggestion {
@@ -87,17 +90,18 @@ function ranker<C>(gpu: Gpu) {
     a.fidelity - b.fidelity || Number(isTight(a, gpu)) - Number(isTight(b, gpu)) || a.speedFactor - b.speedFactor || a.totals.device_bytes - b.totals.device_bytes;
 }
 
-export function plan(modelSpec: string | ModelDescription, o: PlanOptions): PlanResult {
-  const model = resolveModelSync(modelSpec);
-  const gpu = resolveGpu(o.gpu)!;
+export function plan(modelSpec: string | AnyModel, o: PlanOptions): PlanResult {
+  const est = o.estimator ?? defaultEstimator;
+  const model = est.resolveModel(modelSpec);
+  const gpu = est.resolveGpu(o.gpu)!;
   if (!Number.isInteger(o.gpus) || o.gpus < 1) throw new VramfitError("invalid_option", "--gpus must be a whole number of at least 1");
-  if (!model.transformer) throw new VramfitError("unsupported", `${model.id}: the planner covers transformer models`);
+  if (model.family !== "transformer") throw new VramfitError("unsupported", `${model.id}: the planner covers transformer models`);
   return o.mode === "train" ? planTraining(model, gpu, o) : planServing(model, gpu, o);
 }
 
 /** Every training configuration the search considers for these GPUs and this effective batch. */
 export function trainingCandidates(model: ModelDescription, o: PlanOptions): TrainingConfig[] {
-  const shape = model.transformer!;
+  const shape = model.transformer;
   const G = o.gpus;
   const perNode = o.gpusPerNode ?? Math.min(G, 8);
   const B = o.batch ?? G;
@@ -163,8 +167,8 @@ export function trainingCandidates(model: ModelDescription, o: PlanOptions): Tra
 }
 
 function planTraining(model: ModelDescription, gpu: Gpu, o: PlanOptions): PlanResult {
-  const seq = o.seq ?? Math.min(model.transformer!.maxPositions || 2048, 2048);
-  const job: TrainingJob = { seq, attention: o.attention };
+  const seq = o.seq ?? Math.min(model.transformer.maxPositions || 2048, 2048);
+  const job: TrainingJob = { estimator: o.estimator ?? defaultEstimator, cache: new Map(), seq, attention: o.attention };
   const candidates = trainingCandidates(model, o);
   if (candidates.length === 0) throw new VramfitError("invalid_option", `no layout splits an effective batch of ${o.batch ?? o.gpus} over ${o.gpus} GPUs`, { suggestion: "make --batch a multiple of the data-parallel degree (e.g. of --gpus)" });
   // Keep the fastest fitting variant of each (layout, strategy, offload, method) family.
@@ -187,7 +191,7 @@ function planTraining(model: ModelDescription, gpu: Gpu, o: PlanOptions): PlanRe
 }
 
 function planServing(model: ModelDescription, gpu: Gpu, o: PlanOptions): PlanResult {
-  const shape = model.transformer!;
+  const shape = model.transformer;
   const seq = o.seq ?? Math.min(shape.maxPositions || 4096, 8192);
   const want = o.batch ?? 1;
   // A quantized checkpoint (DeepSeek-V3's fp8, gpt-oss's mxfp4) is the baseline; otherwise bf16, then fp8 and AWQ.
@@ -203,7 +207,7 @@ function planServing(model: ModelDescription, gpu: Gpu, o: PlanOptions): PlanRes
       for (const kvDtype of kvs) {
         const c: ServingConfig = { runtime: "vllm", tp, quant, kvDtype, maxModelLen: seq, gpuMemoryUtilization: o.gpuMemoryUtilization ?? 0.9, enforceEager: false };
         evaluated++;
-        const r = evaluateServingPlan(model, c, gpu, o.gpus);
+        const r = evaluateServingPlan(model, c, gpu, o.gpus, o.estimator ?? defaultEstimator);
         if (r.fits && (r.maxSequences ?? 0) >= want) plans.push(r);
         else if (!nearest || closerServing(r, nearest) < 0) nearest = r;
       }
@@ -211,7 +215,7 @@ function planServing(model: ModelDescription, gpu: Gpu, o: PlanOptions): PlanRes
   }
   plans.sort((a, b) => a.fidelity - b.fidelity || a.config.tp - b.config.tp || (b.maxSequences ?? 0) - (a.maxSequences ?? 0));
   const listed = plans.slice(0, o.limit ?? 10);
-  const advice = listed.length === 0 && nearest ? makeServingFit(model, nearest.config, gpu, o.gpus, want) : [];
+  const advice = listed.length === 0 && nearest ? makeServingFit(model, nearest.config, gpu, o.gpus, want, o.estimator ?? defaultEstimator) : [];
   return { mode: "infer", model, gpu, gpus: o.gpus, batch: want, seq, plans: listed as EvaluatedPlan<TrainingConfig | ServingConfig>[], evaluated, ...(listed.length === 0 && nearest ? { nearest: nearest as EvaluatedPlan<TrainingConfig | ServingConfig> } : {}), advice };
 }
 
@@ -243,7 +247,7 @@ export function makeItFit(model: ModelDescription, c: TrainingConfig, gpu: Gpu, 
   if (c.precision.startsWith("amp") && c.method === "full") tries.push(["pure bf16 (no fp32 master weights)", { precision: "bf16" }, "numerics change: bf16 updates lose small steps"]);
   if (c.method === "full") tries.push([`LoRA r=${c.loraRank} on all linear layers`, { method: "lora" }, "trains adapters only (a different fine-tune)"]);
   if (c.method !== "qlora") tries.push([`QLoRA r=${c.loraRank} (NF4 base)`, { method: "qlora" }, "4-bit base, ~+30% step time, a different fine-tune"]);
-  const shape = model.transformer!;
+  const shape = model.transformer;
   if (c.dp >= 2 && c.tp * 2 <= c.gpusPerNode && shape.heads % (c.tp * 2) === 0) tries.push([`tensor parallel ${c.tp * 2} (Megatron, sequence parallel)`, { tp: c.tp * 2, dp: c.dp / 2, dataParallel: c.dataParallel === "ddp" ? "ddp" : "zero1", offload: "none" }, "all-reduces per layer; keeps the same GPUs"]);
   const out: Suggestion[] = [];
   for (const [change, patch, cost] of tries) {
@@ -259,8 +263,8 @@ export function makeItFit(model: ModelDescription, c: TrainingConfig, gpu: Gpu, 
 }
 
 /** Serving: single changes that let vLLM hold the wanted sequences (or start at all). */
-export function makeServingFit(model: ModelDescription, c: ServingConfig, gpu: Gpu, gpus: number, want: number): Suggestion[] {
-  const now = evaluateServingPlan(model, c, gpu, gpus);
+export function makeServingFit(model: ModelDescription, c: ServingConfig, gpu: Gpu, gpus: number, want: number, estimator: Pick<Estimator, "estimate"> = defaultEstimator): Suggestion[] {
+  const now = evaluateServingPlan(model, c, gpu, gpus, estimator);
   const kvPerGpu = (r: ReturnType<typeof evaluateServingPlan>) => r.components.find((x) => x.id === "kv_cache")?.bytes ?? 0;
   const tries: [string, Partial<ServingConfig>, string][] = [];
   if (c.kvDtype !== "fp8") tries.push(["--kv-cache-dtype fp8", { kvDtype: "fp8" }, "twice the tokens per GiB; small accuracy change"]);
@@ -275,7 +279,7 @@ export function makeServingFit(model: ModelDescription, c: ServingConfig, gpu: G
   const out: Suggestion[] = [];
   for (const [change, patch, cost] of tries) {
     try {
-      const r = evaluateServingPlan(model, { ...c, ...patch }, gpu, gpus);
+      const r = evaluateServingPlan(model, { ...c, ...patch }, gpu, gpus, estimator);
       out.push({ change, savingBytes: kvPerGpu(r) - kvPerGpu(now), sequences: r.maxSequences ?? 0, perGpuBytes: r.totals.device_bytes, fits: r.fits && (r.maxSequences ?? 0) >= want, cost });
     } catch (e) {
       // A change this layout cannot take (TP that does not divide the heads, EP on a dense model) is no suggestion.

@@ -5,7 +5,7 @@
  * offload_param, stage3_* keys), accelerate's FSDP plugin fields (fsdp_sharding_strategy, fsdp_auto_wrap_policy,
  * fsdp_transformer_layer_cls_to_wrap, fsdp_offload_params, ...), vLLM's engine arguments.
  */
-import type { ModelDescription } from "../core/model.js";
+import type { TransformerModel as ModelDescription } from "../core/model.js";
 import type { ServingConfig, TrainingConfig } from "./types.js";
 import { hfAutoZeroBuffers } from "./zero.js";
 
@@ -61,7 +61,7 @@ function commonNotes(c: TrainingConfig): string[] {
 
 export function deepspeedConfig(model: ModelDescription, c: TrainingConfig): EngineConfig {
   const stage = Number(c.dataParallel.slice(4));
-  const h = model.transformer!.hidden;
+  const h = model.transformer.hidden;
   const auto = hfAutoZeroBuffers(h);
   const zero: Record<string, unknown> = { stage, overlap_comm: true, contiguous_gradients: true, reduce_bucket_size: auto.reduceBucketSize };
   if (stage < 3) zero.allgather_bucket_size = auto.allgatherBucketSize;

@@ -7,7 +7,6 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import "../engines.js";
 import { findGpu } from "../catalog/gpus.js";
 import { catalogModel } from "../catalog/models.js";
 import { REPO_ROOT } from "../test-support/paths.js";

@@ -2,7 +2,6 @@
  * Engine configurations follow the engines' own rules, and planCommand gives JSON and text in one call.
  */
 import { describe, expect, it } from "vitest";
-import "../engines.js";
 import { catalogModel } from "../catalog/models.js";
 import { VramfitError } from "../core/errors.js";
 import { accelerateConfig, deepspeedConfig, megatronArgs, vllmServeFlags } from "./configs.js";

@@ -2,7 +2,7 @@
  * The planner's output for front ends: a JSON object (the `--json` contract, snake_case) and plain text.
  * Pure string building; `planCommand` is the one call the CLI makes.
  */
-import { resolveGpu, resolveModelSync } from "../core/estimate.js";
+import { defaultEstimator } from "../default-estimator.js";
 import { VramfitError } from "../core/errors.js";
 import { gpuUsableBytes } from "../core/gpu.js";
 import { formatBytes } from "../core/units.js";
@@ -187,8 +187,10 @@ export function planCommand(modelSpec: string, o: PlanCommandOptions): { json: u
 function checkCommand(modelSpec: string, o: PlanCommandOptions, po: PlanOptions): { json: unknown; text: string } {
   if (!DATA_PARALLEL.includes(o.strategy!)) throw new VramfitError("invalid_option", `unknown strategy '${o.strategy}' (choose from ${DATA_PARALLEL.join(", ")})`);
   if (po.mode !== "train") throw new VramfitError("invalid_option", "--strategy checks a training configuration", { suggestion: "add --mode train" });
-  const model = resolveModelSync(modelSpec);
-  const gpu = resolveGpu(po.gpu)!;
+  const est = po.estimator ?? defaultEstimator;
+  const model = est.resolveModel(modelSpec);
+  if (model.family !== "transformer") throw new VramfitError("unsupported", `${model.id}: the planner covers transformer models`);
+  const gpu = est.resolveGpu(po.gpu)!;
   const tp = o.tp ?? 1;
   const pp = o.pp ?? 1;
   const gpus = po.gpus;
@@ -215,8 +217,8 @@ function checkCommand(modelSpec: string, o: PlanCommandOptions, po: PlanOptions)
     offloadDevice: po.offloadDevice ?? "cpu",
     gpusPerNode: po.gpusPerNode ?? Math.min(gpus, 8),
   };
-  const seq = po.seq ?? Math.min(model.transformer?.maxPositions || 2048, 2048);
-  const job = { seq, attention: po.attention };
+  const seq = po.seq ?? Math.min(model.transformer.maxPositions || 2048, 2048);
+  const job = { estimator: est, seq, attention: po.attention };
   const p = evaluateTrainingPlan(model, c, gpu, job);
   const advice = p.fits ? [] : makeItFit(model, c, gpu, job);
   const r: PlanResult = { mode: "train", model, gpu, gpus, batch, seq, plans: p.fits ? [p] : [], evaluated: 1, ...(p.fits ? {} : { nearest: p }), advice };
@@ -225,16 +227,18 @@ function checkCommand(modelSpec: string, o: PlanCommandOptions, po: PlanOptions)
 
 /** One vLLM serving configuration (--tp given): does it hold the wanted sequences, and if not, what to change. */
 function checkServing(modelSpec: string, o: PlanCommandOptions, po: PlanOptions): { json: unknown; text: string } {
-  const model = resolveModelSync(modelSpec);
-  const gpu = resolveGpu(po.gpu)!;
+  const est = po.estimator ?? defaultEstimator;
+  const model = est.resolveModel(modelSpec);
+  if (model.family !== "transformer") throw new VramfitError("unsupported", `${model.id}: the planner covers transformer models`);
+  const gpu = est.resolveGpu(po.gpu)!;
   const tp = o.tp!;
   if (po.gpus % tp !== 0) throw new VramfitError("invalid_option", `--gpus ${po.gpus} is not a multiple of --tp ${tp}`);
-  const seq = po.seq ?? Math.min(model.transformer?.maxPositions || 4096, 8192);
+  const seq = po.seq ?? Math.min(model.transformer.maxPositions || 4096, 8192);
   const want = po.batch ?? 1;
   const c: ServingConfig = { runtime: "vllm", tp, quant: po.quant ?? null, kvDtype: po.kvDtype ?? "bf16", maxModelLen: seq, gpuMemoryUtilization: po.gpuMemoryUtilization ?? 0.9, enforceEager: false };
-  const p = evaluateServingPlan(model, c, gpu, po.gpus);
+  const p = evaluateServingPlan(model, c, gpu, po.gpus, est);
   const ok = p.fits && (p.maxSequences ?? 0) >= want;
-  const advice = ok ? [] : makeServingFit(model, c, gpu, po.gpus, want);
+  const advice = ok ? [] : makeServingFit(model, c, gpu, po.gpus, want, est);
   const r: PlanResult = { mode: "infer", model, gpu, gpus: po.gpus, batch: want, seq, plans: ok ? [p] : [], evaluated: 1, ...(ok ? {} : { nearest: p }), advice };
   return { json: planJson(r), text: planText(r) };
 }

@@ -2,14 +2,15 @@
  * Serving plans: the vLLM runtime profile (src/runtimes/vllm) per GPU under tensor parallelism, and how
  * many sequences of the requested length the replicas hold together.
  */
-import { estimate } from "../core/estimate.js";
+import type { Estimator } from "../core/estimator.js";
+import { defaultEstimator } from "../default-estimator.js";
 import type { Gpu } from "../core/gpu.js";
-import type { ModelDescription } from "../core/model.js";
-import { checkpointQuant } from "../runtimes/vllm/register.js";
+import type { TransformerModel as ModelDescription } from "../core/model.js";
+import { checkpointQuant } from "../runtimes/vllm/profile.js";
 import type { Cost, EvaluatedPlan, ServingConfig } from "./types.js";
 
-export function evaluateServingPlan(model: ModelDescription, c: ServingConfig, gpu: Gpu, gpus: number): EvaluatedPlan<ServingConfig> {
-  const e = estimate(model, {
+export function evaluateServingPlan(model: ModelDescription, c: ServingConfig, gpu: Gpu, gpus: number, estimator: Pick<Estimator, "estimate"> = defaultEstimator): EvaluatedPlan<ServingConfig> {
+  const e = estimator.estimate(model, {
     runtime: "vllm",
     gpu,
     gpus: c.tp,

@@ -1,20 +1,25 @@
 /**
  * Per-GPU memory of one parallel training configuration. Starts from the single-GPU training estimate
- * (src/core/training, one micro-batch) and shards it: model states by the data-parallel strategy
+ * (src/training, one micro-batch) and shards it: model states by the data-parallel strategy
  * (zero.ts), weights and activations by tensor / pipeline / expert / context parallelism (docs/research/mechanics.md
  * §8.4), plus the communication buffers each engine allocates.
  */
-import { estimate } from "../core/estimate.js";
 import type { Component, Estimate } from "../core/estimate-types.js";
 import { VramfitError } from "../core/errors.js";
 import { totalsOf } from "../core/fit.js";
 import { gpuUsableBytes, type Gpu } from "../core/gpu.js";
-import { numel, type ModelDescription } from "../core/model.js";
+import { numel, type TransformerModel as ModelDescription } from "../core/model.js";
+import type { Estimator } from "../core/estimator.js";
+import { defaultEstimator } from "../default-estimator.js";
 import { GiB, formatBytes, formatCount } from "../core/units.js";
 import type { Cost, EvaluatedPlan, TrainingConfig } from "./types.js";
 import { hfAutoZeroBuffers, shardModelStates, type ModelStates, type ZeroBuffers } from "./zero.js";
 
 export interface TrainingJob {
+  /** The estimator whose single-GPU training estimate each plan starts from (default: the library's). */
+  estimator?: Pick<Estimator, "estimate">;
+  /** Single-GPU estimates already made for this search (the planner asks for the same one often). */
+  cache?: Map<string, Estimate>;
   seq: number;
   attention?: "sdpa" | "flash" | "eager";
   /** DeepSpeed bucket sizes; default: what HF's "auto" sets from the hidden size. */
@@ -25,14 +30,12 @@ export interface TrainingJob {
 export const NCCL_FIRST_GROUP = Math.round(0.5 * GiB);
 export const NCCL_EXTRA_GROUP = Math.round(0.25 * GiB);
 
-const baseCache = new Map<string, Estimate>();
-
 /** The single-GPU training estimate of one micro-batch (cached: the planner asks for the same one often). */
 export function singleGpuTraining(model: ModelDescription, c: TrainingConfig, job: TrainingJob): Estimate {
   const key = JSON.stringify([model.id, model.parameters, job.seq, job.attention, c.microBatch, c.gradAccum > 1, c.checkpointing, c.precision, c.optimizer, c.method, c.loraRank, c.loraTargets]);
-  let e = baseCache.get(key);
+  let e = job.cache?.get(key);
   if (!e) {
-    e = estimate(model, {
+    e = (job.estimator ?? defaultEstimator).estimate(model, {
       mode: "train",
       batch: c.microBatch,
       seq: job.seq,
@@ -44,8 +47,7 @@ export function singleGpuTraining(model: ModelDescription, c: TrainingConfig, jo
       ...(c.method === "qlora" ? { qlora: true } : {}),
       ...(job.attention ? { attention: job.attention } : {}),
     });
-    if (baseCache.size > 2000) baseCache.clear();
-    baseCache.set(key, e);
+    job.cache?.set(key, e);
   }
   return e;
 }
@@ -54,7 +56,7 @@ const bytesOf = (e: Estimate, id: string) => e.components.filter((c) => c.id ===
 
 /** Parameters of one decoder layer (an FSDP unit under transformer-based wrapping). */
 export function layerParams(model: ModelDescription): number {
-  const L = model.transformer?.layers ?? 1;
+  const L = model.transformer.layers;
   let n = 0;
   for (const g of model.tensors) if (g.name.includes("{L}")) n += numel(g.shape) * g.count;
   return Math.ceil(n / L);
@@ -80,7 +82,6 @@ function shareOf(model: ModelDescription, pred: (kind: string, expert: boolean) 
 
 export function evaluateTrainingPlan(model: ModelDescription, c: TrainingConfig, gpu: Gpu, job: TrainingJob): EvaluatedPlan<TrainingConfig> {
   const shape = model.transformer;
-  if (!shape) throw new VramfitError("unsupported", `${model.id}: the planner needs a transformer model`);
   if (c.tp > 1 && shape.heads % c.tp !== 0) throw new VramfitError("invalid_option", `tensor parallel ${c.tp} does not divide ${shape.heads} attention heads`);
   if (c.ep > 1 && !shape.moe) throw new VramfitError("invalid_option", "expert parallelism needs a mixture-of-experts model");
   const base = singleGpuTraining(model, c, job);

@@ -2,7 +2,6 @@
  * Sharding arithmetic against the ZeRO paper's worked example and DeepSpeed's own memory estimators.
  */
 import { describe, expect, it } from "vitest";
-import "../engines.js";
 import { catalogModel } from "../catalog/models.js";
 import { findGpu } from "../catalog/gpus.js";
 import { evaluateTrainingPlan, largestTensorParams } from "./training-plan.js";

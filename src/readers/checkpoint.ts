@@ -85,7 +85,7 @@ export function modelFromCheckpoint(c: Checkpoint): ReadModel {
       }
       // Active per token: everything but routed experts, plus top-k of E experts (config's MoE shape).
       const expertParams = countParameters(groups.filter((g) => g.expert));
-      const moe = model.transformer?.moe;
+      const moe = model.family === "transformer" ? model.transformer.moe : null;
       const active = moe && expertParams > 0 ? fromHeaders - expertParams + Math.round((expertParams * moe.expertsPerToken) / moe.experts) : fromHeaders;
       return recordFacts(
         {

@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { TransformerModel } from "../core/model.js";
 import { describe, expect, it } from "vitest";
 import type { ByteSource } from "./byte-source.js";
 import { modelFromGguf, readGgufSource } from "./gguf.js";
@@ -81,7 +82,7 @@ describe.skipIf(specs.length === 0)("GGUF reader vs llama.cpp's own buffer sizes
     expect(facts.storedBytesTotal).toBeLessThanOrEqual(padded);
 
     // Layers: llama.cpp's KV cache lines count full and sliding-window layers separately.
-    const t = model.transformer!;
+    const t = (model as TransformerModel).transformer;
     const swa = rec.kv_caches.find((c) => c.kind === "SWA")?.layers ?? 0;
     const full = rec.kv_caches.filter((c) => c.kind !== "SWA").reduce((a, c) => a + c.layers, 0);
     expect(t.layerTypes.filter((l) => l === "sliding")).toHaveLength(swa);
@@ -102,8 +103,8 @@ describe.skipIf(!existsSync(join(SPECS, "deepseek-v2-lite.json")))("MLA and MoE 
     const { model } = modelFromGguf(await readGgufSource(sparseSource(header, size, "dsv2.gguf")));
     // deepseek-ai/DeepSeek-V2-Lite config.json: kv_lora_rank 512, q_lora_rank null, qk_rope_head_dim 64,
     // qk_nope_head_dim 128, v_head_dim 128, n_routed_experts 64, num_experts_per_tok 6, n_shared_experts 2.
-    expect(model.transformer?.mla).toEqual({ kvLoraRank: 512, qLoraRank: null, qkRopeHeadDim: 64, qkNopeHeadDim: 128, vHeadDim: 128 });
-    expect(model.transformer?.moe).toEqual({ experts: 64, expertsPerToken: 6, sharedExperts: 2, expertIntermediate: 1408, moeLayers: 26 });
+    expect((model as TransformerModel).transformer?.mla).toEqual({ kvLoraRank: 512, qLoraRank: null, qkRopeHeadDim: 64, qkNopeHeadDim: 128, vHeadDim: 128 });
+    expect((model as TransformerModel).transformer?.moe).toEqual({ experts: 64, expertsPerToken: 6, sharedExperts: 2, expertIntermediate: 1408, moeLayers: 26 });
     // Published: DeepSeek-V2-Lite has 15.7B total parameters (model card).
     expect(model.parameters / 1e9).toBeCloseTo(15.7, 1);
     // Active: all but the routed experts, plus 6 of 64 (26 MoE layers × 64 experts × 3 × 1408 × 2048).

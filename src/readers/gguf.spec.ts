@@ -1,3 +1,4 @@
+import type { TransformerModel } from "../core/model.js";
 import { copyFile, mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -51,7 +52,7 @@ describe("a GGUF with tensors (Llama-3.2-1B shapes, Q4_K_M-style types, sparse d
     expect(model.parameters).toBe(L1B_PARAMS);
     expect(model.architecture).toBe("llama");
     expect(model.storedQuant).toBe("q4_k_m");
-    expect(model.transformer).toMatchObject({ layers: 16, hidden: 2048, heads: 32, kvHeads: 8, headDim: 64, vocab: 128256, intermediate: 8192, mlp: "gated", norm: "rms", tiedEmbeddings: true, maxPositions: 131072 });
+    expect((model as TransformerModel).transformer).toMatchObject({ layers: 16, hidden: 2048, heads: 32, kvHeads: 8, headDim: 64, vocab: 128256, intermediate: 8192, mlp: "gated", norm: "rms", tiedEmbeddings: true, maxPositions: 131072 });
     // Bytes: the writer's sizes from ggml-common.h blocks (q4_K 144 B / 256, q6_K 210 B / 256, f32 4 B).
     const expected = llama1bGguf().tensors.reduce((a, t) => a + t.bytes, 0);
     expect(facts.storedBytesTotal).toBe(expected);
@@ -101,8 +102,8 @@ describe("a GGUF with tensors (Llama-3.2-1B shapes, Q4_K_M-style types, sparse d
     expect(model.parameters).toBe(dense + expertParams);
     expect(model.activeParameters).toBe(dense + expertParams / 2);
     expect(model.tensors.find((t) => t.name === "blk.{L}.ffn_gate_exps.{E}.weight")).toMatchObject({ count: 2 * E, shape: [I, h], expert: true, module: "gate_proj" });
-    expect(model.transformer?.moe).toMatchObject({ experts: 4, expertsPerToken: 2, moeLayers: 2 });
-    expect(model.transformer?.tiedEmbeddings).toBe(false);
+    expect((model as TransformerModel).transformer?.moe).toMatchObject({ experts: 4, expertsPerToken: 2, moeLayers: 2 });
+    expect((model as TransformerModel).transformer?.tiedEmbeddings).toBe(false);
   });
 
   it("split files (gguf-split -00001-of-00002) are read together", async () => {
@@ -111,7 +112,7 @@ describe("a GGUF with tensors (Llama-3.2-1B shapes, Q4_K_M-style types, sparse d
     await writeSparseGguf(join(tmp, "split-00002-of-00002.gguf"), [["general.architecture", { str: "llama" }]], tensors.slice(80));
     const g = await readGguf(join(tmp, "split-00002-of-00002.gguf"));
     expect(g.tensors).toHaveLength(tensors.length);
-    expect(modelFromGguf(g).model.transformer?.vocab).toBe(1000);
+    expect((modelFromGguf(g).model as TransformerModel).transformer.vocab).toBe(1000);
   });
 });
 

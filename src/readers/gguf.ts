@@ -17,9 +17,9 @@ import { countParameters } from "../core/model.js";
 import { type ByteSource, fileSource, httpSource, readExact } from "./byte-source.js";
 import type { CheckpointFacts, ReadModel } from "./checkpoint.js";
 import { dtypeOfGgmlType, storedBytes } from "../core/dtypes.js";
-import { ggufFileTypeName } from "../ggml/file-types.js";
+import { ggmlTypeName, ggufFileTypeName } from "../ggml/enums.js";
 import { transformerShapeFromGguf } from "../ggml/shape.js";
-import { ggmlRowFits, ggmlTypeName } from "../ggml/types.js";
+import { ggmlRowFits } from "../ggml/types.js";
 import { namePattern } from "./tensor-groups.js";
 import { lookup } from "../core/lookup.js";
 

@@ -61,7 +61,7 @@ export function inspectModel(model: ModelDescription, facts: CheckpointFacts = {
     grp.set(mg, (grp.get(mg) ?? 0) + n);
   }
   const order: ModuleGroup[] = ["embeddings", "attention", "mlp", "experts", "norms", "lm_head", "other"];
-  const t = model.transformer;
+  const t = model.family === "transformer" ? model.transformer : undefined;
   return {
     id: model.id,
     hfId: model.hfId,
@@ -116,7 +116,7 @@ function provenanceFacts(model: ModelDescription, facts: CheckpointFacts): Inspe
   if (model.storedDtype) out.push({ label: "stored dtype", value: model.storedDtype, from: p.shardsRead ? "safetensors headers" : p.config ? "config.json torch_dtype" : shapeFrom });
   const q = facts.quantization ?? model.storedQuant;
   if (q) out.push({ label: "quantization", value: q, from: src.kind === "gguf" ? "GGUF general.file_type and per-tensor ggml types" : "config.json quantization_config" });
-  const t = model.transformer;
+  const t = model.family === "transformer" ? model.transformer : undefined;
   if (t) {
     out.push({ label: "context length", value: String(t.maxPositions), from: src.kind === "gguf" ? `GGUF ${model.architecture}.context_length` : shapeFrom });
     out.push({

@@ -49,7 +49,7 @@ export function modelFromOnnx(graph: OnnxGraph, source: ModelSource, id: string)
   if (graph.initializers.some((i) => i.external)) warnings.push("some weights live in external data files; their sizes come from the declared shapes");
   const model: ModelDescription = {
     id,
-    family: "vision",
+    family: "generic",
     architecture: "onnx",
     parameters: p.total,
     activeParameters: p.total,

@@ -5,11 +5,11 @@
  * optionally `@revision`). Anything else is an unknown catalog id, with suggestions.
  */
 import { open, stat } from "node:fs/promises";
-import { catalogModel, findCatalogModel } from "../catalog/models.js";
+import { findCatalogModel } from "../catalog/models.js";
 import { VramfitError } from "../core/errors.js";
-import { defaultOnnxToModel, resolveRegisteredName } from "../core/estimate.js";
 import type { ModelDescription } from "../core/model.js";
-import { modelFromParameterCount, parseParameterCount } from "../models/param-count.js";
+import { parseParameterCount } from "../models/param-count.js";
+import { resolveModelName } from "../models/resolve-name.js";
 import type { ReadModel } from "./checkpoint.js";
 import { modelFromGguf, readGguf } from "./gguf.js";
 import { type HubOptions, isHubRepoId, readHubGguf, readHubModel } from "./hub.js";
@@ -20,7 +20,9 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 
 export interface ResolveOptions extends HubOptions {
-  /** Turn an ONNX graph into the description the vision engine wants (default: onnx-model.ts). */
+  /** Names without I/O (built-in architectures, catalog ids, parameter counts); default: the catalog and parameter counts. */
+  resolveName?: (spec: string) => ModelDescription;
+  /** Turn an ONNX graph into the description its engine wants (default: the reader's generic description). */
   onnxToModel?: (read: ReadModel & { onnx: OnnxGraph }) => ModelDescription;
 }
 
@@ -38,21 +40,18 @@ export async function resolveModel(spec: string, opts: ResolveOptions = {}): Pro
 export async function resolveModelWithFacts(spec: string, opts: ResolveOptions = {}): Promise<ResolvedModel> {
   const s = spec.trim();
   if (!s) throw new VramfitError("unknown_model", "no model given", { suggestion: "give a catalog id (llama-3.1-8b), a Hugging Face id, a path, or a parameter count (7b)" });
-  const registered = resolveRegisteredName(s);
-  if (registered) {
-    return { kind: "catalog", model: registered, facts: { provenance: { config: `built-in ${registered.family} architecture: ${registered.id}` } } };
-  }
-  const entry = findCatalogModel(s);
-  if (entry) {
-    const model = catalogModel(s);
-    return {
-      kind: "catalog",
-      model,
-      facts: { provenance: { config: `built-in catalog: ${entry.id}${model.source.origin ? ` (from ${model.source.origin})` : ""}` } },
-    };
-  }
-  if (parseParameterCount(s) != null) {
-    return { kind: "param-count", model: modelFromParameterCount(s), facts: { provenance: {} } };
+  // Names first (no I/O): a built-in architecture, a catalog id, a parameter count.
+  const byName = nameOrUndefined(s, opts);
+  if (byName) {
+    const entry = findCatalogModel(s);
+    const kind = parseParameterCount(s) != null && !entry ? "param-count" : "catalog";
+    const config =
+      byName.family !== "transformer" && !entry
+        ? `built-in ${byName.family} architecture: ${byName.id}`
+        : entry
+          ? `built-in catalog: ${entry.id}${byName.source.origin ? ` (from ${byName.source.origin})` : ""}`
+          : undefined;
+    return { kind, model: byName, facts: { provenance: config ? { config } : {} } };
   }
   const st = await stat(s).catch(() => null);
   if (st) return { kind: "local", ...(await readLocalPath(s, st.isDirectory(), opts)) };
@@ -73,8 +72,7 @@ export async function resolveModelWithFacts(spec: string, opts: ResolveOptions =
   }
   if (/^[./~]|\.(gguf|onnx|safetensors|json)$/i.test(s)) throw new VramfitError("not_found", `${s}: no such file or folder`);
   // Unknown: the catalog's error lists the closest ids.
-  catalogModel(s);
-  throw new VramfitError("unknown_model", `unknown model '${s}'`);
+  return { kind: "catalog", model: (opts.resolveName ?? resolveModelName)(s), facts: { provenance: {} } };
 }
 
 /** Sniff a file: GGUF by magic, safetensors by extension, ONNX by extension, JSON by content. */
@@ -95,8 +93,7 @@ async function readLocalPath(p: string, isDir: boolean, opts: ResolveOptions): P
   if (magic === "GGUF") return modelFromGguf(await readGguf(p));
   if (/\.onnx$/i.test(p)) {
     const r = await readOnnxFile(p);
-    const toModel = opts.onnxToModel ?? defaultOnnxToModel();
-    return toModel ? { ...r, model: toModel(r) } : r;
+    return opts.onnxToModel ? { ...r, model: opts.onnxToModel(r) } : r;
   }
   if (/\.safetensors$/i.test(p)) return readLocalSafetensors(p, { onProgress: opts.onProgress });
   if (/\.index\.json$/i.test(p)) return readLocalIndex(p, { onProgress: opts.onProgress });
@@ -113,5 +110,15 @@ async function readMagic(p: string): Promise<string> {
     return new TextDecoder("latin1").decode(b.subarray(0, bytesRead));
   } finally {
     await fh.close();
+  }
+}
+
+/** A name the resolver knows, or undefined (unknown names fall through to files and the Hub). */
+function nameOrUndefined(s: string, opts: ResolveOptions): ModelDescription | undefined {
+  try {
+    return (opts.resolveName ?? resolveModelName)(s);
+  } catch (e) {
+    if (e instanceof VramfitError && e.code === "unknown_model") return undefined;
+    throw e;
   }
 }

@@ -15,4 +15,4 @@ export {
 export { getVisionModel, isVisionModel, visionModels, type VisionModel } from "./registry.js";
 export { onnxInputShape, onnxVisionModel, type OnnxShapeOptions } from "./onnx-to-graph.js";
 export { VISION_PRECISIONS, type VisionGraph, type VisionPrecision } from "./graph.js";
-export { onnxModelDescription, visionInput, visionModelDescription, visionModelFor } from "./register.js";
+export { onnxModelDescription, visionDescription, visionFamily, visionInput, visionModelDescription } from "./family.js";

@@ -14,9 +14,10 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveWeb, type WebServer } from "../../src/cli/serve.js";
-import { estimate, maxBatch, maxSeq, modelFromHfConfig, readLocalConfig, type EstimateOptions } from "../../src/index.js";
+import { estimate, maxBatch, maxSeq, type EstimateOptions } from "../../src/index.js";
+import { modelFromHfConfig, readLocalConfig } from "../../src/readers/index.js";
 import { plan } from "../../src/planner/index.js";
-import { visionModelDescription } from "../../src/vision/register.js";
+import { visionModelDescription } from "../../src/vision/family.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");

@@ -249,7 +249,8 @@ function Answer({ cfg, e, onApply }: { cfg: Config; e: Estimate; onApply(change:
   const sugg = useMemo(() => suggestions(cfg, e), [cfg, e]);
   const maxPos = useMemo(() => {
     try {
-      return modelFor(cfg.model).transformer?.maxPositions;
+      const m = modelFor(cfg.model);
+      return m.family === "transformer" ? m.transformer.maxPositions : undefined;
     } catch {
       return undefined;
     }

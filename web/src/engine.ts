@@ -3,19 +3,15 @@
  * browser. Models come from the catalog, the vision built-ins, a parameter count, or a dropped file
  * (kept here in memory under "file:<name>"; never uploaded).
  */
-import "../../src/engines.js";
-import "../../src/vision/register.js";
-import { estimate, resolveModelSync, type EstimateOptions } from "../../src/core/estimate.js";
+import { defaultEstimator as est } from "../../src/default-estimator.js";
+import type { EstimateInput as EstimateOptions } from "../../src/core/profile.js";
 import type { Estimate } from "../../src/core/estimate-types.js";
 import { VramfitError } from "../../src/core/errors.js";
 import type { ModelDescription } from "../../src/core/model.js";
-import { maxBatch, maxSeq } from "../../src/core/solve.js";
 import { catalogModelEntries, findCatalogModel } from "../../src/catalog/models.js";
 import { findGpu, gpuCatalog } from "../../src/catalog/gpus.js";
 import { modelFromHfConfig } from "../../src/models/hf-config.js";
 import { parseParameterCount } from "../../src/models/param-count.js";
-import { isVisionModel, visionModels } from "../../src/vision/registry.js";
-import { visionModelDescription } from "../../src/vision/register.js";
 import { estimateOptions, type Family, type FieldContext } from "./fields.js";
 import type { Config } from "./url-state.js";
 
@@ -37,13 +33,12 @@ export const MODEL_CHOICES: ModelChoice[] = [
     keys: [e.id, e.hf_id, e.name ?? "", ...(e.aliases ?? [])].join(" ").toLowerCase(),
     family: "llm" as const,
   })),
-  ...visionModels.map((m) => ({
-    id: m.id,
-    label: `${m.id} — ${m.architecture} (vision)`,
-    keys: [m.id, m.architecture, ...m.aliases, "vision"].join(" ").toLowerCase(),
-    family: "vision" as const,
-  })),
+  ...est.families.flatMap((f) => (f.builtins?.() ?? []).map((b) => ({ id: b.id, label: b.label, keys: b.keys, family: f.id as Family }))),
 ];
+
+/** Built-in architectures of the families (vision), by name: resolving one builds its graph, so it is kept. */
+const builtinIds = new Set(MODEL_CHOICES.filter((m) => m.family !== "llm").map((m) => m.id.toLowerCase()));
+const isBuiltin = (spec: string) => est.families.some((f) => f.resolveName?.(spec) !== undefined);
 
 export const GPUS = gpuCatalog();
 
@@ -68,7 +63,7 @@ export function addDroppedModel(name: string, model: ModelDescription): string {
   return spec;
 }
 
-const visionCache = new Map<string, ModelDescription>();
+const builtinCache = new Map<string, ModelDescription>();
 
 /** A Hugging Face repo id ("org/name"), as the Hub accepts it. */
 export const HF_ID = /^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/;
@@ -118,13 +113,13 @@ export function modelFor(spec: string): ModelDescription {
   if (d) return d;
   if (spec.startsWith("file:")) throw new VramfitError("not_found", `the file ${spec.slice(5)} is not loaded`, { suggestion: "drop it on the page again" });
   if (spec.startsWith("hf:")) throw new VramfitError("network", `reading ${spec.slice(3)} from the Hugging Face Hub…`);
-  if (!findCatalogModel(spec) && isVisionModel(spec)) {
-    let m = visionCache.get(spec);
-    if (!m) visionCache.set(spec, (m = visionModelDescription(spec)));
+  if (!findCatalogModel(spec) && builtinIds.has(spec.trim().toLowerCase())) {
+    let m = builtinCache.get(spec);
+    if (!m) builtinCache.set(spec, (m = est.resolveModel(spec)));
     return m;
   }
   try {
-    return resolveModelSync(spec);
+    return est.resolveModel(spec);
   } catch (e) {
     if (e instanceof VramfitError && /^[\w.-]+\/[\w.-]+$/.test(spec.trim())) {
       throw new VramfitError("unknown_model", `'${spec}' is not in the offline catalog`, { suggestion: "read its config.json from the Hub with the button below, drop it (or a .safetensors / .gguf / .onnx file) on the page, or run `vramfit " + spec + "` in a terminal" });
@@ -137,7 +132,7 @@ export function modelFor(spec: string): ModelDescription {
 export function isKnownModel(spec: string): boolean {
   if (dropped.has(spec)) return true;
   if (spec.startsWith("hf:")) return HF_ID.test(spec.slice(3));
-  return Boolean(findCatalogModel(spec)) || isVisionModel(spec) || parseParameterCount(spec) != null;
+  return Boolean(findCatalogModel(spec)) || isBuiltin(spec) || parseParameterCount(spec) != null;
 }
 
 export function isKnownGpu(spec: string): boolean {
@@ -151,7 +146,8 @@ export function isKnownGpu(spec: string): boolean {
 
 export function familyOf(spec: string): Family {
   try {
-    return modelFor(spec).family === "vision" ? "vision" : "llm";
+    const f = modelFor(spec).family;
+    return f === "transformer" || f === "generic" ? "llm" : f;
   } catch {
     return "llm";
   }
@@ -175,7 +171,7 @@ export function errorOutcome(e: unknown): Outcome & { ok: false } {
 
 export function runEstimate(c: Config, override: Record<string, unknown> = {}): Outcome {
   try {
-    return { ok: true, estimate: estimate(modelFor(c.model), { ...optionsOf(c), ...override } as EstimateOptions) };
+    return { ok: true, estimate: est.estimate(modelFor(c.model), { ...optionsOf(c), ...override } as EstimateOptions) };
   } catch (e) {
     return errorOutcome(e);
   }
@@ -194,10 +190,10 @@ export function limitsOf(c: Config): Limits {
   try {
     const m = modelFor(c.model);
     const o = optionsOf(c);
-    out.batch = maxBatch(m, o, 1 << 14).value;
-    if (m.transformer) {
+    out.batch = est.maxBatch(m, o, 1 << 14).value;
+    if (m.family === "transformer") {
       out.seqCap = m.transformer.maxPositions;
-      out.seq = maxSeq(m, o).value;
+      out.seq = est.maxSeq(m, o).value;
     }
   } catch {
     /* shown by the main estimate's error */
@@ -224,7 +220,7 @@ export function sweep(c: Config, key: "batch" | "seq" | "image", max: number, mi
   const o = optionsOf(c);
   for (let x = min; x <= max; x *= 2) {
     try {
-      const e = estimate(m, { ...o, [key]: key === "image" ? String(x) : x } as EstimateOptions);
+      const e = est.estimate(m, { ...o, [key]: key === "image" ? String(x) : x } as EstimateOptions);
       pts.push({ x, device: e.totals.device_bytes, allocated: e.totals.allocated_bytes, high: e.totals.device_range?.[1] });
     } catch {
       pts.push({ x });

@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { TransformerModel } from "../../src/core/model.js";
 import { describe, expect, it } from "vitest";
-import { readLocalConfig, readLocalIndex, readOnnxFile } from "../../src/index.js";
+import { readLocalConfig, readLocalIndex, readOnnxFile } from "../../src/readers/index.js";
 import { readDroppedFiles } from "./files.js";
 
 const shared = resolve(dirname(fileURLToPath(import.meta.url)), "../../..", "shared");
@@ -35,7 +36,7 @@ describe("dropped files (read as the browser reads them)", () => {
     const d = await readDroppedFiles([fileOf(join(dir, "config.json")), fileOf(join(dir, "model.safetensors.index.json"))]);
     const cli = (await readLocalIndex(join(dir, "model.safetensors.index.json"))).model;
     expect(d.model.parameters).toBe(cli.parameters);
-    expect(d.model.transformer).toEqual(cli.transformer);
+    expect((d.model as TransformerModel).transformer).toEqual((cli as TransformerModel).transformer);
     expect(d.model.storedDtype).toBe(cli.storedDtype);
   });
 

@@ -13,7 +13,7 @@ import { MAX_ONNX_BYTES, readOnnxGraph } from "../../src/readers/onnx.js";
 import { modelFromOnnx } from "../../src/readers/onnx-model.js";
 import { MAX_INDEX_BYTES, parseSafetensorsIndex } from "../../src/readers/safetensors-index.js";
 import { readSafetensorsHeader, type SafetensorsTensor } from "../../src/readers/safetensors.js";
-import { onnxModelDescription } from "../../src/vision/register.js";
+import { onnxModelDescription } from "../../src/vision/family.js";
 
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 

@@ -3,7 +3,6 @@
  * plan()'s own plans (called here with hand-written PlanOptions that spell out the page's meaning), and the
  * engine configuration the same text `vramfit plan` prints (planCommand, the CLI's entry).
  */
-import "../../src/engines.js";
 import { describe, expect, it } from "vitest";
 import { plan, planCommand, vllmServeFlags, type PlanJson, type ServingConfig } from "../../src/planner/index.js";
 import { findPlans, PLANS_SHOWN, type PlansData } from "./plans.js";

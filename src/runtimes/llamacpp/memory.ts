@@ -6,7 +6,7 @@
  * they are the core's per-GPU overhead.
  */
 import { VramfitError } from "../../core/errors.js";
-import type { ModelDescription } from "../../core/model.js";
+import type { TransformerModel } from "../../core/model.js";
 import { llamaCppComputeBuffer, type LlamaCppBackend } from "./compute-buffer.js";
 import { ggufTensorsFromGroups } from "../../ggml/tensor-names.js";
 import { llamaCppKvCache, type LlamaCppKvOptions } from "./kv-cache.js";
@@ -37,9 +37,8 @@ export interface LlamaCppMemory {
 
 const FUSED_QKV = /^(qkv_proj|query_key_value|c_attn|Wqkv)$/;
 
-export function llamaCppMemory(model: ModelDescription, opts: LlamaCppMemoryOptions): LlamaCppMemory {
+export function llamaCppMemory(model: TransformerModel, opts: LlamaCppMemoryOptions): LlamaCppMemory {
   const shape = model.transformer;
-  if (!shape) throw new VramfitError("does_not_run", `${model.id} is not a transformer language model; llama.cpp cannot run it`);
   const backend = opts.backend ?? "cuda";
   let tensors: readonly NamedTensorBytes[] | undefined = opts.tensors;
   if (!tensors) {

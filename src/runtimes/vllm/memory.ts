@@ -10,7 +10,7 @@
  * (vllm/v1/kv_cache_interface.py AttentionSpec/MLAAttentionSpec.page_size_bytes.) Everything is per GPU under
  * tensor parallelism. Pure: no I/O.
  */
-import type { ModelDescription, TransformerShape } from "../../core/model.js";
+import type { TransformerModel, TransformerShape } from "../../core/model.js";
 import { dtypeBytes } from "../../core/precision.js";
 import { weightsComponent } from "../../core/weights.js";
 import { GiB, formatBytes } from "../../core/units.js";
@@ -128,8 +128,8 @@ export function ropeCacheBytes(shape: TransformerShape, dtype: string): number {
   return shape.maxPositions * rotaryDim * dtypeBytes(dtype);
 }
 
-export function vllmMemory(model: ModelDescription, o: VllmOptions): VllmMemory {
-  const shape = model.transformer!;
+export function vllmMemory(model: TransformerModel, o: VllmOptions): VllmMemory {
+  const shape = model.transformer;
   const tp = o.tensorParallel;
   const { component: w } = weightsComponent(model, o.dtype, o.quant, tp);
   const rope = ropeCacheBytes(shape, o.dtype);

@@ -3,8 +3,7 @@
  * case with its source_url and quoted log lines) and against vLLM's own arithmetic.
  */
 import { describe, expect, it } from "vitest";
-import "../../engines.js";
-import { estimate } from "../../core/estimate.js";
+import { estimate } from "../../index.js";
 import { VramfitError } from "../../core/errors.js";
 import type { Gpu } from "../../core/gpu.js";
 import { GiB } from "../../core/units.js";

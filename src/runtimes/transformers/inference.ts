@@ -3,33 +3,21 @@
  * weights + KV cache + the prefill activation peak + logits + library workspaces, then the allocator's
  * reserve and the CUDA context.
  */
-import { reservedForPersistent } from "./allocator.js";
-import type { Component } from "./estimate-types.js";
-import { kvCacheComponent, kvValuesPerToken } from "./kv-cache.js";
-import type { ModelDescription } from "./model.js";
-import { cublasWorkspaceComponent, cudaContextComponent } from "./overheads.js";
-import { dtypeBytes, kvBytes } from "./precision.js";
-import { prefillActivationPeak } from "./prefill-activations.js";
-import type { Gpu } from "./gpu.js";
-import { weightsComponent } from "./weights.js";
-import type { Workload } from "./workload.js";
-import { MiB, roundUp } from "./units.js";
+import { reservedForPersistent } from "../../core/allocator.js";
+import type { Component } from "../../core/estimate-types.js";
+import { kvCacheComponent, kvValuesPerToken } from "../../core/kv-cache.js";
+import type { TransformerModel } from "../../core/model.js";
+import { cublasWorkspaceComponent, cudaContextComponent } from "../../core/overheads.js";
+import { dtypeBytes, kvBytes } from "../../core/precision.js";
+import { prefillActivationPeak } from "../../core/prefill-activations.js";
+import type { Gpu } from "../../core/gpu.js";
+import { weightsComponent } from "../../core/weights.js";
+import type { PartialEstimate } from "../../core/profile.js";
+import type { TransformersWorkload as Workload } from "./profile.js";
+import { MiB, roundUp } from "../../core/units.js";
 
-export interface PartialEstimate {
-  components: Component[];
-  peak: { phase: string; description: string };
-  warnings: string[];
-  assumptions: string[];
-  /** Engine-specific facts copied into the estimate as they are (training: phases, cpu_bytes, lora, ...). */
-  extra?: Record<string, unknown>;
-  phases?: { phase: string; allocated_bytes: number }[];
-  cpu_bytes?: number;
-  trainable_parameters?: number;
-  lora?: { rank: number; targets: string[]; trainable_parameters: number };
-}
-
-export function transformersInference(model: ModelDescription, w: Workload, gpu?: Gpu): PartialEstimate {
-  const shape = model.transformer!;
+export function transformersInference(model: TransformerModel, w: Workload, gpu?: Gpu): PartialEstimate {
+  const shape = model.transformer;
   const e = dtypeBytes(w.dtype);
   const shards = w.gpus;
   const components: Component[] = [];

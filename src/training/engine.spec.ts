@@ -5,11 +5,14 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import "../../engines.js";
-import { catalogModel } from "../../catalog/models.js";
-import { estimate } from "../estimate.js";
-import { VramfitError } from "../errors.js";
-import { parseWorkload, type WorkloadInput } from "../workload.js";
+import { catalogModel } from "../catalog/models.js";
+import { estimate } from "../index.js";
+import { VramfitError } from "../core/errors.js";
+import { COMMON_OPTIONS, parseWorkload as parseCommon, workloadSchema, type WorkloadInput } from "../core/workload.js";
+import { TRAINING_OPTIONS, type TrainingWorkload } from "./options.js";
+
+const schema = workloadSchema([...COMMON_OPTIONS, ...TRAINING_OPTIONS]);
+const parseWorkload = (input: WorkloadInput, d: { seq: number }) => parseCommon(schema, input, d) as TrainingWorkload;
 import { trainingEstimate } from "./engine.js";
 import { logitsLoss } from "./logits-loss.js";
 

@@ -4,7 +4,7 @@
  * (18 bytes/param for mixed precision AdamW: 4 master + 2 half copy + 4 grad + 8 states); PyTorch
  * autocast docs (the cast cache of leaf weights; layer_norm and softmax run in fp32 under autocast).
  */
-import type { Workload } from "../workload.js";
+import type { TrainingWorkload as Workload } from "./options.js";
 
 export interface PrecisionPolicy {
   name: Workload["precision"];

@@ -5,7 +5,7 @@
  * add their 4-byte mean and rstd per token, which the paper leaves out).
  */
 import { describe, expect, it } from "vitest";
-import { catalogModel } from "../../catalog/models.js";
+import { catalogModel } from "../catalog/models.js";
 import { savedActivations, type ActivationContext } from "./activations.js";
 
 const base = (over: Partial<ActivationContext> = {}): ActivationContext => ({

@@ -8,17 +8,17 @@
  *      (activations freed, gradients allocated) down to the embedding;
  *   3. optimizer step: weights, gradients, states and the step's temporaries.
  */
-import { reservedForPersistent } from "../allocator.js";
-import { VramfitError } from "../errors.js";
-import type { Component } from "../estimate-types.js";
-import type { Gpu } from "../gpu.js";
-import type { PartialEstimate } from "../inference.js";
-import { numel, type ModelDescription, type TensorGroup } from "../model.js";
-import { cublasWorkspaceComponent, cudaContextComponent } from "../overheads.js";
-import { dtypeBytes } from "../precision.js";
-import { formatBytes, formatCount, MiB, roundUp } from "../units.js";
-import { weightBreakdown } from "../weights.js";
-import type { Workload } from "../workload.js";
+import { reservedForPersistent } from "../core/allocator.js";
+import { VramfitError } from "../core/errors.js";
+import type { Component } from "../core/estimate-types.js";
+import type { Gpu } from "../core/gpu.js";
+import type { PartialEstimate } from "../core/profile.js";
+import { numel, type TransformerModel as ModelDescription, type TensorGroup } from "../core/model.js";
+import { cublasWorkspaceComponent, cudaContextComponent } from "../core/overheads.js";
+import { dtypeBytes } from "../core/precision.js";
+import { formatBytes, formatCount, MiB, roundUp } from "../core/units.js";
+import { weightBreakdown } from "../core/weights.js";
+import type { TrainingWorkload as Workload } from "./options.js";
 import { hasVocabHead, lmHeadGroups, savedActivations } from "./activations.js";
 import { logitsLoss } from "./logits-loss.js";
 import { isLinearWeight, loraPlan, type LoraPlan } from "./lora.js";
@@ -51,7 +51,6 @@ function layerGroup(g: TensorGroup): boolean {
 
 export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu): TrainingPartialEstimate {
   const shape = model.transformer;
-  if (!shape) throw new VramfitError("unsupported", `${model.id}: training estimates need a transformer model description`);
   if (w.gpus > 1) {
     throw new VramfitError("unsupported", "training over several GPUs needs a sharding plan (ZeRO/FSDP) that this estimate does not model", { suggestion: "estimate one GPU (--gpus 1) or use the planner" });
   }

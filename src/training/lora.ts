@@ -5,8 +5,8 @@
  * output embedding), TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING (peft/utils/constants.py) for the
  * default targets, and `lora.Linear` (A: r×in, B: out×r, no bias by default) → r·(in + out) per layer.
  */
-import { VramfitError } from "../errors.js";
-import type { ModelDescription, TensorGroup } from "../model.js";
+import { VramfitError } from "../core/errors.js";
+import type { ModelDescription, TensorGroup } from "../core/model.js";
 
 /** PEFT's default target_modules per model_type (peft/utils/constants.py, commit 5d602fd). */
 export const PEFT_DEFAULT_TARGETS: Record<string, string[]> = {

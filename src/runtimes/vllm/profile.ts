@@ -4,20 +4,52 @@
  * The activation peak is reserved inside the budget (vLLM frees it after profiling and needs it again when
  * a full batch runs); the CUDA context and CUDA graphs come on top of gpu_memory_utilization × total.
  */
+import { z } from "zod";
 import type { Component } from "../../core/estimate-types.js";
-import { registerRuntimeEngine } from "../../core/estimate.js";
 import { VramfitError } from "../../core/errors.js";
 import { gpuUsableBytes, type Gpu } from "../../core/gpu.js";
-import type { PartialEstimate } from "../../core/inference.js";
-import type { ModelDescription } from "../../core/model.js";
+import type { ModelDescription, TransformerModel } from "../../core/model.js";
+import type { OptionSpec } from "../../core/options.js";
 import { cudaContextComponent } from "../../core/overheads.js";
 import { isGgufQuant } from "../../core/precision.js";
+import type { PartialEstimate, RuntimeProfile } from "../../core/profile.js";
 import { formatBytes } from "../../core/units.js";
-import type { Workload } from "../../core/workload.js";
+import { positiveInt, type Workload as CommonWorkload } from "../../core/workload.js";
 import { DEFAULT_BLOCK_SIZE, DEFAULT_GPU_MEMORY_UTILIZATION, vllmBatchDefaults } from "./defaults.js";
 import { vllmMemory, type VllmOptions } from "./memory.js";
 
-/** Workload → the options vLLM would run with (its own defaults where the user said nothing). */
+const flags = {
+  /** --gpu-memory-utilization: the fraction of the GPU's total memory vLLM may use (default 0.9). */
+  gpu_memory_utilization: z.number({ error: "gpu_memory_utilization must be a number" }).gt(0, { error: "gpu_memory_utilization must be above 0" }).max(1, { error: "gpu_memory_utilization is a fraction of memory, at most 1" }).optional(),
+  /** --max-num-batched-tokens: tokens per scheduler step, the size of the profiling run. */
+  max_num_batched_tokens: positiveInt("max_num_batched_tokens").optional(),
+  /** --max-num-seqs: sequences per scheduler step. */
+  max_num_seqs: positiveInt("max_num_seqs").optional(),
+  /** --block-size: tokens per KV cache block (default 16). */
+  block_size: positiveInt("block_size").optional(),
+  /** --enforce-eager: no CUDA graphs. */
+  enforce_eager: z.boolean().optional(),
+  /** --max-model-len: the longest sequence vLLM must admit (default: seq). */
+  max_model_len: positiveInt("max_model_len").optional(),
+};
+export type VllmFlags = z.output<z.ZodObject<typeof flags>>;
+type Workload = CommonWorkload & VllmFlags;
+
+const VLLM = { families: ["transformer"], modes: ["infer"], runtimes: ["vllm"] } as const;
+const GROUP = "vLLM (--runtime vllm; same names as vllm serve's flags)";
+
+/** vllm serve's flags that change memory, named as vLLM names them (vllm/engine/arg_utils.py). */
+export const VLLM_OPTIONS: readonly OptionSpec[] = [
+  { key: "gpu_memory_utilization", schema: flags.gpu_memory_utilization, group: GROUP, scope: VLLM, help: "fraction of GPU memory vLLM may use (default 0.9)", cli: { arg: "number", flags: "--gpu-memory-utilization <f>" }, web: { label: "GPU memory utilization", kind: "text", pattern: /^(0?\.\d+|1(\.0+)?)$/, auto: "0.9", example: "0.9", numeric: true } },
+  { key: "max_num_batched_tokens", schema: flags.max_num_batched_tokens, group: GROUP, scope: VLLM, help: "tokens per forward pass (sizes the profiling run)", cli: { arg: "int", flags: "--max-num-batched-tokens <n>" }, web: { label: "Max batched tokens", kind: "int", min: 1, max: 2 ** 31, auto: "vLLM default" } },
+  { key: "max_num_seqs", schema: flags.max_num_seqs, group: GROUP, scope: VLLM, help: "most sequences scheduled at once", cli: { arg: "int", flags: "--max-num-seqs <n>" }, web: { label: "Max sequences (--max-num-seqs)", kind: "int", min: 1, max: 1 << 20, auto: "vLLM default" } },
+  { key: "block_size", schema: flags.block_size, group: GROUP, scope: VLLM, help: "KV cache block size in tokens (default 16)", cli: { arg: "int", flags: "--block-size <n>" }, web: { label: "KV block size (--block-size)", kind: "int", min: 1, max: 1024, auto: "16" } },
+  { key: "enforce_eager", schema: flags.enforce_eager, group: GROUP, scope: VLLM, help: "no CUDA graphs", cli: { arg: "flag" }, web: { label: "No CUDA graphs (--enforce-eager)", kind: "bool", def: false } },
+  { key: "max_model_len", schema: flags.max_model_len, group: GROUP, scope: VLLM, help: "longest sequence served (default: the model's)", cli: { arg: "tokens", flags: "--max-model-len <tokens>" }, web: { label: "Max model length (--max-model-len)", kind: "int", min: 1, max: 2 ** 31, auto: "seq" } },
+  { key: "tensor_parallel_size", aliasOf: "gpus", group: GROUP, scope: VLLM, help: "same as --gpus", cli: { arg: "int", flags: "--tensor-parallel-size <n>" } },
+  { key: "kv_cache_dtype", aliasOf: "kv_dtype", unset: ["auto"], group: GROUP, scope: VLLM, help: "same as --kv-dtype (auto | fp8 | bf16 | fp16)", cli: { arg: "string", flags: "--kv-cache-dtype <dtype>" } },
+];
+
 /** The checkpoint's declared quantization when vramfit can size it (fp8, mxfp4, gptq, awq, nf4, int8). */
 export function checkpointQuant(model: ModelDescription): string | null {
   const q = model.storedQuant;
@@ -53,13 +85,13 @@ export function vllmOptions(model: ModelDescription, w: Workload, gpu: Gpu): Vll
   };
 }
 
-export function vllmEngine(model: ModelDescription, w: Workload, gpu?: Gpu): PartialEstimate {
+export function vllmEngine(model: TransformerModel, w: Workload, gpu?: Gpu): PartialEstimate {
   if (!gpu) throw new VramfitError("invalid_option", "vLLM sizes its KV cache from the GPU's memory: name the GPU", { suggestion: "add --gpu a100-80gb (or another GPU id)" });
   if (isGgufQuant(w.quant) || model.source.kind === "gguf") {
     throw new VramfitError("does_not_run", `vLLM serves safetensors checkpoints (AWQ, GPTQ, fp8, bitsandbytes), not GGUF '${w.quant ?? model.id}'`, { suggestion: "use --runtime llama.cpp for GGUF files" });
   }
   if (!["fp8", "fp16", "bf16", "fp32"].includes(w.kv_dtype)) throw new VramfitError("does_not_run", `vLLM's KV cache is fp16/bf16/fp8, not ${w.kv_dtype}`);
-  const shape = model.transformer!;
+  const shape = model.transformer;
   if (shape.encoderOnly) throw new VramfitError("does_not_run", `${model.id} is an encoder: vLLM serves it without a KV cache; use --runtime transformers`);
   const o = vllmOptions(model, w, gpu);
   const m = vllmMemory(model, o);
@@ -124,4 +156,19 @@ export function vllmEngine(model: ModelDescription, w: Workload, gpu?: Gpu): Par
   };
 }
 
-registerRuntimeEngine("vllm", vllmEngine);
+export const vllmRuntime: RuntimeProfile<VllmFlags> = {
+  id: "vllm",
+  label: "vLLM",
+  category: "vllm",
+  options: VLLM_OPTIONS,
+  estimate: vllmEngine,
+  levers: (w) => [
+    ...(w.kv_dtype !== "fp8" ? [{ change: "fp8 KV cache (--kv-dtype fp8)", patch: { kv_dtype: "fp8" } }] : []),
+    ...(!w.quant
+      ? [
+          { change: "8-bit weights (--quant int8)", patch: { quant: "int8" } },
+          { change: "4-bit weights (--quant nf4)", patch: { quant: "nf4" } },
+        ]
+      : []),
+  ],
+};

@@ -3,8 +3,8 @@
  * configuration (independent ground truth: PEFT's own docs and notebooks at a pinned commit).
  */
 import { describe, expect, it } from "vitest";
-import { catalogModel } from "../../catalog/models.js";
-import { VramfitError } from "../errors.js";
+import { catalogModel } from "../catalog/models.js";
+import { VramfitError } from "../core/errors.js";
 import { loraPlan, targetMatches } from "./lora.js";
 
 const PEFT = "https://github.com/huggingface/peft/blob/5d602fdbff04c33c1c4de55cda9d4ae1d7cb7e40";

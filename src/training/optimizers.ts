@@ -17,7 +17,7 @@
  *   grad's dtype; its per-tensor step builds (grad**2 + eps), the factored update and `-update * lr`:
  *   three fp32 temporaries of the largest tensor (+ fp32 copies of grad and param when they are 16-bit).
  */
-import type { Workload } from "../workload.js";
+import type { TrainingWorkload as Workload } from "./options.js";
 
 export interface ParamTensor {
   /** Elements of one tensor. */

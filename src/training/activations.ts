@@ -20,8 +20,8 @@
  * - PEFT lora.Linear: lora_A saves its input (a cast copy under autocast: PEFT casts x to the adapter dtype,
  *   autocast casts it back), lora_dropout > 0 adds its mask.
  */
-import type { ModelDescription, TensorGroup, TransformerShape } from "../model.js";
-import type { Attention } from "../workload.js";
+import type { TransformerModel as ModelDescription, TensorGroup, TransformerShape } from "../core/model.js";
+import type { Attention } from "../core/workload.js";
 import { isLinearWeight } from "./lora.js";
 
 export type LinearRole = "attn_in" | "attn_inner" | "attn_out" | "mlp_in" | "mlp_out" | "router";
@@ -124,7 +124,7 @@ function isVisionTower(g: TensorGroup): boolean {
 }
 
 export function savedActivations(model: ModelDescription, ctx: ActivationContext): ActivationBreakdown {
-  const shape = model.transformer!;
+  const shape = model.transformer;
   const L = shape.layers;
   const h = shape.hidden;
   const a = shape.heads;
@@ -274,7 +274,7 @@ export function savedActivations(model: ModelDescription, ctx: ActivationContext
 
 /** Weight groups that compute the vocabulary logits (lm_head, or the tied embedding of a decoder). */
 export function lmHeadGroups(model: ModelDescription): TensorGroup[] {
-  const shape = model.transformer!;
+  const shape = model.transformer;
   const head = model.tensors.filter((g) => g.kind === "lm_head");
   if (head.length > 0) return head;
   if (!hasVocabHead(model)) return [];
@@ -284,11 +284,11 @@ export function lmHeadGroups(model: ModelDescription): TensorGroup[] {
 
 /** Does the model compute logits over the vocabulary (causal LM, masked LM) rather than a small classifier? */
 export function hasVocabHead(model: ModelDescription): boolean {
-  const shape = model.transformer!;
+  const shape = model.transformer;
   if (!shape.encoderOnly) return true;
   return model.tensors.some((g) => /predictions\.bias$|^lm_head\./.test(g.name));
 }
 
 export function shapeOf(model: ModelDescription): TransformerShape {
-  return model.transformer!;
+  return model.transformer;
 }

@@ -9,7 +9,7 @@
  * Chunked losses (torchtune CEWithChunkedOutputLoss with num_output_chunks=8, compiled) keep the logits in
  * the compute dtype; the fused kernels never materialize a fp32 copy.
  */
-import type { Workload } from "../workload.js";
+import type { TrainingWorkload as Workload } from "./options.js";
 
 export const LOSS_CHUNKS = 8;
 

@@ -3,11 +3,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { estimate } from "../core/estimate.js";
+import { estimate } from "../index.js";
 import { onnxParameters, readOnnxGraph } from "../readers/onnx.js";
 import { estimateVision } from "./estimate.js";
 import { getVisionModel } from "./registry.js";
-import { onnxModelDescription, visionModelDescription } from "./register.js";
+import { onnxModelDescription, visionModelDescription } from "./family.js";
 
 describe("estimate() dispatch to the vision engine", () => {
   it("a built-in model gives the same totals as estimateVision, with the core's band", () => {
@@ -24,7 +24,7 @@ describe("estimate() dispatch to the vision engine", () => {
     const graph = readOnnxGraph(new Uint8Array(fs.readFileSync(file)));
     const p = onnxParameters(graph);
     const desc = onnxModelDescription({
-      model: { id: "squeezenet", family: "vision", architecture: "onnx", parameters: p.total, activeParameters: p.total, tensors: [], source: { kind: "onnx", ref: file }, warnings: [] },
+      model: { id: "squeezenet", family: "generic", architecture: "onnx", parameters: p.total, activeParameters: p.total, tensors: [], source: { kind: "onnx", ref: file }, warnings: [] },
       facts: { provenance: {} },
       onnx: graph,
     });

@@ -1,0 +1,240 @@
+/**
+ * createEstimator: a list of runtime profiles, training profiles and model families → estimate() and the
+ * solvers. Pure: no I/O, no module-level state; src/profiles.ts holds the one list the library, the CLI
+ * and the web page use, and tests can build an estimator from fakes.
+ *
+ * Flow for a transformer model: the runtime (named, claimed, or the first profile) → its defaults for
+ * options left out → validation of every option → the runtime's (or, to train, the training profile's)
+ * components → totals, error band, fit. Other families own their workload and return a full Estimate.
+ */
+import { applyBand, bandFor, widen } from "./uncertainty.js";
+import { VramfitError, closest } from "./errors.js";
+import type { Estimate } from "./estimate-types.js";
+import { gpuFit, totalsOf } from "./fit.js";
+import type { Gpu } from "./gpu.js";
+import type { ModelDescription, TransformerModel } from "./model.js";
+import { inScope, mergeOptions, type MergedOption, type OptionSpec } from "./options.js";
+import type { EstimateInput, ModelFamily, PartialEstimate, RuntimeProfile, TrainingProfile } from "./profile.js";
+import { leverForTight, maxBatch, maxImage, maxSeq, type Lever, type SolveResult } from "./solve.js";
+import { COMMON_OPTIONS, parseWorkload, workloadSchema, type Workload, type WorkloadInput } from "./workload.js";
+
+export interface EstimatorConfig {
+  /** Inference runtimes; the first is the default. */
+  runtimes: readonly RuntimeProfile<any>[];
+  /** Training stacks; the first is the default. */
+  training: readonly TrainingProfile<any>[];
+  /** Families with their own engine (vision, ...). Transformers are the estimator's own. */
+  families?: readonly ModelFamily<any>[];
+  /** Names → model descriptions (catalog ids, built-in architectures, parameter counts). */
+  resolveName?: (spec: string) => ModelDescription;
+  /** GPU ids and sizes → Gpu. */
+  resolveGpu?: (spec: string) => Gpu;
+}
+
+export interface Estimator {
+  estimate(model: string | ModelDescription, options?: EstimateInput): Estimate;
+  maxBatch(model: string | ModelDescription, options: EstimateInput, limit?: number): SolveResult;
+  maxSeq(model: string | ModelDescription, options: EstimateInput, limit?: number): SolveResult;
+  maxImage(model: string | ModelDescription, options: EstimateInput, step?: number, limitSide?: number): { image: [number, number]; central_image: [number, number] | null; estimate: Estimate | null };
+  leverForTight(model: string | ModelDescription, options: EstimateInput): Lever | null;
+  resolveModel(spec: string | ModelDescription): ModelDescription;
+  resolveGpu(gpu: string | Gpu | undefined): Gpu | undefined;
+  /** Every option of every profile, merged by key: what the CLI and the web page offer. */
+  readonly options: readonly MergedOption[];
+  readonly runtimes: readonly RuntimeProfile<any>[];
+  readonly training: readonly TrainingProfile<any>[];
+  readonly families: readonly ModelFamily<any>[];
+}
+
+export function createEstimator(config: EstimatorConfig): Estimator {
+  const runtimes = config.runtimes;
+  const training = config.training;
+  const families = config.families ?? [];
+  if (runtimes.length === 0 || training.length === 0) throw new Error("createEstimator needs at least one runtime and one training profile");
+  for (const list of [runtimes, training, families] as const) {
+    const ids = list.map((p) => p.id);
+    const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (dup) throw new Error(`createEstimator: two profiles named '${dup}'`);
+  }
+  const runtimeIds = runtimes.map((r) => r.id);
+  const trainingIds = training.map((t) => t.id);
+  const common = COMMON_OPTIONS.map((o) => (o.key === "runtime" && o.web ? { ...o, help: `${runtimeIds.join(" | ")} (default: ${runtimeIds[0]}, or the runtime a model file implies)`, web: { ...o.web, choices: runtimeIds } } : o));
+  const frameworkOption: OptionSpec = {
+    key: "framework", help: `train: ${trainingIds.join(" | ")} (default ${trainingIds[0]})`, group: "Training",
+    cli: { arg: "string", flags: "--framework <name>" }, scope: { families: ["transformer"], modes: ["train"] },
+    web: { label: "Framework", kind: "select", choices: trainingIds, def: trainingIds[0] },
+  };
+  const all: OptionSpec[] = [
+    ...common,
+    ...(training.length > 1 ? [frameworkOption] : []),
+    ...training.flatMap((t) => t.options),
+    ...runtimes.flatMap((r) => r.options),
+    ...families.flatMap((f) => f.options),
+  ];
+  const options = mergeOptions(all);
+  const optionByKey = new Map(options.map((o) => [o.key, o]));
+  const schema = workloadSchema(all);
+
+  const resolveModel = (spec: string | ModelDescription): ModelDescription => {
+    if (typeof spec !== "string") return spec;
+    if (!config.resolveName) throw new VramfitError("unsupported", `this estimator resolves no names: pass a model description for '${spec}'`);
+    return config.resolveName(spec);
+  };
+  const resolveGpu = (gpu: string | Gpu | undefined): Gpu | undefined => {
+    if (gpu === undefined) return undefined;
+    if (typeof gpu !== "string") return gpu;
+    if (!config.resolveGpu) throw new VramfitError("unsupported", `this estimator resolves no GPU names: pass a Gpu object for '${gpu}'`);
+    return config.resolveGpu(gpu);
+  };
+
+  function pickRuntime(model: TransformerModel, input: WorkloadInput, inferred: string[]): RuntimeProfile<any> {
+    if (input.runtime === undefined && input.mode !== "train") {
+      for (const r of runtimes) {
+        const reason = r.claims?.(model, input);
+        if (reason) {
+          inferred.push(reason);
+          return r;
+        }
+      }
+    }
+    const id = (input.runtime as string | undefined) ?? runtimeIds[0];
+    const r = runtimes.find((x) => x.id === id);
+    if (!r) {
+      const hint = closest(String(id), runtimeIds);
+      throw new VramfitError("invalid_option", `unknown runtime '${String(id)}' (choose one of: ${runtimeIds.join(", ")})`, { suggestion: hint.length ? `did you mean ${hint[0]}?` : undefined, details: { key: "runtime" } });
+    }
+    return r;
+  }
+
+  function estimateTransformer(model: TransformerModel, options: EstimateInput, gpu: Gpu | undefined): Estimate {
+    const { gpu: _gpu, ...given } = options;
+    const input: WorkloadInput = { ...given };
+    const inferred: string[] = [];
+    const runtime = pickRuntime(model, input, inferred);
+    const train = input.mode === "train";
+    if (!train) {
+      for (const [k, v] of Object.entries(runtime.defaults?.(model, gpu, input) ?? {})) {
+        if (input[k] === undefined) {
+          input[k] = v;
+          inferred.push(`${k} ${String(v)}: ${runtime.id}'s default`);
+        }
+      }
+    }
+    const shape = model.transformer;
+    const defaultSeq = Math.min(shape.maxPositions || 4096, shape.encoderOnly ? 512 : 4096);
+    const w = parseWorkload(schema, { ...input, runtime: runtime.id }, { seq: defaultSeq });
+    checkContext(model, w, train ? undefined : runtime);
+
+    let part: PartialEstimate;
+    let category: string;
+    let derived: Record<string, unknown> = {};
+    if (train) {
+      const id = (w.framework as string | undefined) ?? trainingIds[0];
+      const profile = training.find((t) => t.id === id);
+      if (!profile) throw new VramfitError("invalid_option", `unknown framework '${id}' (choose one of: ${trainingIds.join(", ")})`, { details: { key: "framework" } });
+      derived = profile.derive?.(w) ?? {};
+      part = profile.estimate(model, w, gpu);
+      category = profile.category(w);
+    } else {
+      part = runtime.estimate(model, w, gpu);
+      category = runtime.category;
+    }
+    const totals = totalsOf(part.components);
+    const result: Estimate = {
+      model: modelSummary(model),
+      workload: { ...echo(w, train ? "train" : "infer", runtime.id), ...derived } as Estimate["workload"],
+      components: part.components,
+      totals,
+      gpu: gpu ? gpuFit(gpu, w.gpus, totals) : undefined,
+      peak: part.peak,
+      warnings: [...model.warnings, ...part.warnings],
+      assumptions: [...inferred, ...part.assumptions],
+      ...(part.phases ? { phases: part.phases } : {}),
+      ...(part.cpu_bytes ? { cpu_bytes: part.cpu_bytes } : {}),
+      ...(part.trainable_parameters !== undefined ? { trainable_parameters: part.trainable_parameters } : {}),
+      ...(part.lora ? { lora: part.lora } : {}),
+      ...(part.extra ?? {}),
+    };
+    return withBands(result, category, gpu, options.attention === undefined && !shape.encoderOnly);
+  }
+
+  /** The validated workload as echoed: the options that mean something for this mode and runtime. */
+  function echo(w: Workload, mode: "infer" | "train", runtime: string): Workload {
+    const ctx = { family: "transformer", mode, runtime };
+    return Object.fromEntries(
+      Object.entries(w).filter(([k]) => {
+        if (k === "runtime") return true;
+        const o = optionByKey.get(k);
+        return !o || o.variants.some((v) => inScope(v.scope, ctx));
+      }),
+    ) as Workload;
+  }
+
+  function estimate(spec: string | ModelDescription, options: EstimateInput = {}): Estimate {
+    const model = resolveModel(spec);
+    const gpu = resolveGpu(options.gpu);
+    if (model.family === "transformer") return estimateTransformer(model, options, gpu);
+    const family = families.find((f) => f.id === model.family);
+    if (!family) throw new VramfitError("unsupported", `${model.id}: no engine can estimate a ${model.family} model`, { suggestion: model.family === "generic" ? "give the model's config.json (or its folder) so its architecture is known" : undefined });
+    const e = family.estimate(model, options, gpu);
+    const category = e.uncertainty?.category ?? `${family.id}_${e.workload.mode === "train" ? "training" : "inference"}`;
+    return withBands(e, category, gpu, options.attention === undefined);
+  }
+
+  const estimator: Estimator = {
+    estimate,
+    resolveModel,
+    resolveGpu,
+    maxBatch: (m, o, limit) => maxBatch(estimator, m, o, limit),
+    maxSeq: (m, o, limit) => maxSeq(estimator, m, o, limit),
+    maxImage: (m, o, step, side) => maxImage(estimator, m, o, step, side),
+    leverForTight: (m, o) => leverForTight(estimator, m, o),
+    options,
+    runtimes,
+    training,
+    families,
+  };
+  return estimator;
+}
+
+function modelSummary(model: ModelDescription): Estimate["model"] {
+  return {
+    id: model.id,
+    hf_id: model.hfId,
+    architecture: model.architecture,
+    family: model.family,
+    parameters: model.parameters,
+    active_parameters: model.activeParameters,
+    source: model.source,
+  };
+}
+
+/**
+ * Sequences past the trained context: an encoder cannot take them; transformers and vLLM refuse them (or
+ * silently degrade); llama.cpp only warns, so runtimes that allow it say so (`allowsLongContext`).
+ */
+function checkContext(model: TransformerModel, w: Workload, runtime: RuntimeProfile<any> | undefined): void {
+  const shape = model.transformer;
+  if (shape.encoderOnly && w.seq > shape.maxPositions) {
+    throw new VramfitError("does_not_run", `${model.id} is an encoder with ${shape.maxPositions} positions; --seq ${w.seq} is longer`);
+  }
+  if (shape.maxPositions > 0 && w.seq > shape.maxPositions && !runtime?.allowsLongContext) {
+    throw new VramfitError("does_not_run", `--seq ${w.seq} is longer than ${model.id}'s context of ${shape.maxPositions} tokens (max_position_embeddings)`, {
+      suggestion: `use --seq ${shape.maxPositions} or less, or vramfit max-seq to find the longest that fits`,
+      details: { key: "seq", max: shape.maxPositions },
+    });
+  }
+}
+
+/**
+ * Adds the calibrated error band (per component and per total) and the three-way verdict. An attention
+ * implementation the user did not state widens the band: SDPA may fall back to kernels that keep more.
+ */
+function withBands(e: Estimate, category: string, gpu: Gpu | undefined, attentionUnstated: boolean): Estimate {
+  let band = bandFor(category);
+  if (attentionUnstated) band = widen(band, 1.25);
+  e.totals = applyBand(e.components, e.totals, band);
+  e.uncertainty = { category, cases: band.cases, source: band.source, ...(band.note ? { note: band.note } : {}) };
+  if (gpu) e.gpu = gpuFit(gpu, (e.workload.gpus as number) ?? 1, e.totals);
+  return e;
+}

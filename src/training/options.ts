@@ -1,0 +1,71 @@
+/**
+ * The options of a training step (mode "train"), named as the CLI and the JSON contract name them. They
+ * belong to the training profile (profile.ts); frameworks that add their own keys declare them beside these.
+ */
+import { z } from "zod";
+import type { OptionSpec } from "../core/options.js";
+import { positiveInt, type Workload } from "../core/workload.js";
+
+export const PRECISIONS = ["fp32", "amp-fp16", "amp-bf16", "bf16"] as const;
+export const OPTIMIZERS = ["adamw", "adam", "sgd", "sgd-momentum", "adamw-8bit", "paged-adamw-8bit", "paged-adamw", "adafactor", "lion", "adagrad", "rmsprop"] as const;
+export const OPTIMIZER_IMPLS = ["foreach", "fused", "for-loop"] as const;
+export const OFFLOADS = ["none", "optimizer", "params", "optimizer+params"] as const;
+export const LOSSES = ["standard", "chunked"] as const;
+
+export type Precision = (typeof PRECISIONS)[number];
+export type Optimizer = (typeof OPTIMIZERS)[number];
+export type OptimizerImpl = (typeof OPTIMIZER_IMPLS)[number];
+export type Loss = (typeof LOSSES)[number];
+
+const shape = {
+  /** Precision policy: fp32; autocast with fp32 master weights (amp-*); pure bf16 weights, grads and states. */
+  precision: z.enum(PRECISIONS).default("amp-bf16"),
+  optimizer: z.enum(OPTIMIZERS).default("adamw"),
+  /** How PyTorch optimizers run their step: multi-tensor (default on CUDA), fused kernel, or a per-tensor loop. */
+  optimizer_impl: z.enum(OPTIMIZER_IMPLS).default("foreach"),
+  /** torchtune's optimizer_in_bwd: each parameter is stepped and its grad freed during backward. */
+  optimizer_in_backward: z.boolean().default(false),
+  /** Activation (gradient) checkpointing of every decoder layer. */
+  checkpointing: z.boolean().default(false),
+  grad_accum: positiveInt("grad_accum").default(1),
+  /** optimizer.zero_grad(set_to_none=True), PyTorch's default since 2.0; false keeps grads allocated between steps. */
+  zero_grad_set_to_none: z.boolean().default(true),
+  /** LoRA adapters of this rank (null: full fine-tuning unless qlora). */
+  lora_rank: positiveInt("lora_rank").nullable().default(null),
+  /** Scaling only (memory does not depend on it); PEFT LoraConfig default 8. */
+  lora_alpha: z.number().positive().default(8),
+  /** Comma-separated module names ("q_proj,v_proj") or "all-linear"; null: PEFT's default for the architecture. */
+  lora_targets: z.string().min(1).nullable().default(null),
+  lora_dropout: z.number().min(0).max(1).default(0),
+  /** QLoRA: the base's linear layers in bitsandbytes NF4, LoRA adapters on top. */
+  qlora: z.boolean().default(false),
+  offload: z.enum(OFFLOADS).default("none"),
+  /** PyTorch version ("major.minor"): before 1.11 softmax/log_softmax also saved their input for backward (pytorch#65242). */
+  torch_version: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: "torch_version must look like 2.5 or 1.10" }).default("2.5"),
+  /** Loss: transformers' full-vocabulary cross-entropy with its fp32 upcast, or torchtune's compiled chunked one. */
+  loss: z.enum(LOSSES).default("standard"),
+};
+
+export type TrainingOptions = z.output<z.ZodObject<typeof shape>>;
+export type TrainingWorkload = Workload & TrainingOptions;
+
+const TRAIN = { families: ["transformer"], modes: ["train"] } as const;
+const MAX_INT = 2 ** 31;
+
+export const TRAINING_OPTIONS: readonly OptionSpec[] = [
+  { key: "precision", schema: shape.precision, help: `train: ${PRECISIONS.join(" | ")} (default amp-bf16)`, group: "Training", scope: TRAIN, cli: { arg: "string", flags: "--precision <policy>" }, web: { label: "Precision", kind: "select", choices: PRECISIONS, auto: "default" } },
+  { key: "optimizer", schema: shape.optimizer, help: `train: ${OPTIMIZERS.join(" | ")}`, group: "Training", scope: TRAIN, cli: { arg: "string", flags: "--optimizer <name>" }, web: { label: "Optimizer", kind: "select", choices: OPTIMIZERS, def: "adamw" } },
+  { key: "optimizer_impl", schema: shape.optimizer_impl, help: "train: foreach | fused | for-loop (PyTorch optimizer step)", group: "Training", scope: TRAIN, cli: { arg: "string", flags: "--optimizer-impl <impl>" }, web: { label: "Optimizer step", kind: "select", choices: OPTIMIZER_IMPLS, def: "foreach" } },
+  { key: "checkpointing", schema: shape.checkpointing, help: "train: gradient (activation) checkpointing of every layer", group: "Training", scope: TRAIN, cli: { arg: "flag" }, web: { label: "Activation checkpointing", kind: "bool", def: false } },
+  { key: "grad_accum", schema: shape.grad_accum, help: "train: gradient accumulation steps (memory follows the micro-batch)", group: "Training", scope: TRAIN, cli: { arg: "int", flags: "--grad-accum <n>" }, web: { label: "Gradient accumulation steps", kind: "int", min: 1, max: MAX_INT, def: 1 } },
+  { key: "lora_rank", schema: shape.lora_rank, help: "train: LoRA adapters of rank r on a frozen base", group: "LoRA / QLoRA", scope: TRAIN, cli: { arg: "int", flags: "--lora-rank <r>" }, web: { label: "LoRA rank", kind: "int", min: 1, max: 65536, auto: "off (full fine-tuning)" } },
+  { key: "lora_alpha", schema: shape.lora_alpha, help: "train: LoRA alpha (does not change memory)", group: "LoRA / QLoRA", scope: TRAIN, cli: { arg: "number", flags: "--lora-alpha <a>" } },
+  { key: "lora_targets", schema: shape.lora_targets, help: "train: modules to adapt, e.g. q_proj,v_proj or all-linear", group: "LoRA / QLoRA", scope: TRAIN, cli: { arg: "string", flags: "--lora-targets <list>" }, web: { label: "LoRA targets", kind: "text", pattern: /^[A-Za-z0-9_.,-]+$/, auto: "PEFT default", example: "q_proj,v_proj or all-linear" } },
+  { key: "lora_dropout", schema: shape.lora_dropout, help: "train: LoRA dropout (p > 0 keeps a dropped copy of each adapted input)", group: "LoRA / QLoRA", scope: TRAIN, cli: { arg: "number", flags: "--lora-dropout <p>" }, web: { label: "LoRA dropout", kind: "text", pattern: /^(0(\.\d+)?|1(\.0+)?)$/, auto: "0", example: "0.05", numeric: true } },
+  { key: "qlora", schema: shape.qlora, help: "train: QLoRA — NF4 base with LoRA adapters", group: "LoRA / QLoRA", scope: TRAIN, cli: { arg: "flag" }, web: { label: "QLoRA (NF4 base + LoRA)", kind: "bool", def: false } },
+  { key: "offload", schema: shape.offload, help: `train: ${OFFLOADS.join(" | ")} (to CPU)`, group: "Training", scope: TRAIN, cli: { arg: "string", flags: "--offload <what>" }, web: { label: "CPU offload", kind: "select", choices: OFFLOADS, def: "none" } },
+  { key: "loss", schema: shape.loss, help: "train: standard | chunked (fused/chunked cross-entropy)", group: "Training", scope: TRAIN, cli: { arg: "string", flags: "--loss <kind>" }, web: { label: "Loss", kind: "select", choices: LOSSES, def: "standard" } },
+  { key: "optimizer_in_backward", schema: shape.optimizer_in_backward, help: "train: step each parameter during backward (torchtune optimizer_in_bwd)", group: "Training", scope: TRAIN, cli: { arg: "flag" }, web: { label: "Optimizer step in backward", kind: "bool", def: false } },
+  { key: "zero_grad_set_to_none", schema: shape.zero_grad_set_to_none, help: "train: zero_grad(set_to_none=False): grads stay allocated between steps", group: "Training", scope: TRAIN, cli: { arg: "flag", flags: "--keep-grads", invert: true }, web: { label: "Free grads between steps (zero_grad set_to_none)", kind: "bool", def: true } },
+  { key: "torch_version", schema: shape.torch_version, help: "train: PyTorch version the job runs (older versions save more)", group: "Training", scope: TRAIN, cli: { arg: "string", flags: "--torch-version <x.y>" }, web: { label: "PyTorch version", kind: "text", pattern: /^\d+\.\d+(\.\d+)?$/, auto: "2.5", example: "2.5" } },
+];

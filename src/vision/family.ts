@@ -1,0 +1,101 @@
+/**
+ * The vision model family as the estimator's ModelFamily: built-in architectures by name and ONNX graphs.
+ * A vision ModelDescription carries its VisionModel (the layer-graph builder), so the engine never looks
+ * the model up again, and a copy of the description keeps its graph.
+ */
+import type { ModelDescription, VisionModelDescription } from "../core/model.js";
+import type { OptionSpec } from "../core/options.js";
+import type { EstimateInput, ModelFamily } from "../core/profile.js";
+import { OPTIMIZER_IMPLS, OPTIMIZERS } from "../training/options.js";
+import type { ReadModel } from "../readers/checkpoint.js";
+import type { OnnxGraph } from "../readers/onnx-types.js";
+import { estimateVision, type VisionWorkloadInput } from "./estimate.js";
+import { VISION_PRECISIONS } from "./graph.js";
+import { onnxVisionModel } from "./onnx-to-graph.js";
+import { getVisionModel, isVisionModel, visionModels, type VisionModel } from "./registry.js";
+
+/** The description of a vision model (parameters at its published configuration). */
+export function visionDescription(m: VisionModel, base?: Partial<ModelDescription>): VisionModelDescription {
+  const params = estimateVision(m, {}).model.parameters;
+  return {
+    id: m.id,
+    architecture: m.architecture,
+    parameters: params,
+    activeParameters: params,
+    storedDtype: "fp32",
+    tensors: [],
+    source: { kind: "vision-builtin", ref: m.id, origin: m.params_source },
+    warnings: m.notes ? [m.notes] : [],
+    ...base,
+    family: "vision",
+    vision: m,
+  };
+}
+
+/** The ModelDescription of a built-in vision model by name. */
+export function visionModelDescription(name: string): VisionModelDescription {
+  return visionDescription(getVisionModel(name));
+}
+
+/** An ONNX file read by the reader → a vision description carrying the graph (resolveModel's `onnxToModel`). */
+export function onnxModelDescription(read: ReadModel & { onnx: OnnxGraph }): VisionModelDescription {
+  const vision = onnxVisionModel(read.onnx, { id: read.model.id });
+  return { ...read.model, family: "vision", vision } as VisionModelDescription;
+}
+
+/** EstimateInput (CLI/JSON keys, snake_case) → the vision workload. */
+export function visionInput(o: EstimateInput): VisionWorkloadInput {
+  const pick = <K extends keyof VisionWorkloadInput>(k: K) => (o[k] === undefined ? {} : { [k]: o[k] });
+  const attention = o.attention === "eager" ? "eager" : o.attention === undefined ? undefined : "sdpa";
+  return {
+    ...pick("mode"),
+    ...pick("batch"),
+    ...pick("image"),
+    ...pick("precision"),
+    ...(o.precision === undefined && o.dtype !== undefined ? { dtype: o.dtype as VisionWorkloadInput["dtype"] } : {}),
+    ...pick("optimizer"),
+    ...pick("optimizer_impl"),
+    ...(attention ? { attention } : {}),
+    ...pick("ema"),
+    ...pick("cudnn_benchmark"),
+    ...pick("classes"),
+    ...pick("max_boxes"),
+  } as VisionWorkloadInput;
+}
+
+const VISION = { families: ["vision"] } as const;
+const VISION_TRAIN = { families: ["vision"], modes: ["train"] } as const;
+const GROUP = "Vision models (resnet50, vit_b_16, yolov8s, ... or an .onnx file)";
+
+export const VISION_OPTIONS: readonly OptionSpec[] = [
+  { key: "image", group: GROUP, scope: VISION, help: "input image: 640 (square) or 1333x800 (width x height)", cli: { arg: "string", flags: "--image <size>" }, web: { label: "Image size (px)", kind: "text", pattern: /^\d{1,5}(x\d{1,5})?$/, auto: "model default", example: "640 or 1333x800" } },
+  { key: "precision", group: GROUP, scope: VISION, help: `vision: ${VISION_PRECISIONS.join(" | ")} (default amp-fp16 to train, fp32 to infer)`, web: { label: "Precision", kind: "select", choices: VISION_PRECISIONS, auto: "default" } },
+  { key: "dtype", group: GROUP, scope: { families: ["vision"], modes: ["infer"] }, help: "vision: the model's dtype (model.half())", web: { label: "Weights / compute dtype", kind: "select", choices: ["fp32", "fp16", "bf16"], def: "fp32" } },
+  { key: "optimizer", group: GROUP, scope: VISION_TRAIN, help: "vision training optimizer", web: { label: "Optimizer", kind: "select", choices: OPTIMIZERS, def: "adamw" } },
+  { key: "optimizer_impl", group: GROUP, scope: VISION_TRAIN, help: "vision training optimizer step", web: { label: "Optimizer step", kind: "select", choices: OPTIMIZER_IMPLS, def: "foreach" } },
+  { key: "ema", group: GROUP, scope: VISION_TRAIN, help: "train: an fp32 EMA copy of the weights (Ultralytics, MMEngine)", cli: { arg: "flag" }, web: { label: "EMA copy of the weights", kind: "bool", def: false } },
+  { key: "cudnn_benchmark", group: GROUP, scope: VISION, help: "torch.backends.cudnn.benchmark (first iteration may reserve more)", cli: { arg: "flag" } },
+  { key: "classes", group: GROUP, scope: VISION, help: "classes of the head (default: the published checkpoint's)", cli: { arg: "int", flags: "--classes <n>" }, web: { label: "Classes", kind: "int", min: 1, max: 1_000_000, auto: "checkpoint's" } },
+  { key: "max_boxes", group: GROUP, scope: VISION_TRAIN, help: "detector training: most ground-truth boxes in one image (default 100)", cli: { arg: "int", flags: "--max-boxes <n>" }, web: { label: "Max boxes per image", kind: "int", min: 1, max: 100_000, auto: "default" } },
+];
+
+export const visionFamily: ModelFamily<VisionModelDescription> = {
+  id: "vision",
+  label: "vision models (--image)",
+  options: VISION_OPTIONS,
+  resolveName: (spec) => (isVisionModel(spec) ? visionModelDescription(spec) : undefined),
+  builtins: () =>
+    visionModels.map((m) => ({
+      id: m.id,
+      label: `${m.id} — ${m.architecture} (vision)`,
+      description: m.architecture,
+      keys: [m.id, m.architecture, ...m.aliases, "vision"].join(" ").toLowerCase(),
+      architecture: m.family,
+      parameters: estimateVision(m, {}).model.parameters,
+    })),
+  estimate: (model, input, gpu) => estimateVision(model.vision, visionInput(input), gpu),
+  levers: (e) =>
+    e.workload.mode === "train" && (e.workload.optimizer === "adamw" || e.workload.optimizer === "adam")
+      ? [{ change: "8-bit AdamW (--optimizer adamw-8bit)", patch: { optimizer: "adamw-8bit" } }]
+      : [],
+};
