@@ -7,10 +7,8 @@ import { gpuCatalog } from "../catalog/gpus.js";
 import { VramfitError } from "../core/errors.js";
 import type { SolveResult } from "../core/solve.js";
 import { formatBytes, formatCount, GiB } from "../core/units.js";
-import { inspectModel, formatInspect } from "../readers/inspect.js";
-import { planCommand, type PlanCommandOptions } from "../planner/render.js";
+import type { PlanCommandOptions } from "../planner/render.js";
 import { resolveModelArg, resolveModelArgWithFacts } from "./model-source.js";
-import { serveWeb } from "./serve.js";
 import { addWorkloadOptions, intArg, tokensArg, toEstimateOptions } from "./options.js";
 import { renderEstimate } from "./render.js";
 
@@ -141,8 +139,10 @@ parameter count (7b, 1.5b, 350m). Hub reads honour HF_TOKEN and HF_ENDPOINT and 
     .option("--method <m>", "full | lora | qlora")
     .optionsGroup("Output:")
     .option("--json", "as JSON")
-    .action((spec: string, o: Record<string, unknown>) => {
+    .action(async (spec: string, o: Record<string, unknown>) => {
       const { json, ...opts } = o;
+      // Loaded on demand: an estimate does not pay for the planner, the readers or the web server.
+      const { planCommand } = await import("../planner/render.js");
       const r = planCommand(spec, opts as unknown as PlanCommandOptions);
       print(json ? JSON.stringify(r.json, null, 2) : r.text);
     });
@@ -157,6 +157,7 @@ parameter count (7b, 1.5b, 350m). Hub reads honour HF_TOKEN and HF_ENDPOINT and 
     .option("--host <address>", "address to listen on", "127.0.0.1")
     .option("--no-open", "do not open a browser")
     .action(async (o: { port: number; host: string; open: boolean }) => {
+      const { serveWeb } = await import("./serve.js");
       await serveWeb({ port: o.port, host: o.host, open: o.open }); // the server keeps the process alive
     });
 
@@ -169,6 +170,7 @@ parameter count (7b, 1.5b, 350m). Hub reads honour HF_TOKEN and HF_ENDPOINT and 
     .option("--json", "as JSON")
     .action(async (spec: string, o: { json?: boolean; refresh?: boolean; offline?: boolean }) => {
       const r = await resolveModelArgWithFacts(spec, o);
+      const { inspectModel, formatInspect } = await import("../readers/inspect.js");
       const report = inspectModel(r.model, r.facts);
       print(o.json ? JSON.stringify(report, null, 2) : formatInspect(report).join("\n"));
     });

@@ -1,12 +1,13 @@
 /**
- * Turns the <model> argument into a model description through the readers (catalog, parameter count,
- * local files, GGUF URLs, Hugging Face Hub), showing read progress on stderr when it is a terminal.
+ * Turns the <model> argument into a model description: names (catalog ids, built-in architectures,
+ * parameter counts) without I/O, anything else through the readers (local files, GGUF URLs, the Hugging
+ * Face Hub), loaded only then and showing read progress on stderr when it is a terminal.
  */
+import { isVramfitError } from "../core/errors.js";
 import type { ModelDescription } from "../core/model.js";
-import { progressLine, type ReadProgress } from "../readers/progress.js";
-import { resolveModelWithFacts, type ResolvedModel } from "../readers/resolve.js";
-import { DEFAULT_PROFILES } from "../profiles.js";
-import { onnxModelDescription } from "../vision/family.js";
+import { defaultEstimator } from "../default-estimator.js";
+import type { ReadProgress } from "../readers/progress.js";
+import type { ResolvedModel } from "../readers/resolve.js";
 
 export interface ModelArgOptions {
   refresh?: boolean;
@@ -14,6 +15,12 @@ export interface ModelArgOptions {
 }
 
 export async function resolveModelArgWithFacts(spec: string, opts: ModelArgOptions = {}): Promise<ResolvedModel> {
+  const [{ resolveModelWithFacts }, { progressLine }, { DEFAULT_PROFILES }, { onnxModelDescription }] = await Promise.all([
+    import("../readers/resolve.js"),
+    import("../readers/progress.js"),
+    import("../profiles.js"),
+    import("../vision/family.js"),
+  ]);
   const tty = Boolean(process.stderr.isTTY);
   let shown = false;
   const onProgress = (p: ReadProgress) => {
@@ -29,5 +36,10 @@ export async function resolveModelArgWithFacts(spec: string, opts: ModelArgOptio
 }
 
 export async function resolveModelArg(spec: string, opts: ModelArgOptions = {}): Promise<ModelDescription> {
+  try {
+    return defaultEstimator.resolveModel(spec.trim());
+  } catch (e) {
+    if (!isVramfitError(e, "unknown_model")) throw e;
+  }
   return (await resolveModelArgWithFacts(spec, opts)).model;
 }

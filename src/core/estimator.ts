@@ -72,7 +72,6 @@ export function createEstimator(config: EstimatorConfig): Estimator {
     ...families.flatMap((f) => f.options),
   ];
   const options = mergeOptions(all);
-  const optionByKey = new Map(options.map((o) => [o.key, o]));
   const schema = workloadSchema(all);
 
   const resolveModel = (spec: string | ModelDescription): ModelDescription => {
@@ -159,15 +158,18 @@ export function createEstimator(config: EstimatorConfig): Estimator {
   }
 
   /** The validated workload as echoed: the options that mean something for this mode and runtime. */
+  const echoKeys = new Map<string, Set<string>>();
   function echo(w: Workload, mode: "infer" | "train", runtime: string): Workload {
-    const ctx = { family: "transformer", mode, runtime };
-    return Object.fromEntries(
-      Object.entries(w).filter(([k]) => {
-        if (k === "runtime") return true;
-        const o = optionByKey.get(k);
-        return !o || o.variants.some((v) => inScope(v.scope, ctx));
-      }),
-    ) as Workload;
+    const ctxKey = `${mode}|${runtime}`;
+    let dropped = echoKeys.get(ctxKey);
+    if (!dropped) {
+      const ctx = { family: "transformer", mode, runtime };
+      dropped = new Set(options.filter((o) => o.key !== "runtime" && !o.variants.some((v) => inScope(v.scope, ctx))).map((o) => o.key));
+      echoKeys.set(ctxKey, dropped);
+    }
+    const out: Record<string, unknown> = {};
+    for (const k in w) if (!dropped.has(k)) out[k] = w[k];
+    return out as Workload;
   }
 
   function estimate(spec: string | ModelDescription, options: EstimateInput = {}): Estimate {

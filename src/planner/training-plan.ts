@@ -20,6 +20,8 @@ export interface TrainingJob {
   estimator?: Pick<Estimator, "estimate">;
   /** Single-GPU estimates already made for this search (the planner asks for the same one often). */
   cache?: Map<string, Estimate>;
+  /** The model's parameter shares, computed once per search (model-invariant). */
+  shares?: { model: ModelDescription; value: ModelShares };
   seq: number;
   attention?: "sdpa" | "flash" | "eager";
   /** DeepSpeed bucket sizes; default: what HF's "auto" sets from the hidden size. */
@@ -69,15 +71,34 @@ export function largestTensorParams(model: ModelDescription): number {
   return m;
 }
 
-function shareOf(model: ModelDescription, pred: (kind: string, expert: boolean) => boolean): number {
-  let n = 0;
+/** What share of the parameters each kind of tensor holds: the same for every plan of one model. */
+interface ModelShares {
+  /** Parameters of one decoder layer and of the largest tensor (ZeRO-3 / FSDP units). */
+  layer: number;
+  largest: number;
+  linear: number;
+  expert: number;
+  embedding: number;
+  head: number;
+  norm: number;
+}
+
+function sharesOf(model: ModelDescription, job: TrainingJob): ModelShares {
+  if (job.shares?.model === model) return job.shares.value;
+  const value: ModelShares = { layer: layerParams(model), largest: largestTensorParams(model), linear: 0, expert: 0, embedding: 0, head: 0, norm: 0 };
   let all = 0;
   for (const g of model.tensors) {
     const k = numel(g.shape) * g.count;
     all += k;
-    if (pred(g.kind, g.expert === true)) n += k;
+    if (g.kind === "linear" || g.kind === "lm_head") value.linear += k;
+    if (g.expert === true) value.expert += k;
+    if (g.kind === "embedding") value.embedding += k;
+    if (g.kind === "lm_head") value.head += k;
+    if (g.kind === "norm") value.norm += k;
   }
-  return all > 0 ? n / all : 0;
+  for (const key of ["expert", "embedding", "head", "norm"] as const) value[key] = all > 0 ? value[key] / all : 0;
+  job.shares = { model, value };
+  return value;
 }
 
 export function evaluateTrainingPlan(model: ModelDescription, c: TrainingConfig, gpu: Gpu, job: TrainingJob): EvaluatedPlan<TrainingConfig> {
@@ -99,9 +120,8 @@ export function evaluateTrainingPlan(model: ModelDescription, c: TrainingConfig,
   // engine's forward phase; in loss backward too unless checkpointing). DeepSpeed and FSDP MixedPrecision hold
   // 16-bit parameters already, so only DDP keeps it.
   const amp = c.precision.startsWith("amp");
-  let linear = 0;
-  for (const g of model.tensors) if (g.kind === "linear" || g.kind === "lm_head") linear += numel(g.shape) * g.count;
-  const cast = amp && c.method === "full" ? linear * 2 : 0;
+  const shares = sharesOf(model, job);
+  const cast = amp && c.method === "full" ? shares.linear * 2 : 0;
   const pg = persist ? G : 0;
   const act = Math.max(0, p(0) - S - pg - cast, p(1) - S - pg - (c.checkpointing ? 0 : cast));
   const T = Math.max(0, p(3) - S - G);
@@ -114,14 +134,14 @@ export function evaluateTrainingPlan(model: ModelDescription, c: TrainingConfig,
 
   const held = states.params;
   // Model parallelism splits the states before data parallelism shards them.
-  const expertShare = shape.moe ? shareOf(model, (_k, e) => e) : 0;
-  const embedShare = shareOf(model, (k) => k === "embedding");
-  const headShare = shareOf(model, (k) => k === "lm_head");
+  const expertShare = shape.moe ? shares.expert : 0;
+  const embedShare = shares.embedding;
+  const headShare = shares.head;
   const layerShare = 1 - embedShare - headShare;
   const ppFactor = c.pp > 1 ? Math.max(layerShare / c.pp + embedShare, layerShare / c.pp + headShare) : 1;
   const epFactor = 1 - expertShare + expertShare / c.ep;
   // Megatron splits attention, MLP and the vocab-parallel embedding/head over TP ranks; norms stay replicated.
-  const normShare = shareOf(model, (k) => k === "norm");
+  const normShare = shares.norm;
   const mp = ppFactor * epFactor * ((1 - normShare) / c.tp + normShare);
   const split = (b: number) => Math.ceil(b * mp);
   states = { params: split(states.params), gradients: split(states.gradients), optimizer: split(states.optimizer), stepTemporaries: split(states.stepTemporaries) };
@@ -158,7 +178,7 @@ export function evaluateTrainingPlan(model: ModelDescription, c: TrainingConfig,
   });
 
   // Communication buffers.
-  const unit = Math.ceil(layerParams(model) * mp * c.pp); // one decoder layer, split by tp/ep (not by pp)
+  const unit = Math.ceil(shares.layer * mp * c.pp); // one decoder layer, split by tp/ep (not by pp)
   if (c.dp > 1 && c.dataParallel === "ddp") {
     gpuParts.push({ id: "ddp_grad_buckets", label: "DDP gradient buckets", bytes: sharded.gradients, formula: "flat bucket copy of every gradient (gradient_as_bucket_view=False, HF Trainer default; mechanics.md §8.2)", level: "allocated" });
   }
@@ -174,8 +194,8 @@ export function evaluateTrainingPlan(model: ModelDescription, c: TrainingConfig,
   const gb = gatherBytes.toFixed(2).replace(/\.00$/, "");
   const trainableShare = trainable / model.parameters;
   if (c.dataParallel === "zero3") {
-    const live = Math.min(buffers.maxLiveParameters, 2 * Math.max(unit, largestTensorParams(model)));
-    gpuParts.push({ id: "zero3_live_params", label: "ZeRO-3 gathered parameters", bytes: Math.ceil(live * gatherBytes), formula: `current + prefetched layer: min(stage3_max_live_parameters ${formatCount(buffers.maxLiveParameters)}, 2 × ${formatCount(Math.max(unit, largestTensorParams(model)))}) × ${gb} B`, level: "allocated" });
+    const live = Math.min(buffers.maxLiveParameters, 2 * Math.max(unit, shares.largest));
+    gpuParts.push({ id: "zero3_live_params", label: "ZeRO-3 gathered parameters", bytes: Math.ceil(live * gatherBytes), formula: `current + prefetched layer: min(stage3_max_live_parameters ${formatCount(buffers.maxLiveParameters)}, 2 × ${formatCount(Math.max(unit, shares.largest))}) × ${gb} B`, level: "allocated" });
     gpuParts.push({ id: "zero3_prefetch_bucket", label: "ZeRO-3 prefetch bucket", bytes: buffers.prefetchBucketSize * half, formula: `stage3_prefetch_bucket_size ${formatCount(buffers.prefetchBucketSize)} × ${half} B`, level: "allocated" });
     let persistent = 0;
     for (const g of model.tensors) if (numel(g.shape) < buffers.paramPersistenceThreshold) persistent += numel(g.shape) * g.count;
