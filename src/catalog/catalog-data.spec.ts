@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "../..");
-const fixturesHf = path.resolve(repoRoot, "../shared/fixtures/hf");
+const fixturesHf = path.resolve(repoRoot, "fixtures/hf");
 const haveFixtures = fs.existsSync(fixturesHf);
 
 type Json = Record<string, unknown>;

@@ -1,6 +1,6 @@
 /**
  * Support for the reader specs (not a test itself: vitest collects *.spec.ts, the build skips *.test.ts).
- * Locates ../shared/fixtures relative to the repository root.
+ * Locates the real model files in fixtures/ (copied from the team's reference material; fixtures/SOURCES.md).
  */
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -16,6 +16,5 @@ export function repoRoot(): string {
   return dir;
 }
 
-export const SHARED = resolve(repoRoot(), "..", "shared");
-export const FIXTURES = join(SHARED, "fixtures");
+export const FIXTURES = resolve(repoRoot(), "fixtures");
 export const fixture = (...p: string[]) => join(FIXTURES, ...p);

@@ -20,7 +20,7 @@ describe("estimate() dispatch to the vision engine", () => {
   });
 
   it("an ONNX graph attached through onnxToModel is estimated from its layers", () => {
-    const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../shared/fixtures/onnx/squeezenet_cifar10.onnx");
+    const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../fixtures/onnx/squeezenet_cifar10.onnx");
     const graph = readOnnxGraph(new Uint8Array(fs.readFileSync(file)));
     const p = onnxParameters(graph);
     const desc = onnxModelDescription({

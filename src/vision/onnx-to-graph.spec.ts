@@ -14,7 +14,7 @@ import { inferencePeak } from "./analysis.js";
 import { estimateVision, parseVisionWorkload, visionGraph, visionMaxBatch } from "./estimate.js";
 import { onnxVisionModel } from "./onnx-to-graph.js";
 
-const shared = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../shared/fixtures/onnx");
+const shared = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../fixtures/onnx");
 const load = (f: string): OnnxGraph => readOnnxGraph(new Uint8Array(fs.readFileSync(path.join(shared, f))));
 
 describe("ONNX → layer graph", () => {
