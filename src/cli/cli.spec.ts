@@ -24,6 +24,16 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
 }
 
 describe("vramfit estimate", () => {
+  it("with --json an error is one JSON object carrying its code", async () => {
+    const r = await cli(["estimate", "llama-3.1-8b", "--gpu", "rtx-4090", "--seq", "999999", "--json"]);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.err);
+    expect(j.error.code).toBe("does_not_run");
+    expect(j.error.details).toEqual({ key: "seq", max: 131072 });
+    const u = JSON.parse((await cli(["estimate", "llama-3.1-8q", "--json"])).err);
+    expect(u.error.code).toBe("unknown_model");
+    expect(u.error.suggestion).toMatch(/llama-3.1-8b/);
+  });
   it("--json prints the same object as the library", async () => {
     const r = await cli(["estimate", "llama-3.1-8b", "--gpu", "rtx-4090", "--seq", "8k", "--batch", "2", "--json"]);
     expect(r.code).toBe(0);

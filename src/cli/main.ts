@@ -244,6 +244,11 @@ export async function runCli(argv: string[], print: (s: string) => void = (s) =>
       return e.exitCode === 0 || e.code === "commander.helpDisplayed" || e.code === "commander.version" ? 0 : 1;
     }
     if (e instanceof VramfitError) {
+      // With --json the error is JSON too (on stderr), so scripts and assistants can branch on its code.
+      if (argv.includes("--json")) {
+        process.stderr.write(`${JSON.stringify({ error: { code: e.code, message: e.message, ...(e.suggestion ? { suggestion: e.suggestion } : {}), ...(e.details ? { details: e.details } : {}) } })}\n`);
+        return 1;
+      }
       process.stderr.write(`${pc.red("error:")} ${e.message}\n`);
       if (e.suggestion) process.stderr.write(`  ${e.suggestion}\n`);
       return 1;
