@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { VramfitError } from "../../core/errors.js";
 import type { RuntimeProfile } from "../../core/profile.js";
+import { kvAndWeightLevers } from "../levers.js";
 import { isGgufQuant } from "../../core/precision.js";
 import type { Workload } from "../../core/workload.js";
 import { transformersInference } from "./inference.js";
@@ -29,13 +30,5 @@ export const transformersRuntime: RuntimeProfile<{ logits: "last" | "all" }> = {
     }
     return transformersInference(model, w, gpu);
   },
-  levers: (w) => [
-    ...(w.kv_dtype !== "fp8" ? [{ change: "fp8 KV cache (--kv-dtype fp8)", patch: { kv_dtype: "fp8" } }] : []),
-    ...(!w.quant
-      ? [
-          { change: "8-bit weights (--quant int8)", patch: { quant: "int8" } },
-          { change: "4-bit weights (--quant nf4)", patch: { quant: "nf4" } },
-        ]
-      : []),
-  ],
+  levers: kvAndWeightLevers,
 };

@@ -13,6 +13,7 @@ import type { OptionSpec } from "../../core/options.js";
 import { cudaContextComponent } from "../../core/overheads.js";
 import { isGgufQuant } from "../../core/precision.js";
 import type { PartialEstimate, RuntimeProfile } from "../../core/profile.js";
+import { kvAndWeightLevers } from "../levers.js";
 import { formatBytes } from "../../core/units.js";
 import { positiveInt, type Workload as CommonWorkload } from "../../core/workload.js";
 import { DEFAULT_BLOCK_SIZE, DEFAULT_GPU_MEMORY_UTILIZATION, vllmBatchDefaults } from "./defaults.js";
@@ -162,13 +163,5 @@ export const vllmRuntime: RuntimeProfile<VllmFlags> = {
   category: "vllm",
   options: VLLM_OPTIONS,
   estimate: vllmEngine,
-  levers: (w) => [
-    ...(w.kv_dtype !== "fp8" ? [{ change: "fp8 KV cache (--kv-dtype fp8)", patch: { kv_dtype: "fp8" } }] : []),
-    ...(!w.quant
-      ? [
-          { change: "8-bit weights (--quant int8)", patch: { quant: "int8" } },
-          { change: "4-bit weights (--quant nf4)", patch: { quant: "nf4" } },
-        ]
-      : []),
-  ],
+  levers: kvAndWeightLevers,
 };
