@@ -62,8 +62,15 @@ export class GraphBuilder {
    */
   readonly torch1: boolean;
 
-  constructor(precision: VisionPrecision, opts: { torch1?: boolean } = {}) {
+  /**
+   * The device whose op semantics to follow where they differ: "cpu" (the CPU ground truth) — CPU
+   * autocast has no fp32 rule for layer_norm, and CPU SDPA writes its output in q's memory layout.
+   */
+  readonly device: "cuda" | "cpu";
+
+  constructor(precision: VisionPrecision, opts: { torch1?: boolean; device?: "cuda" | "cpu" } = {}) {
     this.torch1 = opts.torch1 ?? false;
+    this.device = opts.device ?? "cuda";
     this.precision = precision;
     this.amp = precision.startsWith("amp-");
     this.half = precision.endsWith("bf16") ? "bf16" : precision === "fp32" ? "f32" : "f16";
@@ -313,7 +320,8 @@ export class GraphBuilder {
 
   /** LayerNorm over the last `dims` sizes: saves input + fp32 mean/rstd per row (fp32 under autocast). */
   layerNorm(x: T, affine = true): T {
-    const xin = this.toFloat(x);
+    // CUDA autocast lists layer_norm as fp32; CPU autocast (torch 2.x) does not, so it runs in bf16 there.
+    const xin = this.device === "cpu" ? x : this.toFloat(x);
     const dim = x.shape[x.shape.length - 1];
     const rows = numelOf(x.shape.slice(0, -1));
     const y = this.tensor(x.shape, xin.dtype, this.grad([x], affine));
@@ -398,10 +406,16 @@ export class GraphBuilder {
     return y;
   }
 
+  /**
+   * adaptive_avg_pool2d. torch 2.x computes a 1×1 output as `input.mean((-1, -2), keepdim=True)`
+   * (aten/src/ATen/native/AdaptiveAveragePooling.cpp), whose backward needs only the shape: nothing is
+   * saved (checked: bench/torch2/COMPARISON.md, torch 1.13 vs 2.13). torch 1.13 saved the input.
+   */
   adaptiveAvgPool(x: T, out: [number, number]): T {
     const [n, c] = x.shape;
     const y = this.tensor([n, c, out[0], out[1]], x.dtype, x.requiresGrad);
-    this.node("adaptive_avg_pool2d", [x], [y], [x]);
+    const asMean = !this.torch1 && out[0] === 1 && out[1] === 1;
+    this.node("adaptive_avg_pool2d", [x], [y], asMean ? [] : [x]);
     return y;
   }
 

@@ -47,7 +47,12 @@ export function multiheadAttention(b: GraphBuilder, x: T, heads: number, ctx: Bu
     [q, k, v] = b.split(packed, [1, 1, 1], 0).map((t) => b.view(t, [n, heads, s, d]));
   }
   const o = ctx.attention === "sdpa" ? b.sdpa(q, k, v) : b.eagerAttention(q, k, v, 0);
-  const merged = b.copy(o, [s * n, h], "contiguous"); // transpose(0, 1).contiguous().view(...)
+  // attn_output.permute(2, 0, 1, 3).contiguous(): q is laid out (S, N, heads, d) because the input was
+  // transposed. Kernels that allocate their output like q (flash: empty_like(q) in flash_api.cpp, used for
+  // fp16/bf16 on CUDA, and the CPU kernel — bench/torch2/COMPARISON.md) make the permute contiguous: no
+  // copy. The memory-efficient kernel (fp32 on CUDA) allocates (N, S, heads, d): a copy. Eager bmm: a copy.
+  const sameLayout = ctx.attention === "sdpa" && !b.torch1 && (b.device === "cpu" || o.dtype !== "f32" || n === 1);
+  const merged = sameLayout ? b.view(o, [s * n, h]) : b.copy(o, [s * n, h], "contiguous");
   const out = b.scope("out_proj", () => b.linear(merged, h));
   return b.view(out, [n, s, h]);
 }
