@@ -9,11 +9,12 @@ import { resolveModelName } from "./models/resolve-name.js";
 import { llamaCppRuntime, ollamaRuntime } from "./runtimes/llamacpp/profile.js";
 import { transformersRuntime } from "./runtimes/transformers/profile.js";
 import { vllmRuntime } from "./runtimes/vllm/profile.js";
+import { sglangRuntime } from "./runtimes/sglang/profile.js";
 import { transformersTraining } from "./training/profile.js";
 import { visionFamily } from "./vision/family.js";
 
 /** Inference runtimes; the first is the default. */
-export const RUNTIMES = [transformersRuntime, vllmRuntime, llamaCppRuntime, ollamaRuntime] as const;
+export const RUNTIMES = [transformersRuntime, vllmRuntime, llamaCppRuntime, ollamaRuntime, sglangRuntime] as const;
 
 /** Training stacks; the first is the default. */
 export const TRAINING = [transformersTraining] as const;
