@@ -32,9 +32,18 @@ export interface Band {
   uncertain: [number, number];
   /** Relative slack on the exact part (alignment, tensors the model description does not list). */
   exact: [number, number];
+  /**
+   * Multiplier ranges of single components that sources measured on their own (vLLM's weights and
+   * activation lines, llama.cpp's buffers), where at least three sources did: tighter than the class range.
+   */
+  components?: Record<string, [number, number]>;
+  /** Calibrating cases and the independent sources they come from. */
   cases: number;
+  sources?: number;
   source: "measured" | "default";
   note?: string;
+  /** How bench/accuracy/calibrate.ts chose the band: quantile level and stretch, and the out-of-source coverage reached. */
+  fit?: { quantile: number; stretch: number; inside: number; checked: number };
 }
 
 /** A category of answers calibrated together (llm_inference, vllm, lora_qlora, vision_training, ...): profiles name theirs. */
@@ -55,12 +64,23 @@ export function bandFor(category: Category): Band {
   return Object.hasOwn(bands, category) ? (bands[category] ?? DEFAULT_BAND) : DEFAULT_BAND;
 }
 
+const widenRange = (r: [number, number], factor: number): [number, number] => [Math.max(0, 1 - (1 - r[0]) * factor), 1 + (r[1] - 1) * factor];
+
 /** Widen a band when the user left something uncertain unstated (e.g. the attention implementation). */
 export function widen(b: Band, factor: number): Band {
-  return {
-    ...b,
-    uncertain: [Math.max(0, 1 - (1 - b.uncertain[0]) * factor), 1 + (b.uncertain[1] - 1) * factor],
-  };
+  const components = b.components
+    ? Object.fromEntries(Object.entries(b.components).map(([id, r]) => [id, EXACT_IDS.has(id) ? r : widenRange(r, factor)]))
+    : undefined;
+  return { ...b, uncertain: widenRange(b.uncertain, factor), ...(components ? { components } : {}) };
+}
+
+/** [low, high] bytes of one component under a band; always low ≤ bytes ≤ high. */
+export function componentRange(c: Pick<Component, "id" | "bytes">, band: Band): [number, number] {
+  const own = band.components && Object.hasOwn(band.components, c.id) ? band.components[c.id] : undefined;
+  if (own) return [Math.floor(c.bytes * Math.min(1, own[0])), Math.ceil(c.bytes * Math.max(1, own[1]))];
+  return EXACT_IDS.has(c.id)
+    ? [Math.floor(c.bytes * (1 + Math.min(0, band.exact[0]))), Math.ceil(c.bytes * (1 + Math.max(0, band.exact[1])))]
+    : [Math.floor(c.bytes * Math.min(1, band.uncertain[0])), Math.ceil(c.bytes * Math.max(1, band.uncertain[1]))];
 }
 
 export interface RangedTotals extends Totals {
@@ -74,10 +94,7 @@ export function applyBand(components: Component[], totals: Totals, band: Band): 
   const lo = { allocated: 0, reserved: 0, device: 0 };
   const hi = { allocated: 0, reserved: 0, device: 0 };
   for (const c of components) {
-    const [l, h] =
-      componentClass(c) === "exact"
-        ? [Math.floor(c.bytes * (1 + Math.min(0, band.exact[0]))), Math.ceil(c.bytes * (1 + Math.max(0, band.exact[1])))]
-        : [Math.floor(c.bytes * Math.min(1, band.uncertain[0])), Math.ceil(c.bytes * Math.max(1, band.uncertain[1]))];
+    const [l, h] = componentRange(c, band);
     c.range_bytes = [l, h];
     if (c.location === "cpu") continue;
     lo[c.level] += l;
