@@ -15,7 +15,7 @@ import { cudaContextComponent } from "../../core/overheads.js";
 import type { PartialEstimate, RuntimeProfile } from "../../core/profile.js";
 import { bytesFromFileDtype } from "../../core/weights.js";
 import { positiveInt, type Workload as CommonWorkload } from "../../core/workload.js";
-import { LLAMA_CPP_KV_TYPES } from "./kv-cache.js";
+import { LLAMA_CPP_KV_TYPES, llamaCppKvCache } from "./kv-cache.js";
 import { llamaCppMemory } from "./memory.js";
 import type { NamedTensorBytes } from "./model-buffers.js";
 import { OLLAMA_DEFAULTS, ollamaDefaultContext, ollamaLlamaCppContext, ollamaReservedBytes } from "./ollama.js";
@@ -33,6 +33,20 @@ const flags = {
   batch_size: positiveInt("batch_size").optional(),
   /** --n-gpu-layers; -1 (default) offloads every layer. */
   n_gpu_layers: z.number().int().min(-1, { error: "n_gpu_layers must be -1 (all) or a layer count" }).optional(),
+  /** -ot / --override-tensor: "<regex>=<buffer type>" items, comma-separated (repeated -ot append). */
+  override_tensor: z.string().regex(/^[^=,]+=[A-Za-z0-9_]+(,[^=,]+=[A-Za-z0-9_]+)*$/, { error: "override_tensor takes <tensor name pattern>=<buffer type>[,...] (e.g. exps=CPU)" }).optional(),
+  /** --cpu-moe: every MoE expert tensor in host memory. */
+  cpu_moe: z.boolean().optional(),
+  /** --n-cpu-moe N: the MoE expert tensors of the first N layers in host memory. */
+  n_cpu_moe: z.number().int().min(0, { error: "n_cpu_moe must be 0 or more" }).optional(),
+  /** -nkvo / --no-kv-offload: the KV cache stays in host memory. */
+  no_kv_offload: z.boolean().optional(),
+  /** -ts / --tensor-split: proportions of the offloaded layers per GPU ("3,1"). */
+  tensor_split: z.string().regex(/^\d+(\.\d+)?([,/]\d+(\.\d+)?)*$/, { error: "tensor_split takes proportions per GPU, e.g. 3,1" }).optional(),
+  /** -sm / --split-mode: layer (default) or none (one GPU); row is not modelled. */
+  split_mode: z.enum(["none", "layer", "row"]).optional(),
+  /** OLLAMA_GPU_OVERHEAD: bytes per GPU Ollama keeps free on top of its 457 MiB. */
+  gpu_overhead: z.number().int().min(0, { error: "gpu_overhead must be 0 or more bytes" }).max(2 ** 50).optional(),
 };
 export type LlamaCppFlags = z.output<z.ZodObject<typeof flags>>;
 type Workload = CommonWorkload & LlamaCppFlags;
@@ -52,6 +66,13 @@ export const LLAMA_CPP_OPTIONS: readonly OptionSpec[] = [
   { key: "ubatch_size", schema: flags.ubatch_size, group: GROUP, scope: SCOPE, help: "physical batch size (compute buffer), default 512", cli: { arg: "int", flags: "--ub, --ubatch-size <n>" }, web: { label: "Physical batch (--ubatch-size)", kind: "int", min: 1, max: 1 << 20, auto: "512" } },
   { key: "batch_size", schema: flags.batch_size, group: GROUP, scope: SCOPE, help: "logical batch size, default 2048", cli: { arg: "int", flags: "--batch-size <n>" }, web: { label: "Logical batch (--batch-size)", kind: "int", min: 1, max: 1 << 20, auto: "2048" } },
   { key: "n_gpu_layers", schema: flags.n_gpu_layers, group: GROUP, scope: SCOPE, help: "layers on the GPU (-1: all, the default)", cli: { arg: "layers", flags: "--ngl, --n-gpu-layers <n>" }, web: { label: "GPU layers (--n-gpu-layers)", kind: "int", min: -1, max: 100_000, auto: "all" } },
+  { key: "override_tensor", schema: flags.override_tensor, group: GROUP, scope: SCOPE, help: "tensors matching a pattern go to a buffer type (exps=CPU: MoE experts in host RAM)", cli: { arg: "string", flags: "--ot, --override-tensor <pattern=buft>" } },
+  { key: "cpu_moe", schema: flags.cpu_moe, group: GROUP, scope: SCOPE, help: "every MoE expert tensor in host memory", cli: { arg: "flag" } },
+  { key: "n_cpu_moe", schema: flags.n_cpu_moe, group: GROUP, scope: SCOPE, help: "MoE expert tensors of the first N layers in host memory", cli: { arg: "int", flags: "--n-cpu-moe <n>" } },
+  { key: "no_kv_offload", schema: flags.no_kv_offload, group: GROUP, scope: SCOPE, help: "--no-kv-offload: keep the KV cache in host memory", cli: { arg: "flag", flags: "--nkvo" } },
+  { key: "tensor_split", schema: flags.tensor_split, group: GROUP, scope: SCOPE, help: "share of the offloaded layers per GPU, e.g. 3,1 (default: even over --gpus)", cli: { arg: "string", flags: "--ts, --tensor-split <list>" } },
+  { key: "split_mode", schema: flags.split_mode, group: GROUP, scope: SCOPE, help: "layer (default): layers over the GPUs; none: one GPU", cli: { arg: "string", flags: "--split-mode <mode>" } },
+  { key: "gpu_overhead", schema: flags.gpu_overhead, group: GROUP, scope: { ...SCOPE, runtimes: ["ollama"] }, help: "OLLAMA_GPU_OVERHEAD: bytes per GPU Ollama keeps free", cli: { arg: "int", flags: "--gpu-overhead <bytes>" } },
 ];
 
 /** vramfit KV dtype names → llama.cpp --cache-type names. */
@@ -79,6 +100,87 @@ function fileTensors(model: TransformerModel): NamedTensorBytes[] | undefined {
   return out;
 }
 
+/** A -ot item: tensors whose name matches `re` (std::regex_search) go to buffer type `buft`. */
+interface TensorOverride {
+  pattern: string;
+  re: RegExp;
+  buft: string;
+}
+
+/**
+ * The overrides in force: -ot items in order, then --cpu-moe ("\\.ffn_(up|down|gate)_(ch|)exps=CPU") and --n-cpu-moe N
+ * (one "blk\\.<i>\\.ffn_(up|down|gate)_(ch|)exps=CPU" per layer i < N), as common/arg.cpp adds them
+ * (llm_ffn_exps_cpu_override / llm_ffn_exps_block_regex; docs/engines/llama.cpp.md). The first matching item wins.
+ */
+export function llamaCppOverrides(w: { override_tensor?: string; cpu_moe?: boolean; n_cpu_moe?: number }): TensorOverride[] {
+  const out: TensorOverride[] = [];
+  for (const item of (w.override_tensor ?? "").split(",").filter((x) => x !== "")) {
+    const eq = item.indexOf("=");
+    const pattern = item.slice(0, eq);
+    let re: RegExp;
+    try {
+      re = new RegExp(pattern);
+    } catch {
+      throw new VramfitError("invalid_option", `--override-tensor: '${pattern.slice(0, 60)}' is not a regular expression`, { details: { key: "override_tensor" } });
+    }
+    out.push({ pattern, re, buft: item.slice(eq + 1) });
+  }
+  const exps = "\\.ffn_(up|down|gate)_(ch|)exps";
+  if (w.cpu_moe) out.push({ pattern: exps, re: new RegExp(exps), buft: "CPU" });
+  for (let i = 0; i < (w.n_cpu_moe ?? 0) && i < 100_000; i++) out.push({ pattern: `blk\\.${i}${exps}`, re: new RegExp(`blk\\.${i}${exps}`), buft: "CPU" });
+  return out;
+}
+
+export interface LlamaCppDeviceShare {
+  device: string;
+  weights_bytes: number;
+  kv_cache_bytes: number;
+  compute_bytes: number;
+  /** Weights + KV + compute + CUDA context (+ Ollama's reserve). */
+  total_bytes: number;
+  layers: number;
+}
+
+/**
+ * Where llama.cpp puts each layer with several GPUs, --n-gpu-layers and --tensor-split (src/llama-model.cpp
+ * load_tensors): the split points are the cumulative, normalised proportions (default: each device's free memory,
+ * i.e. even over identical GPUs); a layer il in [i_gpu_start, i_gpu_start + act_gpu_layers) goes to the first
+ * device whose split point exceeds (il − i_gpu_start) / act_gpu_layers (std::upper_bound); il = n_layer is the output
+ * layer; the token embedding stays on the CPU. i_gpu_start = n_layer − n_gpu_layers as model-buffers.ts has it.
+ * Returns the device index of each layer 0..n_layer, -1 for the CPU.
+ */
+export function llamaCppLayerDevices(nLayer: number, nGpuLayers: number, splits: readonly number[]): number[] {
+  const nDev = splits.length;
+  const ngl = nGpuLayers < 0 ? nLayer + 1 : Math.min(nGpuLayers, nLayer + 1);
+  const start = Math.max(nLayer - ngl, 0);
+  const act = nDev === 0 ? 0 : Math.min(ngl, nLayer + 1);
+  const sum = splits.reduce((a, b) => a + b, 0);
+  if (nDev > 0 && !(sum > 0)) throw new VramfitError("invalid_option", "--tensor-split needs at least one positive share", { details: { key: "tensor_split" } });
+  const points: number[] = [];
+  let acc = 0;
+  for (const p of splits) {
+    acc += p;
+    points.push(acc / sum);
+  }
+  const out: number[] = [];
+  for (let il = 0; il <= nLayer; il++) {
+    if (il < start || il - start >= act) {
+      out.push(-1);
+      continue;
+    }
+    const x = Math.fround((il - start) / act);
+    let d = points.findIndex((pt) => Math.fround(pt) > x);
+    if (d < 0) d = nDev - 1;
+    out.push(d);
+  }
+  return out;
+}
+
+function blockIndex(name: string): number | null {
+  const m = /^blk\.(\d+)\./.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
 function engine(runtime: "llama.cpp" | "ollama") {
   return (model: TransformerModel, w: Workload, gpu?: Gpu): PartialEstimate => {
     const shape = model.transformer;
@@ -89,6 +191,7 @@ function engine(runtime: "llama.cpp" | "ollama") {
       if (w.quant) throw new VramfitError("does_not_run", `llama.cpp cannot run ${w.quant} weights; it reads GGUF files`, { suggestion: "give a GGUF type such as --quant q4_k_m, or a .gguf file" });
       throw new VramfitError("invalid_option", `${runtime} needs a GGUF file or a GGUF quant type`, { suggestion: "add --quant q4_k_m (or q8_0, q5_k_m, f16 ...)" });
     }
+    if (w.split_mode === "row") throw new VramfitError("unsupported", "--split-mode row (weight rows split across GPUs) is not modelled", { suggestion: "use --split-mode layer (the default)" });
     const nSeqUser = w.parallel ?? (runtime === "ollama" ? OLLAMA_DEFAULTS.numParallel : 1);
     const ctx = runtime === "ollama" ? ollamaLlamaCppContext(w.seq, nSeqUser) : { nCtx: w.seq, nSeq: nSeqUser };
     const typeK = w.cache_type_k ?? KV_TYPE[w.kv_dtype] ?? w.kv_dtype;
@@ -97,7 +200,7 @@ function engine(runtime: "llama.cpp" | "ollama") {
     if (w.flash_attn === undefined) {
       assumptions.push(runtime === "llama.cpp" ? "flash attention on (llama.cpp's --flash-attn auto enables it on CUDA)" : "flash attention off (Ollama's default, OLLAMA_FLASH_ATTENTION unset)");
     }
-    const mem = llamaCppMemory(model, {
+    const kvOpts = {
       nCtx: ctx.nCtx,
       nSeq: ctx.nSeq,
       kvUnified: w.kv_unified ?? false,
@@ -107,61 +210,137 @@ function engine(runtime: "llama.cpp" | "ollama") {
       swaFull: w.swa_full ?? false,
       nUbatch: w.ubatch_size ?? 512,
       nBatch: w.batch_size ?? 2048,
-      fileType: tensors ? undefined : (w.quant ?? undefined),
-      tensors,
-      nGpuLayers: w.n_gpu_layers ?? -1,
-      backend: "cuda",
-    });
-    const dev = gpu ? "CUDA0" : "GPU";
+    };
+    const nGpuLayers = w.n_gpu_layers ?? -1;
+    const mem = llamaCppMemory(model, { ...kvOpts, fileType: tensors ? undefined : (w.quant ?? undefined), tensors, nGpuLayers, backend: "cuda" });
+    const overrides = llamaCppOverrides(w);
+    const nDev = w.split_mode === "none" ? 1 : w.gpus;
+    const split = w.tensor_split ? w.tensor_split.split(/[,/]+/).map(Number) : undefined;
+    if (split && split.length > nDev) throw new VramfitError("invalid_option", `--tensor-split has ${split.length} shares for ${nDev} GPU${nDev > 1 ? "s" : ""} (llama.cpp refuses more values than devices)`, { suggestion: `add --gpus ${split.length}`, details: { key: "tensor_split" } });
+    const placed = nDev > 1 || overrides.length > 0 || w.no_kv_offload === true;
+    const reserve = runtime === "ollama" ? ollamaReservedBytes(w.gpu_overhead ?? 0) : 0;
+    const context = cudaContextComponent({ vendor: gpu?.vendor });
+
+    let gpuWeights = mem.gpu.weights;
+    let gpuKv = mem.gpu.kvCache;
+    let gpuCompute = mem.gpu.compute;
+    let hostWeights = mem.host.weights;
+    let hostKv = mem.host.kvCache;
+    let offloaded = mem.offloadedLayers;
+    let dev = gpu ? "CUDA0" : "GPU";
+    let devices: LlamaCppDeviceShare[] | undefined;
+    let overriddenBytes = 0;
+    if (placed) {
+      const shares = split ? [...split, ...new Array<number>(nDev - split.length).fill(0)] : new Array<number>(nDev).fill(1);
+      const layerDev = llamaCppLayerDevices(shape.layers, nGpuLayers, shares);
+      const perDev = shares.map(() => ({ weights: 0, kv: 0, layers: 0 }));
+      let hostW = 0;
+      const hasOutput = mem.tensors.some((t) => t.name === "output.weight");
+      for (const t of mem.tensors) {
+        const o = overrides.find((x) => x.re.test(t.name));
+        let d: number;
+        if (o) {
+          const m = /^CUDA(\d+)$/.exec(o.buft);
+          d = m && Number(m[1]) < nDev ? Number(m[1]) : -1;
+          if (d < 0) overriddenBytes += t.bytes;
+        } else {
+          const il = blockIndex(t.name);
+          if (il !== null) d = layerDev[Math.min(il, shape.layers - 1)];
+          else if (t.name.startsWith("token_embd.") || t.name.startsWith("position_embd.") || t.name.startsWith("token_types.")) d = -1;
+          else d = layerDev[shape.layers];
+        }
+        if (d >= 0) perDev[d].weights += t.bytes;
+        else hostW += t.bytes;
+        // tied output: the token embedding is duplicated as the output weight on the output layer's device
+        if (!hasOutput && t.name === "token_embd.weight" && layerDev[shape.layers] >= 0) perDev[layerDev[shape.layers]].weights += t.bytes;
+      }
+      for (let il = 0; il < shape.layers; il++) if (layerDev[il] >= 0) perDev[layerDev[il]].layers += 1;
+      if (layerDev[shape.layers] >= 0) perDev[layerDev[shape.layers]].layers += 1;
+      // KV rows follow their layer's device (offload_kqv), or all stay in host memory with --no-kv-offload.
+      const kvLayers = llamaCppKvCache(shape, { ...kvOpts, architecture: model.architecture }).perLayer;
+      const kvSum = kvLayers.reduce((a, l) => a + l.kBytes + l.vBytes, 0);
+      const kvTotal = mem.kvBytes;
+      let hostK = 0;
+      for (const l of kvLayers) {
+        const bytes = kvSum > 0 ? Math.round(((l.kBytes + l.vBytes) * kvTotal) / kvSum) : 0;
+        const d = w.no_kv_offload ? -1 : layerDev[l.layer];
+        if (d >= 0) perDev[d].kv += bytes;
+        else hostK += bytes;
+      }
+      const computeEach = mem.gpu.compute > 0 ? mem.gpu.compute : 0;
+      devices = perDev.map((p, i) => {
+        const used = p.layers > 0 || p.weights > 0;
+        const compute = used ? computeEach : 0;
+        return { device: `CUDA${i}`, weights_bytes: p.weights, kv_cache_bytes: p.kv, compute_bytes: compute, layers: p.layers, total_bytes: p.weights + p.kv + compute + context.bytes + reserve };
+      });
+      const fullest = devices.reduce((a, b) => (b.total_bytes > a.total_bytes ? b : a));
+      gpuWeights = fullest.weights_bytes;
+      gpuKv = fullest.kv_cache_bytes;
+      gpuCompute = fullest.compute_bytes;
+      hostWeights = hostW;
+      hostKv = hostK;
+      offloaded = layerDev.filter((d) => d >= 0).length;
+      dev = nDev > 1 ? `${fullest.device}, the fullest of ${nDev}` : dev;
+      if (nDev > 1) assumptions.push(`layers split over ${nDev} GPUs ${split ? `in the proportions ${split.join(":")}` : "evenly (llama.cpp splits by free memory: identical GPUs)"}: ${devices.map((d) => `${d.device} ${d.layers} layers`).join(", ")}`);
+      if (overriddenBytes > 0) assumptions.push(`${overrides.map((o) => `${o.pattern}=${o.buft}`).slice(0, 3).join(", ")}${overrides.length > 3 ? ` (+${overrides.length - 3} more)` : ""}: ${formatBytesShort(overriddenBytes)} of tensors kept in host memory`);
+      if (overrides.length > 0 && overriddenBytes === 0) warnings.push(`no tensor matches the --override-tensor patterns (${overrides.slice(0, 3).map((o) => o.pattern).join(", ")})`);
+    }
     const ctxText = `n_ctx ${ctx.nCtx}${ctx.nSeq > 1 ? ` over ${ctx.nSeq} sequences` : ""}`;
     const components: Component[] = [
       {
         id: "weights",
         label: `Model buffer (${dev})`,
-        bytes: mem.gpu.weights,
-        formula: `${tensors ? "tensor table of the GGUF file" : `tensors typed as llama.cpp's quantizer does for ${w.quant} (llama-quant.cpp)`}; ${mem.offloadedLayers}/${mem.totalLayers} layers on the GPU`,
+        bytes: gpuWeights,
+        formula: `${tensors ? "tensor table of the GGUF file" : `tensors typed as llama.cpp's quantizer does for ${w.quant} (llama-quant.cpp)`}; ${offloaded}/${mem.totalLayers} layers on the GPU${nDev > 1 ? `s (${nDev})` : ""}`,
         level: "allocated",
       },
       {
         id: "kv_cache",
         label: `KV cache (${dev})`,
-        bytes: mem.gpu.kvCache,
-        formula: `llama.cpp KV cache: ${ctxText}, K ${typeK} / V ${typeV}, cells padded to 256 (llama-kv-cache.cpp)`,
+        bytes: gpuKv,
+        formula: `llama.cpp KV cache: ${ctxText}, K ${typeK} / V ${typeV}, cells padded to 256 (llama-kv-cache.cpp)${w.no_kv_offload ? "; --no-kv-offload keeps it in host memory" : ""}`,
         level: "allocated",
       },
       {
         id: "compute_buffer",
         label: `Compute buffer (${dev})`,
-        bytes: mem.gpu.compute,
+        bytes: gpuCompute,
         formula: `ggml graph scratch for a ubatch of ${w.ubatch_size ?? 512} tokens, flash attention ${flashAttn ? "on" : "off"}; peak in the ${mem.computePeak}`,
         level: "allocated",
       },
-      { ...cudaContextComponent({ vendor: gpu?.vendor }) },
+      { ...context },
     ];
     if (runtime === "ollama") {
       components.push({
         id: "ollama_reserve",
         label: "Ollama free-memory reserve",
-        bytes: ollamaReservedBytes(),
-        formula: "Ollama keeps 457 MiB free on every CUDA/ROCm GPU (discover/gpu.go) + OLLAMA_GPU_OVERHEAD (0)",
+        bytes: reserve,
+        formula: `Ollama keeps 457 MiB free on every CUDA/ROCm GPU (discover/gpu.go) + OLLAMA_GPU_OVERHEAD (${w.gpu_overhead ?? 0})`,
         level: "device",
       });
     }
     const host: Component[] = [
-      { id: "weights_host", label: "Model buffer (host)", bytes: mem.host.weights, formula: "token embedding and layers not offloaded (llama.cpp keeps token_embd in host memory)", level: "allocated", location: "cpu" },
-      { id: "kv_cache_host", label: "KV cache (host)", bytes: mem.host.kvCache, formula: "KV rows of layers left on the CPU", level: "allocated", location: "cpu" },
+      { id: "weights_host", label: "Model buffer (host)", bytes: hostWeights, formula: `token embedding and layers not offloaded (llama.cpp keeps token_embd in host memory)${overriddenBytes > 0 ? ", and tensors an override keeps on the CPU" : ""}`, level: "allocated", location: "cpu" },
+      { id: "kv_cache_host", label: "KV cache (host)", bytes: hostKv, formula: w.no_kv_offload ? "--no-kv-offload: every layer's KV rows" : "KV rows of layers left on the CPU", level: "allocated", location: "cpu" },
       { id: "output_buffer", label: "Output buffer (host)", bytes: mem.host.output, formula: `vocab ${shape.vocab} × ${ctx.nSeq} outputs × 4 B f32 logits`, level: "allocated", location: "cpu" },
     ];
     components.push(...host.filter((c) => c.bytes > 0));
-    if (mem.offloadedLayers < mem.totalLayers) warnings.push(`only ${mem.offloadedLayers} of ${mem.totalLayers} layers on the GPU: the rest run on the CPU`);
+    if (offloaded < mem.totalLayers) warnings.push(`only ${offloaded} of ${mem.totalLayers} layers on the GPU: the rest run on the CPU`);
     if (runtime === "ollama") assumptions.push(`Ollama: num_ctx ${w.seq}, ${ctx.nSeq} parallel slot(s) (OLLAMA_NUM_PARALLEL), KV ${typeK}`);
+    const cpuBytes = host.reduce((a, c) => a + c.bytes, 0);
     return {
       components,
       peak: { phase: "prompt processing", description: "model buffer + KV cache + compute buffer, allocated at load time" },
       warnings,
       assumptions,
+      ...(cpuBytes > 0 ? { cpu_bytes: cpuBytes } : {}),
+      ...(devices ? { extra: { devices } } : {}),
     };
   };
+}
+
+function formatBytesShort(n: number): string {
+  return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : `${(n / 2 ** 20).toFixed(1)} MiB`;
 }
 
 /** GGUF files and GGUF quant types run in llama.cpp unless the user names another runtime. */

@@ -32,6 +32,10 @@ const flags = {
   enforce_eager: z.boolean().optional(),
   /** --max-model-len: the longest sequence vLLM must admit (default: seq). */
   max_model_len: positiveInt("max_model_len").optional(),
+  /** --pipeline-parallel-size: layers split over this many stages (GPUs in all = tensor × pipeline). */
+  pipeline_parallel_size: positiveInt("pipeline_parallel_size").optional(),
+  /** --kv-cache-memory-bytes: KV cache per GPU; when set, gpu_memory_utilization no longer sizes the pool. */
+  kv_cache_memory_bytes: z.number({ error: "kv_cache_memory_bytes must be a number" }).int().min(0, { error: "kv_cache_memory_bytes must be 0 or more" }).max(2 ** 50).optional(),
 };
 export type VllmFlags = z.output<z.ZodObject<typeof flags>>;
 type Workload = CommonWorkload & VllmFlags;
@@ -47,9 +51,33 @@ export const VLLM_OPTIONS: readonly OptionSpec[] = [
   { key: "block_size", schema: flags.block_size, group: GROUP, scope: VLLM, help: "KV cache block size in tokens (default 16)", cli: { arg: "int", flags: "--block-size <n>" }, web: { label: "KV block size (--block-size)", kind: "int", min: 1, max: 1024, auto: "16" } },
   { key: "enforce_eager", schema: flags.enforce_eager, group: GROUP, scope: VLLM, help: "no CUDA graphs", cli: { arg: "flag" }, web: { label: "No CUDA graphs (--enforce-eager)", kind: "bool", def: false } },
   { key: "max_model_len", schema: flags.max_model_len, group: GROUP, scope: VLLM, help: "longest sequence served (default: the model's)", cli: { arg: "tokens", flags: "--max-model-len <tokens>" }, web: { label: "Max model length (--max-model-len)", kind: "int", min: 1, max: 2 ** 31, auto: "seq" } },
+  { key: "pipeline_parallel_size", schema: flags.pipeline_parallel_size, group: GROUP, scope: VLLM, help: "pipeline stages: layers split over them (GPUs in all = --gpus × this)", cli: { arg: "int", flags: "--pipeline-parallel-size <n>" } },
+  { key: "kv_cache_memory_bytes", schema: flags.kv_cache_memory_bytes, group: GROUP, scope: VLLM, help: "KV cache per GPU in bytes (then --gpu-memory-utilization does not size it)", cli: { arg: "int", flags: "--kv-cache-memory-bytes <bytes>" } },
   { key: "tensor_parallel_size", aliasOf: "gpus", group: GROUP, scope: VLLM, help: "same as --gpus", cli: { arg: "int", flags: "--tensor-parallel-size <n>" } },
   { key: "kv_cache_dtype", aliasOf: "kv_dtype", unset: ["auto"], group: GROUP, scope: VLLM, help: "same as --kv-dtype (auto | fp8 | bf16 | fp16)", cli: { arg: "string", flags: "--kv-cache-dtype <dtype>" } },
 ];
+
+/**
+ * One pipeline stage of a model: vLLM (and SGLang) give each of `pp` stages ⌈layers / pp⌉ of the decoder layers
+ * (vllm/distributed/utils.py get_pp_indices splits them evenly). The embedding sits on the first stage and the LM
+ * head on the last; both are kept here, so the worst stage is over-counted by one of them at most.
+ */
+export function pipelineStage(model: TransformerModel, pp: number): TransformerModel {
+  if (pp <= 1) return model;
+  const shape = model.transformer;
+  const layers = Math.ceil(shape.layers / pp);
+  const tensors = model.tensors.map((g) => (g.name.includes("{L}") ? { ...g, count: Math.max(1, Math.round((g.count / shape.layers) * layers)) } : g));
+  return {
+    ...model,
+    tensors,
+    transformer: {
+      ...shape,
+      layers,
+      layerTypes: shape.layerTypes.slice(0, layers),
+      moe: shape.moe ? { ...shape.moe, moeLayers: Math.ceil(shape.moe.moeLayers / pp) } : null,
+    },
+  };
+}
 
 /** The checkpoint's declared quantization when vramfit can size it (fp8, mxfp4, gptq, awq, nf4, int8). */
 export function checkpointQuant(model: ModelDescription): string | null {
@@ -95,7 +123,14 @@ export function vllmEngine(model: TransformerModel, w: Workload, gpu?: Gpu): Par
   const shape = model.transformer;
   if (shape.encoderOnly) throw new VramfitError("does_not_run", `${model.id} is an encoder: vLLM serves it without a KV cache; use --runtime transformers`);
   const o = vllmOptions(model, w, gpu);
-  const m = vllmMemory(model, o);
+  const pp = w.pipeline_parallel_size ?? 1;
+  let m = vllmMemory(pipelineStage(model, pp), o);
+  if (w.kv_cache_memory_bytes !== undefined) {
+    // CacheConfig.kv_cache_memory_bytes: the KV pool is this size; the utilization no longer sizes it.
+    const blockBytes = (pp > 1 ? Math.ceil(shape.layers / pp) : shape.layers) * m.pageBytesPerLayer;
+    const numBlocks = Math.floor(w.kv_cache_memory_bytes / blockBytes);
+    m = { ...m, kvBudgetBytes: w.kv_cache_memory_bytes, numBlocks, maxSequences: Math.floor(numBlocks / m.blocksPerSequence) };
+  }
   const warnings: string[] = [];
   const assumptions = [...o.assumptions];
   const tp = o.tensorParallel;
@@ -105,18 +140,19 @@ export function vllmEngine(model: TransformerModel, w: Workload, gpu?: Gpu): Par
     { id: "weights", label: "Model weights", bytes: m.weightsBytes, formula: m.weightsFormula, level: "allocated" },
     { id: "activations", label: "Activation peak (profile run)", bytes: m.activationBytes, formula: m.activationFormula, level: "allocated" },
   ];
-  const kvBytes = Math.max(0, m.numBlocks) * shape.layers * m.pageBytesPerLayer;
+  const stageLayers = pp > 1 ? Math.ceil(shape.layers / pp) : shape.layers;
+  const kvBytes = Math.max(0, m.numBlocks) * stageLayers * m.pageBytesPerLayer;
   if (m.numBlocks >= m.blocksPerSequence || m.maxSequences >= 1) {
     components.push({
       id: "kv_cache",
       label: "KV cache (pre-allocated blocks)",
       bytes: kvBytes,
-      formula: `${m.numBlocks} blocks × ${shape.layers} layers × ${m.pageBytesPerLayer} B page (${o.blockSize} tokens × ${shape.mla ? "1 latent" : `2 × ${m.kvHeadsPerGpu} kv_heads`} × ${shape.mla ? shape.mla.kvLoraRank + shape.mla.qkRopeHeadDim : shape.headDim} × ${o.kvDtype}) from the budget ${o.gpuMemoryUtilization} × ${formatBytes(o.totalBytes)} − weights − activations − non-torch`,
+      formula: `${m.numBlocks} blocks × ${stageLayers} layers${pp > 1 ? ` (one of ${pp} pipeline stages)` : ""} × ${m.pageBytesPerLayer} B page (${o.blockSize} tokens × ${shape.mla ? "1 latent" : `2 × ${m.kvHeadsPerGpu} kv_heads`} × ${shape.mla ? shape.mla.kvLoraRank + shape.mla.qkRopeHeadDim : shape.headDim} × ${o.kvDtype}) ${w.kv_cache_memory_bytes !== undefined ? ` from --kv-cache-memory-bytes ${w.kv_cache_memory_bytes}` : ` from the budget ${o.gpuMemoryUtilization} × ${formatBytes(o.totalBytes)} − weights − activations − non-torch`}`,
       level: "allocated",
     });
   } else {
     // vLLM refuses to start; what it would need is one sequence of max_model_len.
-    const need = m.blocksPerSequence * shape.layers * m.pageBytesPerLayer;
+    const need = m.blocksPerSequence * stageLayers * m.pageBytesPerLayer;
     components.push({ id: "kv_cache", label: "KV cache (one sequence, the least vLLM starts with)", bytes: need, formula: `${m.blocksPerSequence} blocks of ${o.blockSize} tokens for max_model_len ${o.maxModelLen}`, level: "allocated" });
     warnings.push(
       m.kvBudgetBytes <= 0
@@ -152,6 +188,7 @@ export function vllmEngine(model: TransformerModel, w: Workload, gpu?: Gpu): Par
         max_num_batched_tokens: o.maxNumBatchedTokens,
         gpu_memory_utilization: o.gpuMemoryUtilization,
         tensor_parallel_size: tp,
+        pipeline_parallel_size: pp,
       },
     },
   };
