@@ -143,18 +143,22 @@ export function fitBand(obs: Observation[], q: number, s: number, final = false)
     list.push({ value: o.measured / o.estimate, source: o.source });
     byComponent.set(o.component, list);
   }
+  // A component measured on its own calibrates its own range, never the class pools of the totals (a
+  // component whose meaning differs between versions must not widen every other overhead).
   const components: Record<string, [number, number]> = {};
-  for (const [id, samples] of byComponent) if (nSources(samples) >= MIN_SOURCES) components[id] = multiplierRange(samples, q, s);
+  const fewComponents: string[] = [];
+  for (const [id, samples] of byComponent) {
+    const fitted = multiplierRange(samples, q, s);
+    if (final && nSources(samples) < MIN_SOURCES) {
+      fewComponents.push(`${id} (${nSources(samples)})`);
+      components[id] = isExact(id) ? union(fitted, [1 + DEFAULT_BAND.exact[0], 1 + DEFAULT_BAND.exact[1]]) : union(fitted, DEFAULT_BAND.uncertain);
+    } else components[id] = fitted;
+  }
 
   const k: Sample[] = [];
   const e: Sample[] = [];
   for (const o of obs) {
-    if (o.component !== null) {
-      if (Object.hasOwn(components, o.component) || o.estimate <= 0) continue;
-      if (isExact(o.component)) e.push({ value: o.measured / o.estimate - 1, source: o.source });
-      else k.push({ value: o.measured / o.estimate, source: o.source });
-      continue;
-    }
+    if (o.component !== null) continue;
     let exact = 0;
     let uncertain = 0;
     for (const p of o.parts) {
@@ -169,17 +173,18 @@ export function fitBand(obs: Observation[], q: number, s: number, final = false)
   const eFew = few || nSources(e) < MIN_SOURCES;
   let uncertain: [number, number] = k.length ? multiplierRange(k, q, s) : ([...DEFAULT_BAND.uncertain] as [number, number]);
   let exact: [number, number] = e.length ? slackRange(e, q, s) : [-EXACT_FLOOR, EXACT_FLOOR];
-  // No weights-dominated total and no exact component measured on its own: nothing constrains the exact part.
-  if (!e.length && !Object.keys(components).some(isExact)) exact = [...DEFAULT_BAND.exact] as [number, number];
+  // No weights-dominated total: nothing constrains the exact part of a total.
+  if (!e.length) exact = [...DEFAULT_BAND.exact] as [number, number];
   const notes: string[] = [];
   if (final) {
     if (kFew) uncertain = union(uncertain, DEFAULT_BAND.uncertain);
     if (eFew && e.length) exact = union(exact, DEFAULT_BAND.exact);
     if (few) notes.push(`rests on ${sources.size} source(s) (${obs.length} case(s)): a wide default band, not calibrated out of source`);
     else {
-      if (!k.length) notes.push("no measurement constrains activations and overheads: their range is the wide default");
+      if (!k.length) notes.push("no measured total constrains the other activations and overheads: their range is the wide default");
       else if (kFew) notes.push(`activations and overheads rest on ${nSources(k)} source(s): their range is widened to the default`);
       if (e.length && eFew) notes.push(`weights-dominated totals rest on ${nSources(e)} source(s): their slack is widened to the default`);
+      if (fewComponents.length) notes.push(`components measured on their own by fewer than 3 sources keep at least the default range: ${fewComponents.join(", ")}`);
     }
   }
   const band: Band = {

@@ -53,6 +53,8 @@ export interface AccuracyCase {
   measured_kind?: string;
   /** The record itself says the figure cannot be right (e.g. below the bytes its own settings need). */
   impossible?: string;
+  /** false: the figure is a sum over the GPUs (vramfit answers per GPU). */
+  per_gpu?: boolean;
   notes?: string;
   /** The file it came from, relative to bench/accuracy. */
   file: string;
@@ -342,6 +344,9 @@ export function measuredComponent(e: Estimate, name: string): Component | undefi
 
 /** Estimates one case; a case vramfit cannot express yet comes back as pending with its reasons. */
 export function evaluateCase(c: AccuracyCase): CaseResult | PendingCase {
+  if (c.per_gpu === false && (c.gpus ?? 1) > 1) {
+    return { case: c, reasons: [{ key: "sum over GPUs", detail: `the figure adds ${c.gpus} GPUs; vramfit answers per GPU` }] };
+  }
   const model = resolveCaseModel(c);
   if (!("family" in model)) return { case: c, reasons: [model] };
   const { workload, reasons } = expressWorkload(c, model);

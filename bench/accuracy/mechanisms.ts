@@ -57,6 +57,11 @@ export const MECHANISMS: Mechanism[] = [
     mechanism: "the doc's flash-attention run follows an eager run in the same process (peak stats reset, cache not emptied); low confidence",
   },
   {
+    match: /^torchtune-llama31-8b-/,
+    direction: "over",
+    mechanism: "torch.compile: torchtune's recipe compiles the model and the chunked loss, which fuses elementwise ops whose inputs eager PyTorch saves for backward (not stated in the workload; a `compile` option would carry it)",
+  },
+  {
     match: /^mmseg-pspnet-/,
     direction: "under",
     mechanism: "SyncBN across 4 GPUs modelled as plain BN (its all-reduce buffers and saved statistics are extra), and cuDNN workspaces of the dilated 3×3 convolutions at 1/8 resolution (case notes)",
