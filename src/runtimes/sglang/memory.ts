@@ -17,6 +17,7 @@ import type { TransformerModel, TransformerShape } from "../../core/model.js";
 import { dtypeBytes } from "../../core/precision.js";
 import { weightsComponent } from "../../core/weights.js";
 import { GiB, MiB, formatBytes } from "../../core/units.js";
+import { attentionLayerCount, stateLayerCount, vllmStatePageBytes } from "../../core/state-cache.js";
 import { profileActivationPeak } from "../vllm/memory.js";
 import { defaultMaxRunningRequests } from "./defaults.js";
 
@@ -44,6 +45,11 @@ export interface SglangOptions {
   attentionWorkspaceBytes: number;
   /** CUDA context of the process (taken before SGLang measures free memory). */
   contextBytes: number;
+  /** Hybrid/recurrent models: --mamba-full-memory-ratio (0.9), --max-mamba-cache-size, --disable-radix-cache, --mamba-ssm-dtype. */
+  mambaFullMemoryRatio?: number;
+  maxMambaCacheSize?: number;
+  disableRadixCache?: boolean;
+  mambaSsmDtype?: string;
 }
 
 export interface SglangMemory {
@@ -68,6 +74,10 @@ export interface SglangMemory {
   activationFormula: string;
   /** (1 − mem_fraction_static) × free_before: the share SGLang leaves for everything after the pool. */
   runtimeShareBytes: number;
+  /** Hybrid/recurrent models: the Mamba state pool (0 otherwise). */
+  mambaSlots: number;
+  mambaBytes: number;
+  mambaFormula: string;
 }
 
 /**
@@ -108,14 +118,38 @@ export function sglangMemory(model: TransformerModel, o: SglangOptions): SglangM
   const nccl = o.tp * o.pp > 1 ? SGLANG_NCCL_INIT_BYTES : 0;
   const freeBefore = Math.max(0, o.totalBytes - o.contextBytes - nccl);
   const { component: w } = weightsComponent(model, o.dtype, o.quant, o.tp * o.pp);
-  const layersPerRank = Math.ceil(shape.layers / o.pp);
+  // Hybrid models keep KV only in their attention layers (get_cell_size_per_token counts the full-attention layers).
+  const layersPerRank = Math.ceil(attentionLayerCount(shape) / o.pp);
   const cell = sglangCellBytes(shape, o.kvDtype, o.tp, layersPerRank);
   const staticBudget = Math.floor(freeBefore * o.memFractionStatic);
-  const rest = freeBefore - w.bytes - (freeBefore - staticBudget);
+  let rest = freeBefore - w.bytes - (freeBefore - staticBudget);
+  // Mamba/linear-attention state pool (kv mixin handle_max_mamba_cache, docs/engines/sglang.md §3): --max-mamba-cache-size
+  // slots, or max_running_requests with --disable-radix-cache, else rest × ratio / (1 + ratio) (ratio 0.9); it comes out
+  // of the rest before the token pool. Slot shapes as vLLM's (mem_cache/memory_pool.py MambaPool; core/state-cache.ts).
+  let mambaSlots = 0;
+  let mambaBytes = 0;
+  let mambaFormula = "";
+  const stateLayers = Math.ceil(stateLayerCount(shape) / o.pp);
+  if (stateLayers > 0 && shape.state) {
+    const page = vllmStatePageBytes(shape.state, { tp: o.tp, dtype: o.dtype, ssmCacheDtype: o.mambaSsmDtype ?? "fp32" });
+    const perRequest = page.bytes * stateLayers;
+    const ratio = o.mambaFullMemoryRatio ?? 0.9;
+    if (o.maxMambaCacheSize !== undefined) mambaSlots = o.maxMambaCacheSize;
+    else if (o.disableRadixCache && o.maxRunningRequests !== undefined) mambaSlots = o.maxRunningRequests;
+    else mambaSlots = rest > 0 ? Math.floor((rest * ratio) / (1 + ratio) / perRequest) : 0;
+    rest -= mambaSlots * perRequest;
+    // The pool holds one slot more than max_mamba_cache_size: Qwen3-Next-80B TP2 prints "max_mamba_cache_size: 30,
+    // conv_state size: 0.03GB, ssm_state size: 1.09GB" = 31 × 36 layers × 1 MiB (yuy4o-qwen3-next-80b-a800-tp2.log),
+    // while its token pool (#tokens 110539) is what is left after 30 slots.
+    mambaBytes = (mambaSlots + 1) * perRequest;
+    mambaFormula = `(${mambaSlots} + 1) slots × ${stateLayers} state layers × (${page.formula})${o.maxMambaCacheSize === undefined && !o.disableRadixCache ? `; ${mambaSlots} = rest × ${ratio}/(1 + ${ratio}) ÷ slot (--mamba-full-memory-ratio)` : ""}`;
+  }
   let tokens = rest > 0 ? Math.floor(rest / cell) : 0;
   if (o.maxTotalTokens !== undefined) tokens = Math.min(tokens, o.maxTotalTokens);
   tokens = Math.floor(tokens / o.pageSize) * o.pageSize;
-  const mrr = o.maxRunningRequests ?? defaultMaxRunningRequests(Math.max(tokens, 1), o.contextLength);
+  let mrr = o.maxRunningRequests ?? defaultMaxRunningRequests(Math.max(tokens, 1), o.contextLength);
+  // Hybrid models: at most max_mamba_cache_size // 3 running requests (server_args, ratio 3 with the radix cache on).
+  if (mambaSlots > 0 && !o.disableRadixCache) mrr = Math.max(1, Math.min(mrr, Math.floor(mambaSlots / 3)));
   // ReqToTokenPool(size=max_running_requests, max_context_len=context_len + 4), int32 token indices.
   const reqToToken = mrr * (o.contextLength + 4) * 4;
 
@@ -149,5 +183,8 @@ export function sglangMemory(model: TransformerModel, o: SglangOptions): SglangM
     activationBytes: act.bytes,
     activationFormula: `prefill of one ${chunk}-token chunk: ${act.formula}`,
     runtimeShareBytes: freeBefore - staticBudget,
+    mambaSlots,
+    mambaBytes,
+    mambaFormula,
   };
 }

@@ -33,6 +33,10 @@ const flags = {
   disable_cuda_graph: z.boolean().optional(),
   pp_size: positiveInt("pp_size").optional(),
   attention_backend: z.enum(SGLANG_ATTENTION_BACKENDS).optional(),
+  mamba_full_memory_ratio: z.number().gt(0, { error: "mamba_full_memory_ratio must be above 0" }).max(100).optional(),
+  max_mamba_cache_size: positiveInt("max_mamba_cache_size").optional(),
+  disable_radix_cache: z.boolean().optional(),
+  mamba_ssm_dtype: z.enum(["fp32", "bf16", "fp16"]).optional(),
 };
 export type SglangFlags = z.output<z.ZodObject<typeof flags>>;
 type Workload = CommonWorkload & SglangFlags;
@@ -53,6 +57,10 @@ export const SGLANG_OPTIONS: readonly OptionSpec[] = [
   { key: "disable_cuda_graph", schema: flags.disable_cuda_graph, group: GROUP, scope: SCOPE, help: "no CUDA graphs", cli: { arg: "flag" }, web: { label: "No CUDA graphs (--disable-cuda-graph)", kind: "bool", def: false } },
   { key: "pp_size", schema: flags.pp_size, group: GROUP, scope: SCOPE, help: "pipeline-parallel stages (layers split over them; GPUs in all = --gpus × this)", cli: { arg: "int", flags: "--pp-size <n>" } },
   { key: "attention_backend", schema: flags.attention_backend, group: GROUP, scope: SCOPE, help: "flashinfer (384/512 MiB workspace) | triton | fa3 | ... (default: SGLang's pick for the GPU and model)", cli: { arg: "string", flags: "--attention-backend <name>" } },
+  { key: "mamba_full_memory_ratio", schema: flags.mamba_full_memory_ratio, group: GROUP, scope: SCOPE, help: "hybrid models: Mamba state memory / KV memory (default 0.9)", cli: { arg: "number", flags: "--mamba-full-memory-ratio <f>" } },
+  { key: "max_mamba_cache_size", schema: flags.max_mamba_cache_size, group: GROUP, scope: SCOPE, help: "hybrid models: Mamba state slots", cli: { arg: "int", flags: "--max-mamba-cache-size <n>" } },
+  { key: "disable_radix_cache", schema: flags.disable_radix_cache, group: GROUP, scope: SCOPE, help: "no prefix cache (hybrid models: one state slot per running request)", cli: { arg: "flag" } },
+  { key: "mamba_ssm_dtype", schema: flags.mamba_ssm_dtype, group: GROUP, scope: SCOPE, help: "hybrid models: Mamba SSM state dtype (default fp32)", cli: { arg: "string", flags: "--mamba-ssm-dtype <dtype>" } },
   { key: "tp_size", aliasOf: "gpus", group: GROUP, scope: SCOPE, help: "same as --gpus", cli: { arg: "int", flags: "--tp-size <n>" } },
   { key: "kv_cache_dtype", aliasOf: "kv_dtype", unset: ["auto"], group: GROUP, scope: SCOPE, help: "same as --kv-dtype (auto | fp8 | bf16 | fp16)", cli: { arg: "string", flags: "--kv-cache-dtype <dtype>" } },
 ];
@@ -155,6 +163,10 @@ export function sglangEngine(model: TransformerModel, w: Workload, gpu?: Gpu): P
     cudaGraphMaxBs: r.cudaGraphMaxBs,
     attentionWorkspaceBytes: ws.bytes,
     contextBytes: ctx.bytes,
+    mambaFullMemoryRatio: w.mamba_full_memory_ratio,
+    maxMambaCacheSize: w.max_mamba_cache_size,
+    disableRadixCache: w.disable_radix_cache,
+    mambaSsmDtype: w.mamba_ssm_dtype,
   });
   const warnings: string[] = [];
   const starts = m.restBytes > 0 && m.maxTotalNumTokens > 0;
@@ -176,6 +188,7 @@ export function sglangEngine(model: TransformerModel, w: Workload, gpu?: Gpu): P
       `SGLang will not start ("Not enough memory. Please try to increase --mem-fraction-static"): the weights (${formatBytes(m.weightsBytes)}) leave ${formatBytes(m.restBytes)} of the static share ${r.memFractionStatic} × ${formatBytes(m.freeBeforeBytes)} for the token pool`,
     );
   }
+  if (m.mambaBytes > 0) components.push({ id: "state_cache", label: "Mamba state pool", bytes: m.mambaBytes, formula: m.mambaFormula, level: "allocated" });
   components.push({ id: "req_to_token", label: "Request pool (req_to_token)", bytes: m.reqToTokenBytes, formula: `${m.maxRunningRequests} requests × (context ${r.contextLength} + 4) × 4 B int32${w.max_running_requests === undefined ? " (max_running_requests: SGLang's default from the pool)" : ""}`, level: "allocated" });
   if (ws.bytes > 0) components.push({ id: "attention_workspace", label: `Attention workspace (${r.attentionBackend})`, bytes: ws.bytes, formula: ws.formula, level: "allocated" });
   components.push({ id: "activations", label: "Activations (one prefill chunk)", bytes: m.activationBytes, formula: m.activationFormula, level: "allocated" });
@@ -216,6 +229,7 @@ export function sglangEngine(model: TransformerModel, w: Workload, gpu?: Gpu): P
         tensor_parallel_size: w.gpus,
         pipeline_parallel_size: pp,
         starts: starts ? 1 : 0,
+        ...(m.mambaSlots > 0 ? { max_mamba_cache_size: m.mambaSlots } : {}),
       },
     },
   };

@@ -104,3 +104,28 @@ describe("SGLang token pool", () => {
     expect(e.assumptions.join(" ")).toMatch(/handle_gpu_memory_settings/);
   });
 });
+
+describe("SGLang Mamba state pool (hybrid models)", () => {
+  it("reproduces Qwen3-Next-80B TP2: 30 slots, 31 × 36 layers × 1 MiB of ssm state, 110.5k tokens (yuy4o-qwen3-next-80b-a800-tp2.log)", async () => {
+    const { gatedDeltaNetState } = await import("../../core/state-cache.js");
+    const { sglangMemory, SGLANG_NCCL_INIT_BYTES } = await import("./memory.js");
+    const base = defaultEstimator.resolveModel("llama-3.1-8b") as TransformerModel;
+    // Qwen3-Next-80B-A3B's attention and linear-attention shapes (config.json: 48 layers, full attention every 4th,
+    // 2 KV heads of 256, linear 16 key heads × 128, 32 value heads × 128, conv kernel 4); weights left out.
+    const mixers = Array.from({ length: 48 }, (_, i) => ((i + 1) % 4 === 0 ? "attention" : "state") as "attention" | "state");
+    const model: TransformerModel = {
+      ...base,
+      tensors: [],
+      transformer: { ...base.transformer, layers: 48, kvHeads: 2, headDim: 256, layerMixers: mixers, state: gatedDeltaNetState({ kHeads: 16, vHeads: 32, kDim: 128, vDim: 128, dConv: 4 }) },
+    };
+    // The log: rest = avail after weights 3.92 − 78.54 × (1 − 0.98) GiB = 2.349 GiB (NCCL init is taken before, as at TP2).
+    const m = sglangMemory(model, {
+      totalBytes: Math.round(2.3492 * GiB) + SGLANG_NCCL_INIT_BYTES, contextBytes: 0, tp: 2, pp: 1, dtype: "bf16", quant: null, kvDtype: "bf16", memFractionStatic: 1,
+      contextLength: 128000, chunkedPrefillSize: 8192, maxPrefillTokens: 16384, maxRunningRequests: 4, pageSize: 1, cudaGraphMaxBs: 4, attentionWorkspaceBytes: 0,
+    });
+    expect(m.mambaSlots).toBe(30);
+    expect(m.mambaBytes / GiB).toBeCloseTo(1.09 + 0.03, 1);
+    expect(Math.abs(m.maxTotalNumTokens - 110539) / 110539).toBeLessThan(0.01);
+    expect(m.cellBytes).toBe(1 * 512 * 12 * 2);
+  });
+});
