@@ -1,8 +1,10 @@
 import fs from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { defaultEstimator } from "../../src/index.js";
 import { BANDS_FILE, bandsOf, calibrateAll, fitBand, inside, leaveSourceOut, observe, sourceQuantile, type Observation } from "./calibrate.js";
-import { evaluateAll, evaluateCase, isResult, loadCases, type AccuracyCase } from "./cases.js";
+import { evaluateAll, evaluateCase, isResult, loadCases, REPO_ROOT, type AccuracyCase } from "./cases.js";
+import { FITTED } from "./fitted.js";
 import { buildReport, readmeBlock, README_FILE, REPORT_FILE } from "./report.js";
 
 // One evaluation of every case (~1,000, about a second) and one calibration, shared by every test below.
@@ -49,6 +51,19 @@ describe("the case suite", () => {
     expect(isResult(evaluateCase({ ...base, gpu: "a100-80gb", workload: { ...base.workload, runtime: "vllm", [key]: 0.9 } }))).toBe(true);
     const model = evaluateCase({ ...base, model: { hf: "nobody/no-such-model" } });
     expect(!isResult(model) && model.reasons[0].key).toBe("model");
+  });
+
+  it("every constant src/ marks FITTED is listed in fitted.ts with the cases it was fitted on", () => {
+    const marked = new Set<string>();
+    const walk = (dir: string) => {
+      for (const f of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, f.name);
+        if (f.isDirectory()) walk(p);
+        else if (p.endsWith(".ts") && !p.endsWith(".spec.ts") && /\bFITTED\b/.test(fs.readFileSync(p, "utf8"))) marked.add(path.relative(REPO_ROOT, p));
+      }
+    };
+    walk(path.join(REPO_ROOT, "src"));
+    for (const f of marked) expect(FITTED.map((x) => x.where), f).toContain(f);
   });
 
   it("keeps low-confidence cases, engine estimates and in-sample cases out of calibration", () => {

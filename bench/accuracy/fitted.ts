@@ -46,6 +46,18 @@ export const FITTED: FittedConstant[] = [
     how: "the top of the 0.18–0.52 GiB range seen in the yuy4o-llm V0 logs",
     cases: [/^vllm-yuy4o-.*-cuda-graphs$/],
   },
+  {
+    constant: "SGLANG_CUDA_GRAPH_BASE = 0.11 GiB (SGLang CUDA graph capture, the part that does not grow with the batch)",
+    where: "src/runtimes/sglang/memory.ts",
+    how: "the median of the five 'Capture cuda graph end ... mem usage' lines of the yuy4o-llm SGLang logs",
+    cases: [/^sglang-yuy4o-.*-cuda-graphs$/],
+  },
+  {
+    constant: "SGLANG_NCCL_INIT_BYTES = 0.2 GiB (torch.distributed init under TP/PP)",
+    where: "src/runtimes/sglang/memory.ts",
+    how: "read off the 'Init torch distributed ends. mem usage' lines of three yuy4o-llm SGLang logs; no case measures it on its own",
+    cases: [],
+  },
 ];
 
 /** Approximations that were not fitted on any case (named so the report can list them beside the fitted ones). */
