@@ -105,12 +105,38 @@ export function createEstimator(config: EstimatorConfig): Estimator {
     return r;
   }
 
+  /** The training profile named by `framework` (or an alias of it; the workload then echoes its id), else the first. */
+  function pickTraining(input: WorkloadInput, inferred: string[]): TrainingProfile<any> {
+    const given = input.framework;
+    if (given === undefined || given === null) return training[0];
+    const id = String(given);
+    const profile = training.find((t) => t.id === id) ?? training.find((t) => t.aliases?.includes(id));
+    if (!profile) {
+      const hint = closest(id, trainingIds);
+      throw new VramfitError("invalid_option", `unknown framework '${id}' (choose one of: ${trainingIds.join(", ")})`, { suggestion: hint.length ? `did you mean ${hint[0]}?` : undefined, details: { key: "framework" } });
+    }
+    if (profile.id !== id) {
+      inferred.push(`framework ${id}: modelled as ${profile.id} (${profile.label})`);
+      input.framework = profile.id;
+    }
+    return profile;
+  }
+
   function estimateTransformer(model: TransformerModel, options: EstimateInput, gpu: Gpu | undefined): Estimate {
     const { gpu: _gpu, ...given } = options;
     const input: WorkloadInput = { ...given };
     const inferred: string[] = [];
     const runtime = pickRuntime(model, input, inferred);
     const train = input.mode === "train";
+    const profile = train ? pickTraining(input, inferred) : undefined;
+    if (profile?.defaults) {
+      for (const [k, v] of Object.entries(profile.defaults(model, gpu, input))) {
+        if (input[k] === undefined && v !== undefined) {
+          input[k] = v;
+          inferred.push(`${k} ${String(v)}: ${profile.id}'s default`);
+        }
+      }
+    }
     if (!train) {
       for (const [k, v] of Object.entries(runtime.defaults?.(model, gpu, input) ?? {})) {
         if (input[k] === undefined) {
@@ -127,10 +153,7 @@ export function createEstimator(config: EstimatorConfig): Estimator {
     let part: PartialEstimate;
     let category: string;
     let derived: Record<string, unknown> = {};
-    if (train) {
-      const id = (w.framework as string | undefined) ?? trainingIds[0];
-      const profile = training.find((t) => t.id === id);
-      if (!profile) throw new VramfitError("invalid_option", `unknown framework '${id}' (choose one of: ${trainingIds.join(", ")})`, { details: { key: "framework" } });
+    if (train && profile) {
       derived = profile.derive?.(w) ?? {};
       part = profile.estimate(model, w, gpu);
       category = profile.category(w);

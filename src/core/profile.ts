@@ -47,12 +47,18 @@ export interface RuntimeProfile<O = Record<string, unknown>> {
   estimate(model: TransformerModel, w: ProfileWorkload<O>, gpu?: Gpu): PartialEstimate;
 }
 
-/** How one training stack (PyTorch + transformers/PEFT today; frameworks later) spends memory in a step. */
+/** How one training stack (HF Trainer + PEFT, TRL, torchtune, LitGPT, Unsloth, ...) spends memory in a step. */
 export interface TrainingProfile<O = Record<string, unknown>> {
   /** The --framework value. */
   id: string;
   label: string;
+  /** Other names that select this profile (--framework peft is transformers); the workload echoes `id`. */
+  aliases?: readonly string[];
+  /** The framework version whose behaviour (defaults, loss, kernels) the profile models. */
+  version?: string;
   options: readonly OptionSpec[];
+  /** The framework's own defaults for options the user left out (TRL checkpoints, torchtune trains pure bf16). */
+  defaults?(model: TransformerModel, gpu: Gpu | undefined, given: WorkloadInput): Partial<WorkloadInput>;
   /** Error-band category of this workload (full fine-tuning and LoRA differ). */
   category(w: ProfileWorkload<O>): string;
   /** Single changes this stack can make to a tight workload (checkpointing, 8-bit optimizer, LoRA). */

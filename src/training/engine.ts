@@ -20,8 +20,10 @@ import { formatBytes, formatCount, MiB, roundUp } from "../core/units.js";
 import { weightBreakdown } from "../core/weights.js";
 import type { TrainingWorkload as Workload } from "./options.js";
 import { hasVocabHead, lmHeadGroups, savedActivations } from "./activations.js";
+import { applyKernels } from "./kernels.js";
 import { logitsLoss } from "./logits-loss.js";
 import { isLinearWeight, loraPlan, type LoraPlan } from "./lora.js";
+import { DEFAULT_MECHANISMS, kernelsFor, lossAssumption, lossDetailsFor, type FrameworkMechanisms } from "./mechanisms.js";
 import { optimizerMemory, type ParamTensor } from "./optimizers.js";
 import { computeDtypeName, precisionPolicy } from "./policy.js";
 
@@ -49,7 +51,11 @@ function layerGroup(g: TensorGroup): boolean {
   return g.name.includes("{L}");
 }
 
-export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu): TrainingPartialEstimate {
+/** Saved tensors in flight on the GPU under activation offloading: the layer being computed and the next one moving (TRL/torchtune OffloadActivations max_fwd_stash_size, Unsloth's staging buffers). */
+export const OFFLOAD_LAYERS_IN_FLIGHT = 2;
+
+/** `mech`: what the training framework changes (src/training/mechanisms.ts); the default is transformers + PEFT. */
+export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu, mech: FrameworkMechanisms = DEFAULT_MECHANISMS): TrainingPartialEstimate {
   const shape = model.transformer;
   if (w.gpus > 1) {
     throw new VramfitError("unsupported", "training over several GPUs needs a sharding plan (ZeRO/FSDP) that this estimate does not model", { suggestion: "estimate one GPU (--gpus 1) or use the planner" });
@@ -74,7 +80,7 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
   const offloadOptimizer = w.offload !== "none";
 
   // ---- Parameters: what trains, in which dtype ----------------------------------------------------
-  const plan: LoraPlan | null = lora ? loraPlan(model, rank, w.lora_targets) : null;
+  const plan: LoraPlan | null = lora ? (mech.loraPlan ?? loraPlan)(model, rank, w.lora_targets) : null;
   const adapterBytes = policy.name === "bf16" ? 2 : 4; // PEFT autocast_adapter_dtype keeps adapters in fp32
   const baseDtype = policy.name === "fp32" ? "fp32" : lora ? w.dtype : policy.trainableWeight === 4 ? "fp32" : "bf16";
   const baseQuant = w.qlora ? "nf4" : lora ? w.quant : null;
@@ -125,7 +131,7 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
 
   // ---- Activations -------------------------------------------------------------------------------------
   const adapted = new Set(plan ? plan.adapters.map((a) => a.group.name) : []);
-  const acts = savedActivations(model, {
+  const actCtx = {
     batch: w.batch,
     seq: w.seq,
     compute: e,
@@ -137,7 +143,8 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
     adapterBytes,
     loraDropout: plan ? w.lora_dropout : 0,
     softmaxSavesInput,
-  });
+  };
+  const acts = applyKernels(model, savedActivations(model, actCtx), actCtx, kernelsFor(w, mech, plan !== null));
 
   // Autocast keeps a compute-dtype copy of every matmul weight stored in another dtype: cached for
   // trainable leaf weights, and in every case saved by the matmul for backward.
@@ -160,7 +167,9 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
   }
   const castTotal = castLayers + castOther;
 
-  const TV = hasVocabHead(model) ? logitsLoss(T, shape.vocab, e, w.loss, softmaxSavesInput) : null;
+  const headTrains = !plan;
+  const lossDetails = lossDetailsFor(w, mech, { hidden: shape.hidden, tokens: T, autocast: policy.autocast, compute: e, headWeightBytes: plan ? dtypeBytes(baseDtype) : policy.trainableWeight, headGradBytes: headTrains ? gradElem : 0 });
+  const TV = hasVocabHead(model) ? logitsLoss(T, shape.vocab, e, w.loss, softmaxSavesInput, lossDetails) : null;
   if (!TV) assumptions.push("encoder with a classification head: logits are batch × labels (negligible)");
 
   // QLoRA: bitsandbytes dequantizes one 4-bit weight to the compute dtype per matmul.
@@ -170,7 +179,9 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
   }
 
   const ckpt = w.checkpointing;
-  const actsLayersSaved = ckpt ? acts.checkpointPerLayer * L : acts.layersBytes;
+  // Activation offloading keeps only the layers in flight on the GPU; the rest of what is saved waits in CPU memory.
+  const kept = w.activation_offload ? Math.min(L, OFFLOAD_LAYERS_IN_FLIGHT) : L;
+  const actsLayersSaved = ckpt ? acts.checkpointPerLayer * kept : w.activation_offload ? acts.perLayerBytes * kept : acts.layersBytes;
   const persistGrads = !w.optimizer_in_backward && !offloadParams && (w.grad_accum > 1 || !w.zero_grad_set_to_none);
 
   // ---- Components shared by the phases -----------------------------------------------------------------
@@ -202,6 +213,10 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
   }
   if (offloadOptimizer) cpuParts.push(part("cpu_gradients", "fp32 gradients for the CPU step", trainableParams * 4, `${formatCount(trainableParams)} × 4 B`, { location: "cpu" }));
   persistent.push(cublas);
+  if (w.activation_offload && L > kept) {
+    const offloaded = (ckpt ? acts.checkpointPerLayer : acts.perLayerBytes) * (L - kept);
+    cpuParts.push(part("offloaded_activations", "Activations offloaded (CPU)", offloaded, `${L - kept} of ${L} layers' ${ckpt ? "checkpoints" : "saved activations"} in pinned CPU memory; ${kept} in flight on the GPU`, { location: "cpu" }));
+  }
 
   const gradPart = (bytes: number, formula: string) => part("gradients", "Gradients", bytes, formula);
   const gradsFull = gradPart(gradsTotal, `${formatCount(trainableParams)} trainable params × ${gradElem} B`);
@@ -253,7 +268,8 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
     }
     if (grads > 0) p.push(gradPart(grads, gradsFormula));
     const remainingLayers = L - k;
-    const saved = ckpt ? remainingLayers * acts.checkpointPerLayer + (k < L ? acts.perLayerBytes : 0) : remainingLayers * acts.perLayerBytes;
+    const onGpu = Math.min(remainingLayers, kept);
+    const saved = ckpt ? onGpu * acts.checkpointPerLayer + (k < L ? acts.perLayerBytes : 0) : onGpu * acts.perLayerBytes;
     if (saved > 0) p.push(actsPart(saved, ckpt ? `${remainingLayers} checkpointed layer inputs + one layer recomputed (${formatBytes(acts.perLayerBytes)})` : `saved activations of the ${remainingLayers} layers not yet back-propagated`));
     const casts = ckpt ? 0 : (castLayers * remainingLayers) / L;
     if (casts > 0) p.push(castPart(casts));
@@ -316,7 +332,11 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
   if (plan) assumptions.push(`LoRA r=${rank} on ${plan.targets.join(",")}: ${formatCount(plan.trainableParams)} trainable params (${plan.trainableParams}); frozen base linears save no inputs`);
   if (w.qlora) assumptions.push(`QLoRA: NF4 base with${w.double_quant ? "" : "out"} double quantization, ${computeDtypeName(policy)} compute`);
   if (opt.paged) assumptions.push("paged optimizer states live in CUDA unified memory: nvidia-smi counts them while resident, torch's allocated/reserved do not");
-  if (w.loss === "chunked") assumptions.push("chunked cross-entropy (torchtune CEWithChunkedOutputLoss): one chunk of 8 upcast at a time");
+  const lossLine = TV ? lossAssumption(w, lossDetails) : null;
+  if (lossLine) assumptions.push(lossLine);
+  if (w.activation_offload) {
+    assumptions.push(`activation offloading: ${ckpt ? "checkpointed layer inputs" : "saved activations"} wait in CPU memory, ${kept} layers' worth in flight on the GPU`);
+  }
   if (shape.moe) warnings.push("MoE training: expert activations assume an even routing of tokens (top-k of the experts)");
 
   const cpuBytes = cpuParts.reduce((s, c) => s + c.bytes, 0);

@@ -10,7 +10,19 @@ export const PRECISIONS = ["fp32", "amp-fp16", "amp-bf16", "bf16"] as const;
 export const OPTIMIZERS = ["adamw", "adam", "sgd", "sgd-momentum", "adamw-8bit", "paged-adamw-8bit", "paged-adamw", "adafactor", "lion", "adagrad", "rmsprop"] as const;
 export const OPTIMIZER_IMPLS = ["foreach", "fused", "for-loop"] as const;
 export const OFFLOADS = ["none", "optimizer", "params", "optimizer+params"] as const;
-export const LOSSES = ["standard", "chunked"] as const;
+/**
+ * How the loss is computed (logits-loss.ts): transformers' full-vocabulary cross-entropy with its fp32 upcast;
+ * chunked cross-entropy over materialized logits (torchtune CEWithChunkedOutputLoss, axolotl
+ * chunked_cross_entropy, LitGPT chunked_cross_entropy); the lm_head and loss per chunk of tokens under a
+ * checkpoint (TRL chunked_nll, torchtune LinearCrossEntropyLoss); fused linear cross-entropy that computes
+ * the gradients in forward and never keeps the logits (Liger FLCE, Unsloth's fused CE); Apple's Cut Cross
+ * Entropy (logits blockwise in on-chip memory).
+ */
+export const LOSSES = ["standard", "chunked", "chunked-lm-head", "fused-linear", "cut-cross-entropy"] as const;
+/** FSDP sharding strategies (torch.distributed.fsdp.ShardingStrategy names, lower case). */
+export const FSDP_STRATEGIES = ["full_shard", "shard_grad_op", "hybrid_shard", "hybrid_shard_zero2", "no_shard"] as const;
+/** How sequences fill a micro-batch. Memory follows batch × seq in every case: seq is the longest row. */
+export const SEQ_PADDINGS = ["longest-in-batch", "fixed", "packed", "padding-free"] as const;
 
 export type Precision = (typeof PRECISIONS)[number];
 export type Optimizer = (typeof OPTIMIZERS)[number];
@@ -42,8 +54,28 @@ const shape = {
   offload: z.enum(OFFLOADS).default("none"),
   /** PyTorch version ("major.minor"): before 1.11 softmax/log_softmax also saved their input for backward (pytorch#65242). */
   torch_version: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: "torch_version must look like 2.5 or 1.10" }).default("2.5"),
-  /** Loss: transformers' full-vocabulary cross-entropy with its fp32 upcast, or torchtune's compiled chunked one. */
+  /** Loss implementation (see LOSSES). */
   loss: z.enum(LOSSES).default("standard"),
+  /** torch.compile of the model: AOTAutograd's min-cut partitioner recomputes pointwise ops instead of saving them. */
+  compile: z.boolean().default(false),
+  /** Liger kernels (RMSNorm, SwiGLU, RoPE; fused linear cross-entropy unless another loss is given). */
+  liger: z.boolean().default(false),
+  /** fms-acceleration fused-ops-and-kernels: Unsloth-derived Triton RMSNorm, RoPE, cross-entropy and fused LoRA ops. */
+  foak: z.boolean().default(false),
+  /** Saved activations (with checkpointing: the layer inputs) move to CPU memory; the GPU keeps the ones in flight. */
+  activation_offload: z.boolean().default(false),
+  /** Sequences packed into rows of seq tokens (the peak is the same: every row is full). */
+  packing: z.boolean().default(false),
+  /** How rows are padded; memory follows batch × seq (the longest row) in every case. */
+  seq_padding: z.enum(SEQ_PADDINGS).optional(),
+  /** Reentrant activation checkpointing (torch.utils.checkpoint use_reentrant); no effect on the peak modelled here. */
+  use_reentrant: z.boolean().optional(),
+  /** DeepSpeed ZeRO stage (0–3): per-GPU memory with the model states sharded over the GPUs. */
+  zero_stage: z.preprocess((v) => (typeof v === "string" && /^\s*[0-9]+\s*$/.test(v) ? Number(v) : v), z.number({ error: "zero_stage must be 0, 1, 2 or 3" }).int().min(0, { error: "zero_stage must be 0, 1, 2 or 3" }).max(3, { error: "zero_stage must be 0, 1, 2 or 3" }).nullable()).default(null),
+  /** FSDP sharding strategy: per-GPU memory with FSDP over the GPUs. */
+  fsdp: z.enum(FSDP_STRATEGIES).nullable().default(null),
+  /** FSDP CPUOffload / DeepSpeed offload as one switch: parameters, gradients and optimizer states on the CPU. */
+  cpu_offload: z.boolean().default(false),
 };
 
 export type TrainingOptions = z.output<z.ZodObject<typeof shape>>;
@@ -64,7 +96,18 @@ export const TRAINING_OPTIONS: readonly OptionSpec[] = [
   { key: "lora_dropout", schema: shape.lora_dropout, help: "train: LoRA dropout (p > 0 keeps a dropped copy of each adapted input)", group: "LoRA / QLoRA", scope: TRAIN, cli: { arg: "number", flags: "--lora-dropout <p>" }, web: { label: "LoRA dropout", kind: "text", pattern: /^(0(\.\d+)?|1(\.0+)?)$/, auto: "0", example: "0.05", numeric: true } },
   { key: "qlora", schema: shape.qlora, help: "train: QLoRA — NF4 base with LoRA adapters", group: "LoRA / QLoRA", scope: TRAIN, cli: { arg: "flag" }, web: { label: "QLoRA (NF4 base + LoRA)", kind: "bool", def: false } },
   { key: "offload", schema: shape.offload, help: `train: ${OFFLOADS.join(" | ")} (to CPU)`, group: "Training", scope: TRAIN, cli: { arg: "string", flags: "--offload <what>" }, web: { label: "CPU offload", kind: "select", choices: OFFLOADS, def: "none" } },
-  { key: "loss", schema: shape.loss, help: "train: standard | chunked (fused/chunked cross-entropy)", group: "Training", scope: TRAIN, cli: { arg: "string", flags: "--loss <kind>" }, web: { label: "Loss", kind: "select", choices: LOSSES, def: "standard" } },
+  { key: "loss", schema: shape.loss, help: `train: ${LOSSES.join(" | ")} (cross-entropy implementation)`, group: "Training", scope: TRAIN, cli: { arg: "string", flags: "--loss <kind>" }, web: { label: "Loss", kind: "select", choices: LOSSES, auto: "framework default" } },
+  { key: "compile", schema: shape.compile, help: "train: torch.compile (fused pointwise ops save less)", group: "Training", scope: TRAIN, cli: { arg: "flag" }, web: { label: "torch.compile", kind: "bool", def: false } },
+  { key: "liger", schema: shape.liger, help: "train: Liger kernels (RMSNorm, SwiGLU, fused linear cross-entropy)", group: "Training", scope: TRAIN, cli: { arg: "flag" }, web: { label: "Liger kernels", kind: "bool", def: false } },
+  { key: "foak", schema: shape.foak, help: "train: fms-acceleration fused ops and kernels (Unsloth-derived)", group: "Training", scope: TRAIN, cli: { arg: "flag" } },
+  { key: "activation_offload", schema: shape.activation_offload, help: "train: on | off — saved activations / checkpoints in CPU memory", group: "Training", scope: TRAIN, cli: { arg: "onoff", flags: "--activation-offload <on|off>" }, web: { label: "Offload activations to CPU", kind: "select", choices: ["on", "off"], boolean: true, auto: "framework default" } },
+  { key: "gradient_checkpointing", aliasOf: "checkpointing", help: "train: on | off (same as --checkpointing; off overrides a framework default)", group: "Training", scope: TRAIN, cli: { arg: "onoff", flags: "--gradient-checkpointing <on|off>" } },
+  { key: "packing", schema: shape.packing, help: "train: sequences packed into rows of --seq tokens", group: "Training", scope: TRAIN, cli: { arg: "flag" } },
+  { key: "seq_padding", schema: shape.seq_padding, help: `train: ${SEQ_PADDINGS.join(" | ")} (memory follows batch × seq)`, group: "Training", scope: TRAIN, cli: { arg: "string", flags: "--seq-padding <how>" } },
+  { key: "use_reentrant", schema: shape.use_reentrant, help: "train: reentrant checkpointing (no memory effect modelled)", group: "Training", scope: TRAIN, cli: false },
+  { key: "zero_stage", schema: shape.zero_stage, help: "train: DeepSpeed ZeRO stage 0–3 over --gpus (per-GPU figures)", group: "Multi-GPU training", scope: TRAIN, cli: { arg: "string", flags: "--zero-stage <0-3>" }, web: { label: "DeepSpeed ZeRO stage", kind: "select", choices: ["0", "1", "2", "3"], auto: "none", numeric: true } },
+  { key: "fsdp", schema: shape.fsdp, help: `train: FSDP ${FSDP_STRATEGIES.join(" | ")} over --gpus (per-GPU figures)`, group: "Multi-GPU training", scope: TRAIN, cli: { arg: "string", flags: "--fsdp <strategy>" }, web: { label: "FSDP sharding", kind: "select", choices: FSDP_STRATEGIES, auto: "none" } },
+  { key: "cpu_offload", schema: shape.cpu_offload, help: "train: FSDP/DeepSpeed CPU offload of parameters, gradients and optimizer states", group: "Multi-GPU training", scope: TRAIN, cli: { arg: "flag" } },
   { key: "optimizer_in_backward", schema: shape.optimizer_in_backward, help: "train: step each parameter during backward (torchtune optimizer_in_bwd)", group: "Training", scope: TRAIN, cli: { arg: "flag" }, web: { label: "Optimizer step in backward", kind: "bool", def: false } },
   { key: "zero_grad_set_to_none", schema: shape.zero_grad_set_to_none, help: "train: zero_grad(set_to_none=False): grads stay allocated between steps", group: "Training", scope: TRAIN, cli: { arg: "flag", flags: "--keep-grads", invert: true }, web: { label: "Free grads between steps (zero_grad set_to_none)", kind: "bool", def: true } },
   { key: "torch_version", schema: shape.torch_version, help: "train: PyTorch version the job runs (older versions save more)", group: "Training", scope: TRAIN, cli: { arg: "string", flags: "--torch-version <x.y>" }, web: { label: "PyTorch version", kind: "text", pattern: /^\d+\.\d+(\.\d+)?$/, auto: "2.5", example: "2.5" } },
