@@ -399,9 +399,14 @@ export class GraphBuilder {
     return y;
   }
 
-  avgPool(x: T, k: number, s = k, p = 0): T {
+  avgPool(x: T, k: number, s = k, p = 0, ceil = false): T {
     const [n, c, h, w] = x.shape;
-    const y = this.tensor([n, c, Math.floor((h + 2 * p - k) / s) + 1, Math.floor((w + 2 * p - k) / s) + 1], x.dtype, x.requiresGrad);
+    const f = ceil ? Math.ceil : Math.floor;
+    let oh = f((h + 2 * p - k) / s) + 1;
+    let ow = f((w + 2 * p - k) / s) + 1;
+    if (ceil && (oh - 1) * s >= h + p) oh--;
+    if (ceil && (ow - 1) * s >= w + p) ow--;
+    const y = this.tensor([n, c, oh, ow], x.dtype, x.requiresGrad);
     this.node("avg_pool2d", [x], [y], [x]);
     return y;
   }

@@ -22,6 +22,8 @@ import { backwardPeak, inferencePeak, savedActivations, trainingForwardPeak } fr
 import { GraphBuilder } from "./builder.js";
 import { VISION_PRECISIONS, graphParams, numelOf, trainableParams, type VisionGraph, type VisionPrecision } from "./graph.js";
 import type { VisionModel } from "./registry.js";
+import { engineComponents, parseEngine, type EngineSettings } from "./engines.js";
+import type { Conventions } from "./models/types.js";
 
 export interface VisionWorkloadInput {
   mode?: "infer" | "train";
@@ -43,7 +45,33 @@ export interface VisionWorkloadInput {
   classes?: number;
   /** Detector training: most ground-truth boxes of one image in a batch (sizes the label assigner). */
   max_boxes?: number;
+  /** Training framework whose conventions apply (norm, frozen stages, RoI counts). */
+  framework?: string;
+  norm?: "bn" | "syncbn" | "frozen_bn" | "gn";
+  norm_eval?: boolean | "on" | "off";
+  sync_bn?: boolean;
+  frozen_stages?: number;
+  resnet_style?: "pytorch" | "caffe";
+  aux_head?: boolean | "on" | "off";
+  /** Training crop: the network input in training (same format as image). */
+  crop?: number | [number, number] | string;
+  keypoints?: number;
+  num_queries?: number;
+  checkpointing?: boolean;
+  /** PyTorch version ("2.5", "1.13"): before 2.0 the engine follows torch 1.x op semantics. */
+  torch_version?: string;
+  /** GPUs of a data-parallel job (DDP keeps gradient buckets as large as the gradients). */
+  gpus?: number;
+  ddp_fp16_compression?: boolean;
+  engine?: string;
+  compile_mode?: string;
+  arena_extend_strategy?: string;
+  trt_workspace?: number;
+  trt_version?: number;
 }
+
+/** Training frameworks whose conventions the vision family knows. */
+export const VISION_FRAMEWORKS = ["pytorch", "torchvision", "timm", "mmdet", "mmseg", "mmyolo", "mmpretrain", "detectron2", "ultralytics", "ultralytics-yolov5", "transformers"] as const;
 
 export interface VisionWorkload {
   mode: "infer" | "train";
@@ -57,6 +85,11 @@ export interface VisionWorkload {
   ema: boolean;
   classes: number;
   max_boxes: number;
+  conv: Conventions;
+  torch1: boolean;
+  gpus: number;
+  ddp_fp16_compression: boolean;
+  engine: EngineSettings;
 }
 
 const MAX_SIDE = 16384;
@@ -77,7 +110,13 @@ export function parseImageSize(v: number | [number, number] | string): [number, 
   return hw;
 }
 
-export function parseVisionWorkload(model: VisionModel, input: VisionWorkloadInput = {}): VisionWorkload {
+function isParsed(input: VisionWorkloadInput | VisionWorkload): input is VisionWorkload {
+  return typeof (input as VisionWorkload).engine === "object" && typeof (input as VisionWorkload).conv === "object";
+}
+
+export function parseVisionWorkload(model: VisionModel, input: VisionWorkloadInput | VisionWorkload = {}): VisionWorkload {
+  // Parsing is idempotent: a parsed workload (max-batch and max-image vary its batch or image) passes through.
+  if (isParsed(input)) return input;
   const batch = input.batch ?? 1;
   if (!Number.isSafeInteger(batch) || batch < 1 || batch > 2 ** 20) throw new VramfitError("invalid_option", `batch must be a whole number from 1 to ${2 ** 20}, got ${batch}`);
   const precision = input.precision ?? input.dtype ?? (input.mode === "train" ? "amp-fp16" : "fp32");
@@ -89,10 +128,40 @@ export function parseVisionWorkload(model: VisionModel, input: VisionWorkloadInp
   const classes = input.classes ?? model.classes;
   if (!Number.isSafeInteger(classes) || classes < 1 || classes > 1e6) throw new VramfitError("invalid_option", `classes must be a whole number from 1 to 1000000, got ${classes}`);
   const attention = input.attention === "eager" ? "eager" : input.attention ? "sdpa" : (model.attention ?? "sdpa");
+  const mode = input.mode ?? "infer";
+  const fw = input.framework;
+  if (fw != null && !(VISION_FRAMEWORKS as readonly string[]).includes(fw)) throw new VramfitError("invalid_option", `unknown vision framework '${fw}' (choose one of: ${VISION_FRAMEWORKS.join(", ")})`, { details: { key: "framework" } });
+  const onoff = (v: boolean | string | undefined, key: string) => {
+    if (v == null) return undefined;
+    if (v === true || v === "on") return true;
+    if (v === false || v === "off") return false;
+    throw new VramfitError("invalid_option", `${key} must be on or off, got '${v}'`, { details: { key } });
+  };
+  const normIn = input.norm ?? (input.sync_bn ? "syncbn" : undefined);
+  if (normIn != null && !["bn", "syncbn", "frozen_bn", "gn"].includes(normIn)) throw new VramfitError("invalid_option", `norm must be bn, syncbn, frozen_bn or gn, got '${normIn}'`, { details: { key: "norm" } });
+  const fs = input.frozen_stages;
+  if (fs != null && (!Number.isSafeInteger(fs) || fs < -1 || fs > 4)) throw new VramfitError("invalid_option", `frozen_stages must be a whole number from -1 to 4, got ${fs}`, { details: { key: "frozen_stages" } });
+  if (input.resnet_style != null && input.resnet_style !== "pytorch" && input.resnet_style !== "caffe") throw new VramfitError("invalid_option", `resnet_style must be pytorch or caffe, got '${input.resnet_style}'`, { details: { key: "resnet_style" } });
+  const tv = input.torch_version ?? "2";
+  if (!/^\d+(\.\d+){0,2}$/.test(tv)) throw new VramfitError("invalid_option", `torch_version must look like 2.5 or 1.13, got '${tv}'`, { details: { key: "torch_version" } });
+  const gpus = input.gpus ?? 1;
+  if (!Number.isSafeInteger(gpus) || gpus < 1 || gpus > 65536) throw new VramfitError("invalid_option", `gpus must be a whole number from 1 to 65536, got ${gpus}`, { details: { key: "gpus" } });
+  const conv: Conventions = {
+    ...(fw ? { framework: fw } : {}),
+    ...(normIn ? { norm: normIn as Conventions["norm"] } : {}),
+    ...(onoff(input.norm_eval, "norm_eval") != null ? { normEval: onoff(input.norm_eval, "norm_eval") } : {}),
+    ...(fs != null ? { frozenStages: fs } : {}),
+    ...(input.resnet_style ? { style: input.resnet_style } : {}),
+    ...(onoff(input.aux_head, "aux_head") != null ? { auxHead: onoff(input.aux_head, "aux_head") } : {}),
+    ...(input.keypoints != null ? { keypoints: positive(input.keypoints, "keypoints") } : {}),
+    ...(input.num_queries != null ? { numQueries: positive(input.num_queries, "num_queries") } : {}),
+    ...(input.checkpointing ? { checkpointing: true } : {}),
+  };
+  const image = mode === "train" && input.crop != null ? parseImageSize(input.crop) : parseImageSize(input.image ?? model.default_image);
   return {
-    mode: input.mode ?? "infer",
+    mode,
     batch,
-    image: parseImageSize(input.image ?? model.default_image),
+    image,
     precision,
     optimizer,
     optimizer_impl: impl,
@@ -101,6 +170,11 @@ export function parseVisionWorkload(model: VisionModel, input: VisionWorkloadInp
     ema: input.ema ?? false,
     classes,
     max_boxes: positive(input.max_boxes ?? 100, "max_boxes"),
+    conv,
+    torch1: Number(tv.split(".")[0]) < 2,
+    gpus,
+    ddp_fp16_compression: input.ddp_fp16_compression ?? false,
+    engine: parseEngine({ ...input, mode }),
   };
 }
 
@@ -111,9 +185,9 @@ function positive(v: number, what: string): number {
 
 /** Build the layer graph of `model` for a workload. */
 export function visionGraph(model: VisionModel, w: VisionWorkload, opts: { torch1?: boolean } = {}): VisionGraph {
-  const b = new GraphBuilder(w.precision, { torch1: opts.torch1 });
+  const b = new GraphBuilder(w.precision, { torch1: opts.torch1 ?? w.torch1 });
   const x = b.input(model.inputShape ? model.inputShape(w) : [w.batch, 3, w.image[0], w.image[1]]);
-  const outs = model.build(b, x, { training: w.mode === "train", attention: w.attention, classes: w.classes, maxBoxes: w.max_boxes });
+  const outs = model.build(b, x, { training: w.mode === "train", attention: w.attention, classes: w.classes, maxBoxes: w.max_boxes, conv: w.conv });
   return b.finish(outs);
 }
 
@@ -192,6 +266,14 @@ export function estimateVision(model: VisionModel, workloadInput: VisionWorkload
     }
     activationReserved = reservedForPersistent(saved.storages.map((s) => ({ bytes: g.storages[s].bytes, count: 1 }))) - saved.allocated;
     assumptions.push(`optimizer ${w.optimizer} (${w.optimizer_impl}); states exist from the first step on (steady state)`);
+    if (w.gpus > 1) {
+      // torch DistributedDataParallel allocates flat bucket tensors for every trainable gradient at construction
+      // (Reducer::initialize_buckets); with gradient_as_bucket_view=False (the default, and what MMEngine,
+      // detectron2 and Ultralytics pass) the .grad tensors are separate, so the buckets are a second copy:
+      // "the saved memory size will be equal to the total gradients size" (DistributedDataParallel docs).
+      components.push(comp("ddp_buckets", "DDP gradient buckets", gradBytes, `DistributedDataParallel buckets on each of ${w.gpus} GPUs: one copy of the ${trainable.toLocaleString("en-US")} trainable gradients (gradient_as_bucket_view=False)`));
+      if (w.ddp_fp16_compression) assumptions.push("DDP fp16 compression hook: one fp16 copy of a 25 MiB bucket in flight (not itemised)");
+    }
   } else {
     const live = inferencePeak(g);
     components.push(comp("activations", "Live activations (peak)", live.allocated, `largest set of live tensors along execution order, at ${live.at} (input batch and outputs included)`));
@@ -216,6 +298,10 @@ export function estimateVision(model: VisionModel, workloadInput: VisionWorkload
   components.push(comp("allocator_rounding", "Allocator segments", Math.max(0, persistentExtra + activationReserved), "caching-allocator segment rounding (2 MiB small-pool and 20 MiB mid-size segments, 2 MiB large rounding) of persistent tensors and the peak live set", "reserved"));
   if (train) assumptions.push("reserved − allocated fragmentation beyond segment rounding is not modelled (typically 0–15 %)");
   components.push(cudaContextComponent({ vendor: gpu?.vendor }));
+  if (!train && w.engine.engine !== "pytorch") {
+    const replaced = engineComponents(g, components, w.engine, assumptions);
+    components.splice(0, components.length, ...replaced);
+  }
 
   for (const c of components)
     if (!Number.isSafeInteger(c.bytes)) throw new VramfitError("invalid_option", `${c.label} of this workload is beyond exact integer range (${c.bytes} B)`, { suggestion: "use a smaller batch or image" });
@@ -223,7 +309,7 @@ export function estimateVision(model: VisionModel, workloadInput: VisionWorkload
   const dtype = w.precision === "fp32" ? "fp32" : w.precision.endsWith("bf16") ? "bf16" : "fp16";
   if (train && g.nodes.some((n) => n.op === "assigner" || n.op === "anchor_matching_iou"))
     assumptions.push(`label assignment sized for ${w.max_boxes} ground-truth boxes in the busiest image of a batch (max_boxes)`);
-  assumptions.push("PyTorch ≥ 2.0 op semantics (fused N-D linear, SDPA in nn.MultiheadAttention)");
+  assumptions.push(w.torch1 ? "PyTorch 1.x op semantics (nn.MultiheadAttention keeps the S×S probabilities, pools save their input)" : "PyTorch ≥ 2.0 op semantics (fused N-D linear, SDPA in nn.MultiheadAttention)");
   const approxNodes = [...new Set(g.nodes.filter((n) => n.approx).map((n) => n.op))];
   if (approxNodes.length) assumptions.push(`labelled approximations: ${approxNodes.join(", ")}`);
   if (model.published_params != null && w.classes === model.classes && params !== model.published_params && model.family !== "vit")
@@ -251,6 +337,7 @@ export function estimateVision(model: VisionModel, workloadInput: VisionWorkload
       classes: w.classes,
       ...(train ? { ema: w.ema, max_boxes: w.max_boxes } : {}),
       cudnn_benchmark: w.cudnn_benchmark,
+      ...workloadEcho(isParsed(workloadInput) ? {} : workloadInput, w),
     } as unknown as Estimate["workload"],
     components,
     totals,
@@ -259,6 +346,21 @@ export function estimateVision(model: VisionModel, workloadInput: VisionWorkload
     warnings,
     assumptions,
   };
+}
+
+/** The framework and engine options the user gave, echoed in the workload (snake_case keys). */
+function workloadEcho(input: VisionWorkloadInput, w: VisionWorkload): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of ["framework", "norm", "norm_eval", "sync_bn", "frozen_stages", "resnet_style", "aux_head", "crop", "keypoints", "num_queries", "checkpointing", "torch_version", "ddp_fp16_compression"] as const)
+    if (input && (input as Record<string, unknown>)[k] !== undefined) out[k] = (input as Record<string, unknown>)[k];
+  if (w.gpus > 1) out.gpus = w.gpus;
+  if (w.mode === "infer") {
+    out.engine = w.engine.engine;
+    if (w.engine.engine === "compile") out.compile_mode = w.engine.compile_mode;
+    if (w.engine.engine === "onnxruntime") out.arena_extend_strategy = w.engine.arena_extend_strategy;
+    if (w.engine.engine === "tensorrt") out.trt_version = w.engine.trt_version;
+  }
+  return out;
 }
 
 function savedFormula(byOp: Record<string, number>): string {

@@ -11,6 +11,8 @@ import type { ReadModel } from "../readers/checkpoint.js";
 import type { OnnxGraph } from "../readers/onnx-types.js";
 import { estimateVision, type VisionWorkloadInput } from "./estimate.js";
 import { VISION_PRECISIONS } from "./graph.js";
+import { ENGINE_OPTIONS } from "./engines.js";
+import { VISION_FRAMEWORKS } from "./estimate.js";
 import { onnxVisionModel } from "./onnx-to-graph.js";
 import { getVisionModel, isVisionModel, visionModels, type VisionModel } from "./registry.js";
 
@@ -60,6 +62,24 @@ export function visionInput(o: EstimateInput): VisionWorkloadInput {
     ...pick("cudnn_benchmark"),
     ...pick("classes"),
     ...pick("max_boxes"),
+    ...pick("framework"),
+    ...pick("norm"),
+    ...pick("norm_eval"),
+    ...pick("sync_bn"),
+    ...pick("frozen_stages"),
+    ...pick("resnet_style"),
+    ...pick("aux_head"),
+    ...pick("crop"),
+    ...pick("keypoints"),
+    ...pick("num_queries"),
+    ...pick("checkpointing"),
+    ...pick("torch_version"),
+    ...pick("engine"),
+    ...pick("gpus"),
+    ...pick("ddp_fp16_compression"),
+    ...pick("trt_workspace"),
+    ...pick("arena_extend_strategy"),
+    ...pick("compile_mode"),
   } as VisionWorkloadInput;
 }
 
@@ -77,6 +97,20 @@ export const VISION_OPTIONS: readonly OptionSpec[] = [
   { key: "cudnn_benchmark", group: GROUP, scope: VISION, help: "torch.backends.cudnn.benchmark (first iteration may reserve more)", cli: { arg: "flag" } },
   { key: "classes", group: GROUP, scope: VISION, help: "classes of the head (default: the published checkpoint's)", cli: { arg: "int", flags: "--classes <n>" }, web: { label: "Classes", kind: "int", min: 1, max: 1_000_000, auto: "checkpoint's" } },
   { key: "max_boxes", group: GROUP, scope: VISION_TRAIN, help: "detector training: most ground-truth boxes in one image (default 100)", cli: { arg: "int", flags: "--max-boxes <n>" }, web: { label: "Max boxes per image", kind: "int", min: 1, max: 100_000, auto: "default" } },
+  { key: "framework", group: GROUP, scope: VISION_TRAIN, help: `vision training framework whose conventions apply: ${VISION_FRAMEWORKS.join(" | ")} (default: the model's own)`, cli: { arg: "string", flags: "--framework <name>" }, web: { label: "Framework", kind: "select", choices: VISION_FRAMEWORKS, auto: "model's own" } },
+  { key: "crop", group: GROUP, scope: VISION_TRAIN, help: "training crop (the network input in training), as --image: 512 or 1024x512 (width x height)", cli: { arg: "string", flags: "--crop <size>" }, web: { label: "Training crop (px)", kind: "text", pattern: /^\d{1,5}(x\d{1,5})?$/, auto: "image size", example: "512 or 1024x512" } },
+  { key: "norm", group: GROUP, scope: VISION_TRAIN, help: "backbone norm: bn | syncbn | frozen_bn | gn (default: the framework's: FrozenBN in detectron2/torchvision, BN elsewhere)", cli: { arg: "string", flags: "--norm <kind>" }, web: { label: "Backbone norm", kind: "select", choices: ["bn", "syncbn", "frozen_bn", "gn"], auto: "framework's" } },
+  { key: "norm_eval", group: GROUP, scope: VISION_TRAIN, help: "keep BatchNorm on running statistics while training (MMDetection norm_eval)", cli: { arg: "onoff", flags: "--norm-eval <on|off>" }, web: { label: "norm_eval", kind: "select", choices: ["on", "off"], boolean: true, auto: "framework's" } },
+  { key: "sync_bn", group: GROUP, scope: VISION_TRAIN, help: "SyncBatchNorm (saves what BatchNorm saves)", cli: { arg: "flag" }, web: { label: "SyncBN", kind: "bool", def: false } },
+  { key: "frozen_stages", group: GROUP, scope: VISION_TRAIN, help: "backbone stages frozen after the stem (MMDetection frozen_stages; detectron2 FREEZE_AT − 1; −1 none)", cli: { arg: "int", flags: "--frozen-stages <n>" }, web: { label: "Frozen stages", kind: "int", min: -1, max: 4, auto: "framework's" } },
+  { key: "resnet_style", group: GROUP, scope: VISION_TRAIN, help: "ResNet bottleneck stride on the 3x3 (pytorch) or the first 1x1 (caffe)", cli: { arg: "string", flags: "--resnet-style <pytorch|caffe>" }, web: { label: "ResNet style", kind: "select", choices: ["pytorch", "caffe"], auto: "model's" } },
+  { key: "aux_head", group: GROUP, scope: VISION_TRAIN, help: "segmenters: the auxiliary FCN head in training (MMSegmentation default on)", cli: { arg: "onoff", flags: "--aux-head <on|off>" }, web: { label: "Auxiliary head", kind: "select", choices: ["on", "off"], boolean: true, auto: "model's" } },
+  { key: "keypoints", group: GROUP, scope: VISION, help: "pose models: keypoints per object (default 17, COCO)", cli: { arg: "int", flags: "--keypoints <n>" }, web: { label: "Keypoints", kind: "int", min: 1, max: 1000, auto: "17" } },
+  { key: "num_queries", group: GROUP, scope: VISION, help: "DETR-style models: object queries (default: the model's)", cli: { arg: "int", flags: "--num-queries <n>" }, web: { label: "Queries", kind: "int", min: 1, max: 100_000, auto: "model's" } },
+  { key: "checkpointing", group: GROUP, scope: VISION_TRAIN, help: "vision: activation checkpointing of backbone blocks (MMCV with_cp, timm set_grad_checkpointing)", web: { label: "Activation checkpointing", kind: "bool", def: false } },
+  { key: "torch_version", group: GROUP, scope: VISION, help: "vision: PyTorch version (before 2.0: nn.MultiheadAttention keeps the S×S probabilities, pooled maps are saved)", cli: { arg: "string", flags: "--torch-version <x.y>" }, web: { label: "PyTorch version", kind: "text", pattern: /^\d+\.\d+(\.\d+)?$/, auto: "2.x", example: "2.5" } },
+  { key: "ddp_fp16_compression", group: GROUP, scope: VISION_TRAIN, help: "DDP fp16 gradient compression hook (one fp16 bucket in flight)", cli: { arg: "flag" } },
+  ...ENGINE_OPTIONS,
 ];
 
 export const visionFamily: ModelFamily<VisionModelDescription> = {

@@ -4,6 +4,7 @@
  * tests check.
  */
 import { VramfitError, closest } from "../core/errors.js";
+import { parseVisionName } from "./names.js";
 import { convnextTiny } from "./models/convnext.js";
 import { detector } from "./models/detection.js";
 import { efficientnetB0, mobilenetV3 } from "./models/mobile.js";
@@ -132,13 +133,13 @@ export const visionModels: VisionModel[] = [
 const byName = new Map<string, VisionModel>();
 for (const m of visionModels) for (const k of [m.id, ...m.aliases]) byName.set(k.toLowerCase(), m);
 
-/** Is this name a built-in vision model? */
+/** Is this name a built-in vision model or a name the parsers compose (names.ts)? */
 export function isVisionModel(name: string): boolean {
-  return byName.has(name.trim().toLowerCase());
+  return byName.has(name.trim().toLowerCase()) || parseVisionName(name) !== undefined;
 }
 
 export function getVisionModel(name: string): VisionModel {
-  const m = byName.get(name.trim().toLowerCase());
+  const m = byName.get(name.trim().toLowerCase()) ?? parseVisionName(name);
   if (m) return m;
   const hint = closest(name, [...byName.keys()]);
   throw new VramfitError("unknown_model", `unknown vision model '${name}'`, { suggestion: hint.length ? `did you mean ${hint.join(", ")}?` : `built-in vision models: ${visionModels.map((v) => v.id).join(", ")}` });
