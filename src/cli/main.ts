@@ -14,7 +14,7 @@ import { renderEstimate } from "./render.js";
 
 const VERSION = "0.1.0";
 
-export function buildProgram(print: (s: string) => void): Command {
+export function buildProgram(print: (s: string) => void, engineArgv?: string[]): Command {
   const program = new Command("vramfit")
     .description("Will it fit? GPU memory for inference and training, component by component.")
     .version(VERSION)
@@ -40,9 +40,11 @@ parameter count (7b, 1.5b, 350m). Hub reads honour HF_TOKEN and HF_ENDPOINT and 
     );
 
   addWorkloadOptions(
-    program.command("estimate").argument("<model>", "catalog id, Hugging Face id, path, or parameter count").description("memory breakdown of one configuration"), est)
+    program.command("estimate").argument("[model]", "catalog id, Hugging Face id, path, or parameter count (or -- and a vllm/sglang/llama-server/ollama command)").description("memory breakdown of one configuration"), est)
     .option("--formulas", "show the formula behind each component")
-    .action(async (spec: string, o: Record<string, unknown>) => {
+    .action(async (spec: string | undefined, o: Record<string, unknown>) => {
+      if (engineArgv) return (await import("./engine-command.js")).runEstimateCommand(engineArgv, o, toEstimateOptions({ ...o, gpu: undefined }, est), print);
+      if (spec === undefined) throw new VramfitError("invalid_option", "estimate needs a model, or -- followed by an engine command", { suggestion: "vramfit estimate llama-3.1-8b --gpu rtx-4090, or vramfit estimate --gpu h100-sxm -- vllm serve Qwen/Qwen2.5-7B-Instruct" });
       const model = await resolveModelArg(spec);
       const opts = toEstimateOptions(o, est);
       const e = est.estimate(model, opts);
@@ -233,10 +235,14 @@ function renderSolve(key: "batch" | "seq", r: SolveResult): string {
 
 /** Runs the CLI; returns the exit code. Errors are one readable line, never a stack trace. */
 export async function runCli(argv: string[], print: (s: string) => void = (s) => process.stdout.write(s + "\n")): Promise<number> {
-  const program = buildProgram(print);
+  // `vramfit estimate|fit [options] -- <engine command>`: the words after `--` are the engine's, not vramfit's.
+  const dash = ["estimate", "fit"].includes(argv[0] ?? "") ? argv.indexOf("--") : -1;
+  const engineArgv = dash >= 0 ? argv.slice(dash + 1) : undefined;
+  const program = buildProgram(print, engineArgv);
   program.exitOverride();
   try {
-    await program.parseAsync(argv, { from: "user" });
+    if (engineArgv && engineArgv.length === 0) throw new VramfitError("invalid_option", "nothing after --: paste the engine command there", { suggestion: "vramfit estimate --gpu h100-sxm -- vllm serve Qwen/Qwen2.5-7B-Instruct --max-model-len 32768" });
+    await program.parseAsync(dash >= 0 ? argv.slice(0, dash) : argv, { from: "user" });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {

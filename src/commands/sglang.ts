@@ -113,6 +113,7 @@ export const SGLANG_FLAGS: FlagSpec[] = [
   m("language_only", ["--language-only"], "bool", "false", "no vision encoder (no VLM reduction of mem_fraction_static)"),
   m("encoder_only", ["--encoder-only"], "bool", "false", "only the multimodal encoder"),
   m("enable_symm_mem", ["--enable-symm-mem"], "bool", "false", "preallocates 4 GB of NCCL symmetric memory (SGLANG_SYMM_MEM_PREALLOC_GB_SIZE)", { source: MEM }),
+  m("attention_backend", ["--attention-backend"], "string", "flashinfer before Hopper (triton for MLA and gpt-oss), fa3 on Hopper (as the startup logs show)", "flashinfer allocates a 384 MiB workspace (512 MiB for Qwen2/Qwen3/MiMo, flashinfer_backend.py; SGLANG_FLASHINFER_WORKSPACE_SIZE in srt/environ.py)"),
   m("enable_double_sparsity", ["--enable-double-sparsity"], "bool", "false", "a DoubleSparseTokenToKVPool (extra heavy-channel cache)", { source: SA5 }),
 
   // ---- known, no memory effect
@@ -131,8 +132,7 @@ export const SGLANG_FLAGS: FlagSpec[] = [
   x(["--allow-auto-truncate"], "bool"), x(["--stream-interval"]), x(["--stream-output"], "bool"), x(["--log-level"]), x(["--log-level-http"]),
   x(["--log-requests"], "bool"), x(["--log-requests-level"]), x(["--crash-dump-folder"]), x(["--show-time-cost"], "bool"), x(["--enable-metrics"], "bool"),
   x(["--enable-metrics-for-all-schedulers"], "bool"), x(["--decode-log-interval"]), x(["--enable-trace"], "bool"), x(["--otlp-traces-endpoint"]),
-  x(["--constrained-json-whitespace-pattern"]), x(["--constrained-json-disable-any-whitespace"], "bool"), x(["--attention-backend"], "string", { effect: "kernels; the KV layout follows the model (MLA or not)" }),
-  x(["--decode-attention-backend"]), x(["--prefill-attention-backend"]), x(["--sampling-backend"]), x(["--grammar-backend"]), x(["--mm-attention-backend"]),
+  x(["--constrained-json-whitespace-pattern"]), x(["--constrained-json-disable-any-whitespace"], "bool"), x(["--decode-attention-backend"]), x(["--prefill-attention-backend"]), x(["--sampling-backend"]), x(["--grammar-backend"]), x(["--mm-attention-backend"]),
   x(["--fp8-gemm-backend"]), x(["--fp4-gemm-backend"]), x(["--moe-runner-backend"]), x(["--disable-custom-all-reduce"], "bool"), x(["--enable-p2p-check"], "bool"),
   x(["--triton-attention-reduce-in-fp32"], "bool"), x(["--triton-attention-num-kv-splits"]), x(["--enable-deterministic-inference"], "bool"),
   x(["--enable-two-batch-overlap"], "bool"), x(["--enable-memory-saver"], "bool", { effect: "lets the server release memory on request; not the steady state" }),
