@@ -303,3 +303,55 @@ export function vllmStatePageBytes(s: StateShape, opts: { tp: number; dtype: str
   ].filter(Boolean);
   return { bytes: convBytes + recBytes, convShape, recurrentShape: recShape, convDtype, ssmDtype, formula: parts.join(" + ") };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Prefill activations of a state mixer (transformers with the fused kernels: mamba-ssm / causal-conv1d for Mamba,
+// flash-linear-attention for gated DeltaNet and KDA). Derived from the modeling files' live tensors in one mixer
+// (in_proj output, conv output, scan output, gated-norm output, beside the residual stream and the normed input);
+// not yet measured.
+
+/** Width of the mixer's input projection per token. */
+export function stateInProjWidth(s: StateShape, hidden: number): number {
+  switch (s.kind) {
+    case "mamba":
+      return 2 * s.inner; // in_proj: x and gate
+    case "mamba2":
+      return 2 * s.inner + 2 * s.groups * s.stateSize + s.heads; // z, xBC, dt
+    case "gated_deltanet":
+      return s.convChannels + s.inner + 2 * s.heads; // qkv, z, b and a
+    case "kda":
+      return s.convChannels + 2 * s.inner; // q, k, v, forget and output gates (low-rank f_a/g_a are small)
+    case "short_conv":
+      return 3 * hidden; // B, C, x
+    case "lightning":
+      return 3 * s.inner + hidden; // qkv and the output gate
+    default:
+      return 4 * hidden; // RWKV: receptance, key, value, gate
+  }
+}
+
+export interface StatePrefillPeak {
+  bytes: number;
+  formula: string;
+}
+
+/** The live set inside one state mixer during prefill of `tokens` tokens. */
+export function statePrefillPeak(shape: TransformerShape, opts: { batch: number; tokens: number; bytesPerValue: number }): StatePrefillPeak | null {
+  const s = shape.state;
+  if (!s || stateLayerCount(shape) === 0) return null;
+  const T = opts.batch * opts.tokens;
+  const e = opts.bytesPerValue;
+  const proj = stateInProjWidth(s, shape.hidden);
+  const values = 2 * shape.hidden + proj + s.convChannels + 2 * s.inner;
+  return {
+    bytes: Math.ceil(T * values * e),
+    formula: `one ${s.kind} mixer: T=${T} tokens × (2·hidden ${shape.hidden} + in_proj ${proj} + conv ${s.convChannels} + 2·inner ${s.inner}) × ${e} B (fused kernels; derived, not measured)`,
+  };
+}
+
+/** transformers' state cache as a component (absent when the model has no recurrent layers). */
+export function transformersStateComponent(shape: TransformerShape, opts: { batch: number; dtype: string; shards?: number }): Component | null {
+  const b = transformersStateBytes(shape, opts);
+  if (b.layers === 0) return null;
+  return { id: "state_cache", label: "Recurrent state (conv + SSM)", bytes: b.bytes, formula: b.formula, level: "allocated" };
+}

@@ -14,12 +14,17 @@
  *   of one type: "model does not support different K (q8_0) and V (f16) cache types"); a quantized K or V type whose block
  *   size does not divide the head size is refused ("K cache type q8_0 with block size 32 does not
  *   divide n_embd_head_k=80") when flash attention is on; without it only whole rows must fit.
+ * - hybrid models (llama-model.cpp create_memory → llama_memory_hybrid): the KV cache holds only the layers the
+ *   attention filter keeps (Jamba/LFM2/Granite-H: n_head_kv > 0; Nemotron-H: attention layers; Qwen3-Next/3.5:
+ *   every full_attention_interval-th; Falcon-H1: all); the recurrent layers' state is state-cache.ts's
+ *   (llamaCppStateCache). Checked on bench/accuracy/llamacpp-recurrent-cpu.jsonl.
  */
 import { VramfitError } from "../../core/errors.js";
 import type { TransformerShape } from "../../core/model.js";
 import { ggmlBlock, ggmlRowBytes } from "../../ggml/types.js";
 import { llamaCppContextParams, type LlamaCppContextParams, LLAMA_CPP_CTX_PAD, padTo } from "./context-params.js";
 import { llamaCppSlidingLayers } from "../../ggml/sliding-window.js";
+import { hasAttention, layerMixers, llamaCppStateCache } from "../../core/state-cache.js";
 
 /** Cache types llama.cpp accepts for --cache-type-k / --cache-type-v (common/arg.cpp kv_cache_types). */
 export const LLAMA_CPP_KV_TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"] as const;
@@ -131,7 +136,9 @@ export function llamaCppKvCache(shape: TransformerShape, opts: LlamaCppKvOptions
   const perLayer: LlamaCppKvLayer[] = [];
   let kBytes = 0;
   let vBytes = 0;
+  const mixers = layerMixers(shape);
   for (let il = 0; il < shape.layers; il++) {
+    if (!hasAttention(mixers[il])) continue;
     const isSwa = sliding ? sliding.layers[il] : false;
     const c = isSwa ? swaCells! : cells;
     const k = ggmlRowBytes(typeK, w.k) * c * params.nStream;
@@ -141,4 +148,16 @@ export function llamaCppKvCache(shape: TransformerShape, opts: LlamaCppKvOptions
     vBytes += v;
   }
   return { kBytes, vBytes, totalBytes: kBytes + vBytes, cells, swaCells, nStream: params.nStream, params, perLayer };
+}
+
+/**
+ * llama.cpp's recurrent-state (RS) buffer of a recurrent or hybrid model, split like the KV cache: each layer's
+ * r/s rows live on that layer's device (llama_memory_recurrent with offload = offload_kqv). Bytes are
+ * state-cache.ts llamaCppStateCache (F32, max(1, n_seq_max) rows, independent of n_ctx).
+ */
+export function llamaCppStateSplit(shape: TransformerShape, opts: { nSeq: number; onGpu: (layer: number) => boolean }): { gpuBytes: number; hostBytes: number; perLayerBytes: number; layers: number } {
+  const rs = llamaCppStateCache(shape, { nSeq: opts.nSeq });
+  let gpuBytes = 0;
+  for (const il of rs.layers) if (opts.onGpu(il)) gpuBytes += rs.perLayerBytes;
+  return { gpuBytes, hostBytes: rs.totalBytes - gpuBytes, perLayerBytes: rs.perLayerBytes, layers: rs.layers.length };
 }

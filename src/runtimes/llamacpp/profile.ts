@@ -15,7 +15,7 @@ import { cudaContextComponent } from "../../core/overheads.js";
 import type { PartialEstimate, RuntimeProfile } from "../../core/profile.js";
 import { bytesFromFileDtype } from "../../core/weights.js";
 import { positiveInt, type Workload as CommonWorkload } from "../../core/workload.js";
-import { LLAMA_CPP_KV_TYPES, llamaCppKvCache } from "./kv-cache.js";
+import { LLAMA_CPP_KV_TYPES, llamaCppKvCache, llamaCppStateSplit } from "./kv-cache.js";
 import { llamaCppMemory } from "./memory.js";
 import type { NamedTensorBytes } from "./model-buffers.js";
 import { OLLAMA_DEFAULTS, ollamaDefaultContext, ollamaLlamaCppContext, ollamaReservedBytes } from "./ollama.js";
@@ -324,6 +324,14 @@ function engine(runtime: "llama.cpp" | "ollama") {
       { id: "kv_cache_host", label: "KV cache (host)", bytes: hostKv, formula: w.no_kv_offload ? "--no-kv-offload: every layer's KV rows" : "KV rows of layers left on the CPU", level: "allocated", location: "cpu" },
       { id: "output_buffer", label: "Output buffer (host)", bytes: mem.host.output, formula: `vocab ${shape.vocab} × ${ctx.nSeq} outputs × 4 B f32 logits`, level: "allocated", location: "cpu" },
     ];
+    // Recurrent / hybrid models: the fixed-size state of their recurrent layers (llama_memory_recurrent), per layer on its device.
+    if (shape.state) {
+      const firstGpu = shape.layers - Math.min(shape.layers, offloaded);
+      const rs = llamaCppStateSplit(shape, { nSeq: ctx.nSeq, onGpu: (il) => !w.no_kv_offload && il >= firstGpu });
+      const rsText = `${rs.layers} ${shape.state.kind} layers × ${Math.max(1, ctx.nSeq)} sequence(s) × ${rs.perLayerBytes / Math.max(1, ctx.nSeq)} B (r: conv (K−1)×channels, s: state; f32), independent of n_ctx (llama-memory-recurrent.cpp)`;
+      if (rs.gpuBytes > 0) components.splice(2, 0, { id: "state_cache", label: `Recurrent state (${dev})`, bytes: rs.gpuBytes, formula: rsText, level: "allocated" });
+      host.push({ id: "state_cache_host", label: "Recurrent state (host)", bytes: rs.hostBytes, formula: rsText, level: "allocated", location: "cpu" });
+    }
     components.push(...host.filter((c) => c.bytes > 0));
     if (offloaded < mem.totalLayers) warnings.push(`only ${offloaded} of ${mem.totalLayers} layers on the GPU: the rest run on the CPU`);
     if (runtime === "ollama") assumptions.push(`Ollama: num_ctx ${w.seq}, ${ctx.nSeq} parallel slot(s) (OLLAMA_NUM_PARALLEL), KV ${typeK}`);

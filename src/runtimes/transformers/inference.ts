@@ -6,6 +6,7 @@
 import { reservedForPersistent } from "../../core/allocator.js";
 import type { Component } from "../../core/estimate-types.js";
 import { kvCacheComponent, kvValuesPerToken } from "../../core/kv-cache.js";
+import { attentionLayerCount, statePrefillPeak, stateLayerCount, transformersStateComponent } from "../../core/state-cache.js";
 import type { TransformerModel } from "../../core/model.js";
 import { cublasWorkspaceComponent, cudaContextComponent } from "../../core/overheads.js";
 import { dtypeBytes, kvBytes } from "../../core/precision.js";
@@ -29,9 +30,18 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
 
   const kv = kvCacheComponent(shape, { batch: w.batch, seq: w.seq, kvDtype: w.kv_dtype, runtime: w.runtime, shards });
   if (kv.bytes > 0) components.push(kv);
+  // Recurrent / linear-attention layers keep a fixed-size state per sequence (core/state-cache.ts).
+  const state = transformersStateComponent(shape, { batch: w.batch, dtype: w.dtype, shards });
+  if (state) {
+    components.push(state);
+    assumptions.push(`${stateLayerCount(shape)} ${shape.state!.kind} layers run the fused kernels (mamba-ssm / causal-conv1d / flash-linear-attention); without them transformers' torch fallback materializes per-token states and needs far more`);
+  }
 
   // Prefill: the whole sequence goes through the model at once (upper bound of generate's first step).
-  const peak = prefillActivationPeak(shape, { batch: w.batch, tokens: w.seq, bytesPerValue: e, attention: w.attention });
+  const layerPeak = prefillActivationPeak(shape, { batch: w.batch, tokens: w.seq, bytesPerValue: e, attention: w.attention });
+  // A recurrent mixer's live set can exceed the attention and MLP halves (Mamba's in_proj is 2·d_inner wide).
+  const mixerPeak = statePrefillPeak(shape, { batch: w.batch, tokens: w.seq, bytesPerValue: e });
+  const peak = mixerPeak && mixerPeak.bytes > layerPeak.bytes ? { ...layerPeak, bytes: mixerPeak.bytes, formula: mixerPeak.formula, phase: "state mixer" as const } : layerPeak;
   components.push({ id: "activations", label: "Activations (prefill peak)", bytes: peak.bytes, formula: peak.formula, level: "allocated" });
   assumptions.push(`prefill processes all ${w.seq} tokens at once (the activation peak of generate's first step)`);
   if (w.attention !== "eager") assumptions.push(`attention via ${w.attention === "flash" ? "flash-attention 2" : "PyTorch SDPA (flash / memory-efficient kernels)"}: no seq² score matrix`);
@@ -53,7 +63,7 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
 
   // While generating, transformers' DynamicCache grows each layer with torch.cat: one layer's K or V
   // exists twice for a moment.
-  if (!shape.encoderOnly) {
+  if (!shape.encoderOnly && attentionLayerCount(shape) > 0) {
     const oneLayer = Math.ceil(kvBytes(w.kv_dtype, (kvValuesPerToken(shape, w.runtime) / 2) * w.seq) * w.batch / shards);
     components.push({
       id: "kv_cache_growth",
@@ -85,9 +95,10 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
   // Allocator: persistent tensors pack into segments; transient ones round to 2 MiB blocks.
   const persistent = [
     ...breakdown.perGroup.map((p) => ({ bytes: Math.ceil(p.bytes / shards), count: p.group.count })),
-    { bytes: Math.ceil(kv.bytes / Math.max(1, 2 * shape.layers)), count: 2 * shape.layers },
+    { bytes: Math.ceil(kv.bytes / Math.max(1, 2 * attentionLayerCount(shape))), count: 2 * attentionLayerCount(shape) },
+    ...(state ? [{ bytes: Math.ceil(state.bytes / (2 * stateLayerCount(shape))), count: 2 * stateLayerCount(shape) }] : []),
   ];
-  const persistentBytes = breakdown.bytes / shards + kv.bytes;
+  const persistentBytes = breakdown.bytes / shards + kv.bytes + (state?.bytes ?? 0);
   const persistentReserve = Math.max(0, reservedForPersistent(persistent) - persistentBytes);
   const transient = peak.bytes + logitsBytes;
   // Transient blocks of a layer are reused by the next layer. Tensors of 10 MiB and more get a segment
