@@ -8,6 +8,7 @@
  */
 import { CONVNEXTS, type ConvNextSpec } from "./models/convnext.js";
 import { type BackboneSpec, composedDetector, type DetArch, type DetectorSpec, type DetFramework } from "./models/detectors.js";
+import { type SegHead, type SegmenterSpec, segmenter } from "./models/mmseg.js";
 import { swinSpec } from "./models/swin.js";
 import type { VisionModel } from "./registry.js";
 
@@ -155,3 +156,44 @@ function parseTorchvisionDet(name: string): VisionModel | undefined {
 }
 
 PARSERS.push(parseDetectron2, parseMmdet, parseTorchvisionDet);
+
+// ---- semantic segmenters (MMSegmentation) ---------------------------------------------------------
+
+const SEG_HEAD: Record<string, SegHead> = { fcn: "fcn", "fcn-d6": "fcn", pspnet: "psp", deeplabv3: "aspp", deeplabv3plus: "dsaspp" };
+
+function segModel(id: string, spec: SegmenterSpec, ade: boolean, source: string): VisionModel {
+  return {
+    id,
+    aliases: [],
+    family: "segmentation",
+    architecture: `MMSegmentation ${spec.head === "dsaspp" ? "DeepLabV3+" : spec.head === "aspp" ? "DeepLabV3" : spec.head === "psp" ? "PSPNet" : spec.head === "uper" ? "UPerNet" : spec.head === "segformer" ? "SegFormer" : "FCN"} (${spec.backbone.kind === "resnet" ? `ResNet${spec.backbone.v1c ? "V1c" : "V1b"}-${spec.backbone.depth}, output stride ${spec.backbone.stride}` : spec.backbone.kind === "mit" ? `MiT embed ${spec.backbone.embed}` : spec.backbone.kind})`,
+    build: segmenter(spec),
+    default_image: ade ? [512, 512] : [512, 1024],
+    classes: ade ? 150 : 19,
+    published_params: null,
+    params_source: `composed from MMSegmentation's module definitions (${source})`,
+    notes: ade ? "ADE20K configs (150 classes, 512×512 crop)" : "Cityscapes configs (19 classes, 512×1024 crop); the auxiliary head exists in training only",
+  };
+}
+
+const MIT_DEPTHS: Record<string, [number, number, number, number]> = { b0: [2, 2, 2, 2], b1: [2, 2, 2, 2], b2: [3, 4, 6, 3], b3: [3, 4, 18, 3], b4: [3, 8, 27, 3], b5: [3, 6, 40, 3] };
+
+function parseMmseg(name: string): VisionModel | undefined {
+  const s = name.toLowerCase();
+  let m = /^(fcn|fcn-d6|pspnet|deeplabv3|deeplabv3plus)_r(18|50|101)(b)?[-_]d(8|16|32)(?:-mg124)?(?:[-_]rsb)?(?:_.*)?$/.exec(s);
+  if (m) {
+    const spec: SegmenterSpec = { backbone: { kind: "resnet", depth: Number(m[2]), v1c: !m[3], stride: Number(m[4]) as 8 | 16 | 32 }, head: SEG_HEAD[m[1]], ...(m[1] === "fcn-d6" ? { headDilation: 6 } : {}) };
+    return segModel(name, spec, false, `configs/${m[1].replace("-d6", "")}/${name}`);
+  }
+  m = /^upernet_r(50|101)(?:_.*)?$/.exec(s);
+  if (m) return segModel(name, { backbone: { kind: "resnet", depth: Number(m[1]), v1c: true, stride: 32 }, head: "uper" }, true, "configs/upernet");
+  m = /^segformer[-_](?:mit-)?(b[0-5])(?:_.*)?$/.exec(s);
+  if (m) return segModel(name, { backbone: { kind: "mit", embed: m[1] === "b0" ? 32 : 64, depths: MIT_DEPTHS[m[1]] }, head: "segformer" }, true, `configs/segformer/segformer_mit-${m[1]}`);
+  m = /^convnext-(tiny|small|base|large|xlarge)_upernet(?:_.*)?$/.exec(s);
+  if (m) return segModel(name, { backbone: { kind: "convnext", spec: { ...CONVNEXTS[m[1]], sd: 0.4 } }, head: "uper" }, true, "configs/convnext");
+  m = /^swin-(tiny|small|base|large)-patch4-window(7|12)(?:[-_].*)?_upernet(?:_.*)?$/.exec(s);
+  if (m) return segModel(name, { backbone: { kind: "swin", spec: swinSpec(m[1][0], Number(m[2]), 0.3) }, head: "uper" }, true, "configs/swin");
+  return undefined;
+}
+
+PARSERS.push(parseMmseg);

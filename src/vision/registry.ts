@@ -8,7 +8,7 @@ import { parseVisionName } from "./names.js";
 import { convnextTiny } from "./models/convnext.js";
 import { detector } from "./models/detection.js";
 import { efficientnetB0, mobilenetV3 } from "./models/mobile.js";
-import { pspnet } from "./models/pspnet.js";
+import { segmenter } from "./models/mmseg.js";
 import { resnet } from "./models/resnet.js";
 import { segmentation } from "./models/segmentation.js";
 import { swin } from "./models/swin.js";
@@ -114,10 +114,10 @@ export const visionModels: VisionModel[] = [
   ...([18, 50, 101] as const).map((d) =>
     entry({
       id: `pspnet_r${d}_d8`,
-      aliases: [`pspnet-r${d}-d8`, `pspnet_r${d}-d8`],
+      aliases: [`pspnet-r${d}-d8`],
       family: "segmentation",
       architecture: "MMSegmentation PSPNet (ResNetV1c-D8 backbone, PSPHead + auxiliary FCNHead)",
-      build: pspnet(d),
+      build: segmenter({ backbone: { kind: "resnet", depth: d, v1c: true, stride: 8 }, head: "psp" }),
       default_image: [512, 1024],
       classes: 19,
       published_params: null,
