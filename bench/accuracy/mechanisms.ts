@@ -64,7 +64,66 @@ export const MECHANISMS: Mechanism[] = [
   {
     match: /^mmseg-pspnet-/,
     direction: "under",
-    mechanism: "SyncBN across 4 GPUs modelled as plain BN (its all-reduce buffers and saved statistics are extra), and cuDNN workspaces of the dilated 3×3 convolutions at 1/8 resolution (case notes)",
+    mechanism: "likely: SyncBN across 4 GPUs (these older records do not state sync_bn, so it is modelled as plain BN: its all-reduce buffers and saved statistics are extra) and cuDNN workspaces of the dilated 3×3 convolutions at 1/8 resolution (case notes)",
+  },
+  {
+    match: /^litgpt-hub-.*-full-1xa10g$/,
+    direction: "over",
+    mechanism: "the record flags the figure as below what its own settings need (bf16 weights + grads + two AdamW states exceed it): impossible as stated, not calibrated",
+  },
+  {
+    match: /^litgpt-(hub|rt)-/,
+    direction: "under",
+    mechanism:
+      "likely (unverified): LitGPT prints max_memory_allocated over the whole run, which includes the final validation pass and a short generation with its KV cache, and lit-gpt's first iteration is forced to the longest sample (case notes); vramfit sizes one training step at the stated length",
+  },
+  {
+    match: /^fms-accel-/,
+    mechanism:
+      "likely (unverified): the HF Trainer memory tracker's figure is rebuilt from deltas around init and train() (case notes), so it includes what was allocated before training; the same rows' nvidia-smi figures are in the notes for a cross-check",
+  },
+  {
+    match: /^answerai-fsdp-/,
+    direction: "under",
+    mechanism:
+      "likely (unverified): reserved memory under FSDP with 4-bit (bitsandbytes) shards and CPU offload: the all-gathered, dequantized bf16 copies of each layer and the caching allocator's blocks of many sizes (max_memory_reserved, not allocated)",
+  },
+  {
+    match: /^torchtune-llama31-8b-.*-a6000$/,
+    direction: "under",
+    mechanism: "settings not printed: the A6000 rows are about twice the 4090 rows of the same recipe in the same README (activation checkpointing most likely off; case notes)",
+  },
+  {
+    match: /^torchtune-/,
+    mechanism:
+      "likely (unverified): torchtune's peak is its own memory stat over the run with settings partly inferred (case notes: the README's flag table re-enables features one by one from an inferred baseline; two maintainers measured 20.2 and 22.3 GB for one command, a ~10 % run-to-run spread)",
+  },
+  {
+    match: /^mmdet-fcos-/,
+    direction: "over",
+    mechanism: "likely the batch: the FCOS rows were measured in MMDetection v2 with 4 GPUs × 4 images for R-50/R-101 (case notes); at the 3.x default of 2 images per GPU the estimate halves",
+  },
+  {
+    match: /-amp-/,
+    direction: "under",
+    mechanism: "likely (unverified): MMDetection AMP keeps fp32 weights plus fp16 autocast copies, and RoI/loss ops that run in fp32 under autocast (RoIAlign, sigmoid focal loss) keep fp32 inputs alive",
+  },
+  {
+    match: /^mmdet-.*swin|^d2-.*(vitdet|mvitv2|swin)/,
+    direction: "under",
+    mechanism: "likely (unverified): windowed attention of Swin/ViTDet backbones at detection resolution (attention maps per window, relative-position bias gathers, padding to whole windows)",
+  },
+  {
+    match: /^(d2|mmdet)-.*(mask|kprcnn|keypoint|cascade|rcnn|rpn|retinanet|atss)/,
+    direction: "under",
+    mechanism:
+      "likely (unverified): the detector heads' per-image tensors — RPN anchors and proposals at every FPN level, 512 sampled RoIs × 256 channels of 7×7 / 14×14 pooled features, mask and keypoint targets (28×28, 56×56 heatmaps) and, for LVIS, 1230-class predictors — which vary with the image's objects; vramfit's detector composition sizes them for the defaults",
+  },
+  {
+    match: /^mmseg-/,
+    direction: "under",
+    mechanism:
+      "likely (unverified): decode and auxiliary heads upsampled to the full crop (logits and the cross-entropy's softmax at crop size × classes), cuDNN workspaces of dilated convolutions at 1/8 resolution; the model zoo also shows run-to-run spread (DeepLabV3+ R-101-D16: 5.8 vs 9.9 GiB for one config at 40k and 80k iterations, COLLECTION-NOTES.md)",
   },
   {
     match: /^mmyolo-yolov8/,
