@@ -102,7 +102,10 @@ describe("bad input", () => {
   it("gives one clear error", () => {
     expect(() => estimate("llama-3.2-1b", { mode: "train", optimizer: "adamz" as never })).toThrow(/unknown optimizer 'adamz'/);
     expect(() => estimate("llama-3.2-1b", { mode: "train", quant: "nf4" })).toThrow(VramfitError);
-    expect(() => estimate("llama-3.2-1b", { mode: "train", gpus: 2 })).toThrow(VramfitError);
+    // Several GPUs without a sharding setting answer per GPU as DDP (src/frameworks/kit.ts); offloading DeepSpeed's
+    // optimizer needs ZeRO stage 1 or more.
+    expect(() => estimate("llama-3.2-1b", { mode: "train", gpus: 2, zero_stage: 0, offload: "optimizer" })).toThrow(VramfitError);
+    expect(() => estimate("llama-3.2-1b", { mode: "train", framework: "nope" })).toThrow(/unknown framework 'nope'/);
     expect(() => estimate("llama-3.2-1b", { mode: "train", grad_accum: 0 })).toThrow(VramfitError);
     expect(() => estimate("llama-3.2-1b", { mode: "train", lora_rank: 8, lora_targets: "nope" })).toThrow(VramfitError);
   });
