@@ -21,6 +21,7 @@
  */
 import type { TransformerShape } from "../../core/model.js";
 import { llamaCppKvCache, type LlamaCppKvOptions } from "./kv-cache.js";
+import { attentionLayerCount } from "../../core/state-cache.js";
 
 export type LlamaCppBackend = "cpu" | "cuda";
 
@@ -62,7 +63,9 @@ export function llamaCppComputeBuffer(
   // attention: block input and projections alive around the scores
   const projections = cpu ? 3 * E + 2 * qWidth + kvWidth : (opts.fusedQkv ? 6 : 4) * E;
   const scores = opts.flashAttn ? 0 : nKv * (shape.heads + 1);
-  const attentionBytes = F32 * ub * (scores + projections);
+  // recurrent models without attention layers (Mamba, RWKV) never build the KQ scores; their peak is the output
+  // (bench/accuracy/llamacpp-recurrent-cpu.jsonl: Mamba-2.8B's compute buffer is 113.21 MiB at every n_ctx)
+  const attentionBytes = attentionLayerCount(shape) > 0 ? F32 * ub * (scores + projections) : 0;
 
   // feed-forward: gate, up and their product (MoE: for the experts each token is routed to)
   const ff = shape.moe

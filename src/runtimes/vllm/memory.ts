@@ -14,6 +14,7 @@ import type { TransformerModel, TransformerShape } from "../../core/model.js";
 import { dtypeBytes } from "../../core/precision.js";
 import { weightsComponent } from "../../core/weights.js";
 import { GiB, formatBytes } from "../../core/units.js";
+import { attentionLayerCount, stateInProjWidth, stateLayerCount, vllmStatePageBytes } from "../../core/state-cache.js";
 
 export interface VllmOptions {
   /** Driver-reported total memory of one GPU (bytes). */
@@ -31,6 +32,64 @@ export interface VllmOptions {
   enforceEager: boolean;
   /** --disable-hybrid-kv-cache-manager (and the V0 engine): sliding-window layers keep every token. */
   disableHybridKvCache?: boolean;
+  /** --mamba-cache-dtype (conv state; auto: the model dtype) and --mamba-ssm-cache-dtype (auto: the checkpoint's or the conv dtype). */
+  mambaCacheDtype?: string;
+  mambaSsmCacheDtype?: string;
+  /** Whether the user set --block-size (hybrid models raise a block size left unset, and one set too small). */
+  blockSizeSet?: boolean;
+}
+
+/**
+ * How vLLM V1 lays out the cache of a model with recurrent layers (v0.11: vllm/model_executor/models/config.py
+ * HybridAttentionMambaModelConfig @0144dd5b; vllm/v1/core/kv_cache_utils.py _get_kv_cache_groups_uniform_page_size):
+ * - one state page holds one sequence's conv + SSM state of one layer (core/state-cache.ts vllmStatePageBytes);
+ * - every group must share one page size, so the attention block size is raised to
+ *   a × ceil(state page / (a × attention bytes per token)), a = max(16, --block-size), and the state page padded
+ *   up to the attention page (later versions: vllm/platforms/interface.py _align_hybrid_block_size; checked on the
+ *   block sizes vLLM logs in issues #42966 and #41037, memory.spec);
+ * - layers of each kind are split into groups of group_size = the smaller kind's layer count (the larger when the
+ *   two are within 25 %); the pool has group_size tensors of num_blocks pages, each shared by one layer of every group;
+ * - a sequence takes ceil(len / block) blocks in each attention group and one block in each state group.
+ */
+export interface VllmHybridLayout {
+  blockSize: number;
+  /** The uniform page (bytes) every group uses. */
+  pageBytes: number;
+  /** The state page before padding. */
+  statePageBytes: number;
+  statePageFormula: string;
+  groupSize: number;
+  attentionGroups: number;
+  stateGroups: number;
+  /** Blocks one sequence of maxModelLen takes across all groups. */
+  blocksPerSequence: number;
+  attentionLayers: number;
+  stateLayers: number;
+}
+
+export function vllmHybridLayout(shape: TransformerShape, o: Pick<VllmOptions, "tensorParallel" | "dtype" | "kvDtype" | "blockSize" | "maxModelLen" | "mambaCacheDtype" | "mambaSsmCacheDtype" | "blockSizeSet">): VllmHybridLayout {
+  const tp = o.tensorParallel;
+  const st = vllmStatePageBytes(shape.state!, { tp, dtype: o.dtype, cacheDtype: o.mambaCacheDtype, ssmCacheDtype: o.mambaSsmCacheDtype });
+  const A = attentionLayerCount(shape);
+  const S = stateLayerCount(shape);
+  if (A === 0) {
+    // Only recurrent layers: one group of every layer, one page per sequence and layer, no padding.
+    return { blockSize: o.maxModelLen, pageBytes: st.bytes, statePageBytes: st.bytes, statePageFormula: st.formula, groupSize: S, attentionGroups: 0, stateGroups: 1, blocksPerSequence: 1, attentionLayers: 0, stateLayers: S };
+  }
+  const attn1 = pageBytesPerLayer(shape, 1, o.kvDtype, tp);
+  // alignment = max(the attention kernel's smallest block (16 for FlashAttention / FlashInfer), the user's
+  // --block-size) (vllm/platforms/interface.py _align_hybrid_block_size; v0.11 used 16 and kept a larger user value)
+  const align = o.blockSizeSet ? Math.max(16, o.blockSize) : 16;
+  const blockSize = align * Math.ceil(st.bytes / (align * attn1));
+  const pageBytes = blockSize * attn1;
+  let groupSize = Math.min(A, S);
+  if (Math.max(A, S) < groupSize * 1.25) groupSize = Math.max(A, S);
+  const attentionGroups = Math.ceil(A / groupSize);
+  const stateGroups = Math.ceil(S / groupSize);
+  return {
+    blockSize, pageBytes, statePageBytes: st.bytes, statePageFormula: st.formula, groupSize, attentionGroups, stateGroups,
+    blocksPerSequence: attentionGroups * Math.ceil(o.maxModelLen / blockSize) + stateGroups, attentionLayers: A, stateLayers: S,
+  };
 }
 
 export interface VllmMemory {
@@ -52,6 +111,10 @@ export interface VllmMemory {
   blocksPerSequence: number;
   /** Sequences of maxModelLen whose KV fits in the blocks at once. */
   maxSequences: number;
+  /** Bytes of the pre-allocated KV (and state) cache: num_blocks × the pool's block. */
+  cacheBytes: number;
+  /** Models with recurrent layers: the hybrid allocator's layout (null otherwise). */
+  hybrid: VllmHybridLayout | null;
 }
 
 /**
@@ -107,6 +170,16 @@ export function profileActivationPeak(shape: TransformerShape, opts: { tokens: n
     perToken = (3 * shape.intermediate) / t + 4 * shape.hidden;
     what = `3 × ${shape.intermediate}${t > 1 ? `/${t}` : ""} + 4 × ${shape.hidden}`;
   }
+  // Recurrent mixers (mamba_mixer2, gdn_linear_attn, short_conv): in_proj output, conv output and the scan /
+  // gated-norm outputs beside the residual stream, split over TP ranks (derived from the mixers' forward; approx).
+  if (shape.state && stateLayerCount(shape) > 0) {
+    const s = shape.state;
+    const mixer = (stateInProjWidth(s, shape.hidden) + s.convChannels + 2 * s.inner) / t + 2 * shape.hidden;
+    if (mixer > perToken) {
+      perToken = mixer;
+      what = `${s.kind} mixer: (in_proj ${stateInProjWidth(s, shape.hidden)} + conv ${s.convChannels} + 2 × ${s.inner})${t > 1 ? `/${t}` : ""} + 2 × ${shape.hidden}`;
+    }
+  }
   const forward = Math.ceil(T * perToken * e);
   const sampler = opts.seqs * shape.vocab * SAMPLER_BYTES_PER_LOGIT;
   if (forward >= sampler) {
@@ -138,6 +211,21 @@ export function vllmMemory(model: TransformerModel, o: VllmOptions): VllmMemory 
   const nonTorch = NON_TORCH_SINGLE_GPU + (tp > 1 ? NON_TORCH_TP_EXTRA : 0);
   const budget = Math.floor(o.totalBytes * o.gpuMemoryUtilization);
   const kvBudget = budget - weights.bytes - act.bytes - nonTorch;
+  const hybrid = shape.state && stateLayerCount(shape) > 0 ? vllmHybridLayout(shape, o) : null;
+  if (hybrid) {
+    const poolBlock = hybrid.pageBytes * hybrid.groupSize;
+    const blocks = kvBudget > 0 ? Math.floor(kvBudget / poolBlock) : 0;
+    return {
+      weightsBytes: weights.bytes, weightsFormula: weights.formula, activationBytes: act.bytes, activationFormula: act.formula,
+      nonTorchBytes: nonTorch,
+      nonTorchFormula: tp > 1 ? "0.09 GiB measured in vLLM's single-GPU logs + ~0.4 GiB NCCL / custom all-reduce buffers (approx)" : "0.09 GiB, as vLLM's single-GPU startup logs measure it",
+      cudaGraphBytes: o.enforceEager ? 0 : CUDA_GRAPH_ESTIMATE, budgetBytes: budget, kvBudgetBytes: kvBudget,
+      kvHeadsPerGpu: shape.mla ? 1 : kvHeadsPerGpu(shape, tp), pageBytesPerLayer: hybrid.pageBytes,
+      kvBytesPerToken: hybrid.attentionLayers > 0 ? (hybrid.attentionLayers * hybrid.pageBytes) / hybrid.blockSize : 0,
+      numBlocks: blocks, blocksPerSequence: hybrid.blocksPerSequence, maxSequences: Math.floor(blocks / hybrid.blocksPerSequence),
+      cacheBytes: blocks * poolBlock, hybrid,
+    };
+  }
   const page = pageBytesPerLayer(shape, o.blockSize, o.kvDtype, tp);
   const blockBytes = shape.layers * page;
   const numBlocks = kvBudget > 0 ? Math.floor(kvBudget / blockBytes) : 0;
@@ -169,5 +257,7 @@ export function vllmMemory(model: TransformerModel, o: VllmOptions): VllmMemory 
     numBlocks,
     blocksPerSequence,
     maxSequences,
+    cacheBytes: numBlocks * blockBytes,
+    hybrid: null,
   };
 }

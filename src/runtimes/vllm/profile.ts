@@ -18,6 +18,7 @@ import { formatBytes } from "../../core/units.js";
 import { positiveInt, type Workload as CommonWorkload } from "../../core/workload.js";
 import { DEFAULT_BLOCK_SIZE, DEFAULT_GPU_MEMORY_UTILIZATION, vllmBatchDefaults } from "./defaults.js";
 import { vllmMemory, type VllmOptions } from "./memory.js";
+import { MAMBA_CACHE_DTYPES, mambaDtype, vllmHybridComponents } from "./hybrid.js";
 
 const flags = {
   /** --gpu-memory-utilization: the fraction of the GPU's total memory vLLM may use (default 0.9). */
@@ -30,6 +31,9 @@ const flags = {
   block_size: positiveInt("block_size").optional(),
   /** --enforce-eager: no CUDA graphs. */
   enforce_eager: z.boolean().optional(),
+  /** --mamba-cache-dtype / --mamba-ssm-cache-dtype: dtypes of the recurrent layers' conv and SSM states (auto). */
+  mamba_cache_dtype: z.enum(MAMBA_CACHE_DTYPES).optional(),
+  mamba_ssm_cache_dtype: z.enum(MAMBA_CACHE_DTYPES).optional(),
   /** --max-model-len: the longest sequence vLLM must admit (default: seq). */
   max_model_len: positiveInt("max_model_len").optional(),
   /** --pipeline-parallel-size: layers split over this many stages (GPUs in all = tensor × pipeline). */
@@ -53,6 +57,8 @@ export const VLLM_OPTIONS: readonly OptionSpec[] = [
   { key: "max_model_len", schema: flags.max_model_len, group: GROUP, scope: VLLM, help: "longest sequence served (default: the model's)", cli: { arg: "tokens", flags: "--max-model-len <tokens>" }, web: { label: "Max model length (--max-model-len)", kind: "int", min: 1, max: 2 ** 31, auto: "seq" } },
   { key: "pipeline_parallel_size", schema: flags.pipeline_parallel_size, group: GROUP, scope: VLLM, help: "pipeline stages: layers split over them (GPUs in all = --gpus × this)", cli: { arg: "int", flags: "--pipeline-parallel-size <n>" } },
   { key: "kv_cache_memory_bytes", schema: flags.kv_cache_memory_bytes, group: GROUP, scope: VLLM, help: "KV cache per GPU in bytes (then --gpu-memory-utilization does not size it)", cli: { arg: "int", flags: "--kv-cache-memory-bytes <bytes>" } },
+  { key: "mamba_cache_dtype", schema: flags.mamba_cache_dtype, group: GROUP, scope: VLLM, help: "recurrent layers' conv state dtype: auto (model dtype) | float32 | bfloat16 | float16", cli: { arg: "string", flags: "--mamba-cache-dtype <dtype>" }, web: { label: "Mamba cache dtype", kind: "select", choices: MAMBA_CACHE_DTYPES, auto: "auto" } },
+  { key: "mamba_ssm_cache_dtype", schema: flags.mamba_ssm_cache_dtype, group: GROUP, scope: VLLM, help: "recurrent layers' SSM state dtype: auto (the checkpoint's, else the conv dtype) | float32 | ...", cli: { arg: "string", flags: "--mamba-ssm-cache-dtype <dtype>" }, web: { label: "Mamba SSM state dtype", kind: "select", choices: MAMBA_CACHE_DTYPES, auto: "auto" } },
   { key: "tensor_parallel_size", aliasOf: "gpus", group: GROUP, scope: VLLM, help: "same as --gpus", cli: { arg: "int", flags: "--tensor-parallel-size <n>" } },
   { key: "kv_cache_dtype", aliasOf: "kv_dtype", unset: ["auto"], group: GROUP, scope: VLLM, help: "same as --kv-dtype (auto | fp8 | bf16 | fp16)", cli: { arg: "string", flags: "--kv-cache-dtype <dtype>" } },
 ];
@@ -110,6 +116,9 @@ export function vllmOptions(model: ModelDescription, w: Workload, gpu: Gpu): Vll
     blockSize: block,
     maxModelLen: w.max_model_len ?? w.seq,
     enforceEager: w.enforce_eager ?? false,
+    blockSizeSet: w.block_size !== undefined,
+    mambaCacheDtype: mambaDtype(w.mamba_cache_dtype),
+    mambaSsmCacheDtype: mambaDtype(w.mamba_ssm_cache_dtype),
     assumptions,
   };
 }
@@ -127,9 +136,9 @@ export function vllmEngine(model: TransformerModel, w: Workload, gpu?: Gpu): Par
   let m = vllmMemory(pipelineStage(model, pp), o);
   if (w.kv_cache_memory_bytes !== undefined) {
     // CacheConfig.kv_cache_memory_bytes: the KV pool is this size; the utilization no longer sizes it.
-    const blockBytes = (pp > 1 ? Math.ceil(shape.layers / pp) : shape.layers) * m.pageBytesPerLayer;
+    const blockBytes = m.hybrid ? m.hybrid.pageBytes * m.hybrid.groupSize : (pp > 1 ? Math.ceil(shape.layers / pp) : shape.layers) * m.pageBytesPerLayer;
     const numBlocks = Math.floor(w.kv_cache_memory_bytes / blockBytes);
-    m = { ...m, kvBudgetBytes: w.kv_cache_memory_bytes, numBlocks, maxSequences: Math.floor(numBlocks / m.blocksPerSequence) };
+    m = { ...m, kvBudgetBytes: w.kv_cache_memory_bytes, numBlocks, maxSequences: Math.floor(numBlocks / m.blocksPerSequence), cacheBytes: numBlocks * blockBytes };
   }
   const warnings: string[] = [];
   const assumptions = [...o.assumptions];
@@ -142,7 +151,13 @@ export function vllmEngine(model: TransformerModel, w: Workload, gpu?: Gpu): Par
   ];
   const stageLayers = pp > 1 ? Math.ceil(shape.layers / pp) : shape.layers;
   const kvBytes = Math.max(0, m.numBlocks) * stageLayers * m.pageBytesPerLayer;
-  if (m.numBlocks >= m.blocksPerSequence || m.maxSequences >= 1) {
+  if (m.hybrid) {
+    // Recurrent layers: attention K/V and per-sequence states share one pool of equal pages (memory.ts vllmHybridLayout).
+    const h = vllmHybridComponents(shape, m, o);
+    components.push(h.component);
+    warnings.push(...h.warnings);
+    assumptions.push(...h.assumptions);
+  } else if (m.numBlocks >= m.blocksPerSequence || m.maxSequences >= 1) {
     components.push({
       id: "kv_cache",
       label: "KV cache (pre-allocated blocks)",
@@ -178,9 +193,9 @@ export function vllmEngine(model: TransformerModel, w: Workload, gpu?: Gpu): Par
       serving: {
         kv_budget_bytes: m.kvBudgetBytes,
         num_blocks: m.numBlocks,
-        block_size: o.blockSize,
+        block_size: m.hybrid ? m.hybrid.blockSize : o.blockSize,
         kv_bytes_per_token: m.kvBytesPerToken,
-        kv_tokens: m.numBlocks * o.blockSize,
+        kv_tokens: m.hybrid ? Math.floor(m.numBlocks / Math.max(1, m.hybrid.attentionGroups + m.hybrid.stateGroups)) * m.hybrid.blockSize : m.numBlocks * o.blockSize,
         max_model_len: o.maxModelLen,
         max_sequences: m.maxSequences,
         max_concurrent_sequences: concurrencyCap,
