@@ -11,6 +11,7 @@ import type { PlanCommandOptions } from "../planner/render.js";
 import { resolveModelArg, resolveModelArgWithFacts } from "./model-source.js";
 import { addWorkloadOptions, intArg, tokensArg, toEstimateOptions } from "./options.js";
 import { renderEstimate } from "./render.js";
+import { addFitCommand } from "./fit.js";
 
 const VERSION = "0.1.0";
 
@@ -148,6 +149,8 @@ parameter count (7b, 1.5b, 350m). Hub reads honour HF_TOKEN and HF_ENDPOINT and 
       const r = planCommand(spec, opts as unknown as PlanCommandOptions);
       print(json ? JSON.stringify(r.json, null, 2) : r.text);
     });
+
+  addFitCommand(program, print, engineArgv);
 
   program
     .command("serve")
