@@ -7,6 +7,7 @@ import { reservedForPersistent } from "../../core/allocator.js";
 import type { Component } from "../../core/estimate-types.js";
 import { kvCacheComponent, kvValuesPerToken } from "../../core/kv-cache.js";
 import { attentionLayerCount, statePrefillPeak, stateLayerCount, transformersStateComponent } from "../../core/state-cache.js";
+import { resolveTask } from "../../core/task.js";
 import type { TransformerModel } from "../../core/model.js";
 import { cublasWorkspaceComponent, cudaContextComponent } from "../../core/overheads.js";
 import { dtypeBytes, kvBytes } from "../../core/precision.js";
@@ -43,27 +44,42 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
   const mixerPeak = statePrefillPeak(shape, { batch: w.batch, tokens: w.seq, bytesPerValue: e });
   const peak = mixerPeak && mixerPeak.bytes > layerPeak.bytes ? { ...layerPeak, bytes: mixerPeak.bytes, formula: mixerPeak.formula, phase: "state mixer" as const } : layerPeak;
   components.push({ id: "activations", label: "Activations (prefill peak)", bytes: peak.bytes, formula: peak.formula, level: "allocated" });
-  assumptions.push(`prefill processes all ${w.seq} tokens at once (the activation peak of generate's first step)`);
+  const task = resolveTask(shape, w.task);
+  assumptions.push(task === "generate" ? `prefill processes all ${w.seq} tokens at once (the activation peak of generate's first step)` : `${task}: one forward of the batch (${w.batch} × ${w.seq} tokens), no generation`);
   if (w.attention !== "eager") assumptions.push(`attention via ${w.attention === "flash" ? "flash-attention 2" : "PyTorch SDPA (flash / memory-efficient kernels)"}: no seq² score matrix`);
 
   // Logits: generate() computes the last position only (logits_to_keep=1) and upcasts it to fp32;
   // a plain forward returns logits for every position in the compute dtype.
   const V = shape.vocab;
-  const logitsBytes = w.logits === "all" ? w.batch * w.seq * V * e + w.batch * V * 4 : w.batch * V * (e + 4);
-  components.push({
-    id: "logits",
-    label: "Logits",
-    bytes: logitsBytes,
-    formula:
-      w.logits === "all"
-        ? `batch ${w.batch} × ${w.seq} positions × vocab ${V} × ${e} B + last-token fp32 copy`
-        : `batch ${w.batch} × vocab ${V} × (${e} B + 4 B fp32 upcast) — last position only`,
-    level: "allocated",
-  });
+  let logitsBytes: number;
+  if (task === "generate") {
+    logitsBytes = w.logits === "all" ? w.batch * w.seq * V * e + w.batch * V * 4 : w.batch * V * (e + 4);
+    components.push({
+      id: "logits",
+      label: "Logits",
+      bytes: logitsBytes,
+      formula:
+        w.logits === "all"
+          ? `batch ${w.batch} × ${w.seq} positions × vocab ${V} × ${e} B + last-token fp32 copy`
+          : `batch ${w.batch} × vocab ${V} × (${e} B + 4 B fp32 upcast) — last position only`,
+      level: "allocated",
+    });
+  } else {
+    // Pooling models return last_hidden_state [B, T, H] (BertModel / AutoModel outputs; sentence-transformers pools
+    // it to one vector per sequence); classifiers and rerankers return [B, num_labels] scores from it. No LM head.
+    logitsBytes = w.batch * w.seq * shape.hidden * e + w.batch * shape.hidden * 4;
+    components.push({
+      id: "logits",
+      label: task === "embed" ? "Output hidden states + pooled embeddings" : "Output hidden states + scores",
+      bytes: logitsBytes,
+      formula: `last_hidden_state batch ${w.batch} × ${w.seq} tokens × hidden ${shape.hidden} × ${e} B + pooled batch × hidden × 4 B (no vocabulary logits)`,
+      level: "allocated",
+    });
+  }
 
   // While generating, transformers' DynamicCache grows each layer with torch.cat: one layer's K or V
   // exists twice for a moment.
-  if (!shape.encoderOnly && attentionLayerCount(shape) > 0) {
+  if (!shape.encoderOnly && attentionLayerCount(shape) > 0 && task === "generate") {
     const oneLayer = Math.ceil(kvBytes(w.kv_dtype, (kvValuesPerToken(shape, w.runtime) / 2) * w.seq) * w.batch / shards);
     components.push({
       id: "kv_cache_growth",
@@ -103,9 +119,10 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
   const transient = peak.bytes + logitsBytes;
   // Transient blocks of a layer are reused by the next layer. Tensors of 10 MiB and more get a segment
   // each and segments never merge, so the attention half's blocks (other sizes than the MLP's) stay
-  // cached beside the MLP's: the reserve holds both halves except the residual stream they share.
+  // cached beside the MLP's: the reserve holds both halves except the hidden-sized blocks they share (at
+  // their peaks each half holds three: the layer's input, the normed input and the residual or q).
   const residual = w.batch * w.seq * shape.hidden * e;
-  const otherHalf = residual >= 10 * MiB ? Math.max(0, Math.min(peak.attentionBytes, peak.mlpBytes) - residual) : 0;
+  const otherHalf = residual >= 10 * MiB ? Math.max(0, Math.min(peak.attentionBytes, peak.mlpBytes) - 3 * residual) : 0;
   const transientReserve = roundUp(transient, 2 * MiB) - transient + otherHalf;
   const cublasSegment = 20 * MiB - cublas.bytes;
   components.push({

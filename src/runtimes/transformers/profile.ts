@@ -9,6 +9,7 @@ import { kvAndWeightLevers } from "../levers.js";
 import { isGgufQuant } from "../../core/precision.js";
 import type { Workload } from "../../core/workload.js";
 import { transformersInference } from "./inference.js";
+import { TASK_OPTION } from "../../core/task.js";
 
 const logits = z.enum(["last", "all"]).default("last");
 export type TransformersWorkload = Workload & { logits: z.output<typeof logits> };
@@ -18,6 +19,7 @@ export const transformersRuntime: RuntimeProfile<{ logits: "last" | "all" }> = {
   label: "transformers (PyTorch)",
   category: "llm_inference",
   options: [
+    TASK_OPTION,
     {
       key: "logits", schema: logits, group: "Precision", help: "last (generate) | all (plain forward)",
       cli: { arg: "string", flags: "--logits <which>" }, scope: { families: ["transformer"], modes: ["infer"], runtimes: ["transformers"] },

@@ -35,6 +35,8 @@ export interface VllmOptions {
   /** --mamba-cache-dtype (conv state; auto: the model dtype) and --mamba-ssm-cache-dtype (auto: the checkpoint's or the conv dtype). */
   mambaCacheDtype?: string;
   mambaSsmCacheDtype?: string;
+  /** Embedding / classification with a decoder: a pooler instead of the sampler in the profile run. */
+  pooling?: boolean;
   /** Whether the user set --block-size (hybrid models raise a block size left unset, and one set too small). */
   blockSizeSet?: boolean;
 }
@@ -155,7 +157,7 @@ export function pageBytesPerLayer(shape: TransformerShape, blockSize: number, kv
  * plus the residual, the normed input, the attention output and the layer output (4·h), all in the compute
  * dtype; MLP columns split over TP ranks. MoE layers (fused_moe): top-k × (2·I' + I' + h) per token.
  */
-export function profileActivationPeak(shape: TransformerShape, opts: { tokens: number; seqs: number; dtype: string; tp: number }): { bytes: number; formula: string } {
+export function profileActivationPeak(shape: TransformerShape, opts: { tokens: number; seqs: number; dtype: string; tp: number; plainMlp?: boolean }): { bytes: number; formula: string } {
   const e = dtypeBytes(opts.dtype);
   const t = opts.tp;
   const T = opts.tokens;
@@ -167,8 +169,10 @@ export function profileActivationPeak(shape: TransformerShape, opts: { tokens: n
     perToken = (k * 3 * I) / t + k * shape.hidden + 4 * shape.hidden + (shape.moe.sharedExperts * 3 * I) / t;
     what = `top-${k} × (3 × ${I}${t > 1 ? `/${t}` : ""} + ${shape.hidden}) + 4 × ${shape.hidden}`;
   } else {
-    perToken = (3 * shape.intermediate) / t + 4 * shape.hidden;
-    what = `3 × ${shape.intermediate}${t > 1 ? `/${t}` : ""} + 4 × ${shape.hidden}`;
+    // fc1 output and its activation (2 × I) for plain GELU MLPs (pooling runner's encoders); gate_up (2 × I) + act (I) for SwiGLU
+    const m = opts.plainMlp && shape.mlp === "plain" ? 2 : 3;
+    perToken = (m * shape.intermediate) / t + 4 * shape.hidden;
+    what = `${m} × ${shape.intermediate}${t > 1 ? `/${t}` : ""} + 4 × ${shape.hidden}`;
   }
   // Recurrent mixers (mamba_mixer2, gdn_linear_attn, short_conv): in_proj output, conv output and the scan /
   // gated-norm outputs beside the residual stream, split over TP ranks (derived from the mixers' forward; approx).
@@ -207,7 +211,8 @@ export function vllmMemory(model: TransformerModel, o: VllmOptions): VllmMemory 
   const { component: w } = weightsComponent(model, o.dtype, o.quant, tp);
   const rope = ropeCacheBytes(shape, o.dtype);
   const weights = { bytes: w.bytes + rope, formula: `${w.formula} + rotary cos/sin cache ${shape.maxPositions} positions × ${shape.mla ? shape.mla.qkRopeHeadDim : shape.headDim} (${formatBytes(rope)})` };
-  const act = profileActivationPeak(shape, { tokens: o.maxNumBatchedTokens, seqs: Math.min(o.maxNumSeqs, o.maxNumBatchedTokens), dtype: o.dtype, tp });
+  // pooling models run a pooler, not the sampler (no logits over the vocabulary)
+  const act = profileActivationPeak(shape, { tokens: o.maxNumBatchedTokens, seqs: o.pooling ? 0 : Math.min(o.maxNumSeqs, o.maxNumBatchedTokens), dtype: o.dtype, tp });
   const nonTorch = NON_TORCH_SINGLE_GPU + (tp > 1 ? NON_TORCH_TP_EXTRA : 0);
   const budget = Math.floor(o.totalBytes * o.gpuMemoryUtilization);
   const kvBudget = budget - weights.bytes - act.bytes - nonTorch;

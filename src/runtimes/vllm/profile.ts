@@ -19,6 +19,8 @@ import { positiveInt, type Workload as CommonWorkload } from "../../core/workloa
 import { DEFAULT_BLOCK_SIZE, DEFAULT_GPU_MEMORY_UTILIZATION, vllmBatchDefaults } from "./defaults.js";
 import { vllmMemory, type VllmOptions } from "./memory.js";
 import { MAMBA_CACHE_DTYPES, mambaDtype, vllmHybridComponents } from "./hybrid.js";
+import { vllmPoolingEstimate } from "./pooling.js";
+import { resolveTask, TASK_OPTION } from "../../core/task.js";
 
 const flags = {
   /** --gpu-memory-utilization: the fraction of the GPU's total memory vLLM may use (default 0.9). */
@@ -59,6 +61,7 @@ export const VLLM_OPTIONS: readonly OptionSpec[] = [
   { key: "kv_cache_memory_bytes", schema: flags.kv_cache_memory_bytes, group: GROUP, scope: VLLM, help: "KV cache per GPU in bytes (then --gpu-memory-utilization does not size it)", cli: { arg: "int", flags: "--kv-cache-memory-bytes <bytes>" } },
   { key: "mamba_cache_dtype", schema: flags.mamba_cache_dtype, group: GROUP, scope: VLLM, help: "recurrent layers' conv state dtype: auto (model dtype) | float32 | bfloat16 | float16", cli: { arg: "string", flags: "--mamba-cache-dtype <dtype>" }, web: { label: "Mamba cache dtype", kind: "select", choices: MAMBA_CACHE_DTYPES, auto: "auto" } },
   { key: "mamba_ssm_cache_dtype", schema: flags.mamba_ssm_cache_dtype, group: GROUP, scope: VLLM, help: "recurrent layers' SSM state dtype: auto (the checkpoint's, else the conv dtype) | float32 | ...", cli: { arg: "string", flags: "--mamba-ssm-cache-dtype <dtype>" }, web: { label: "Mamba SSM state dtype", kind: "select", choices: MAMBA_CACHE_DTYPES, auto: "auto" } },
+  TASK_OPTION,
   { key: "tensor_parallel_size", aliasOf: "gpus", group: GROUP, scope: VLLM, help: "same as --gpus", cli: { arg: "int", flags: "--tensor-parallel-size <n>" } },
   { key: "kv_cache_dtype", aliasOf: "kv_dtype", unset: ["auto"], group: GROUP, scope: VLLM, help: "same as --kv-dtype (auto | fp8 | bf16 | fp16)", cli: { arg: "string", flags: "--kv-cache-dtype <dtype>" } },
 ];
@@ -130,10 +133,12 @@ export function vllmEngine(model: TransformerModel, w: Workload, gpu?: Gpu): Par
   }
   if (!["fp8", "fp16", "bf16", "fp32"].includes(w.kv_dtype)) throw new VramfitError("does_not_run", `vLLM's KV cache is fp16/bf16/fp8, not ${w.kv_dtype}`);
   const shape = model.transformer;
-  if (shape.encoderOnly) throw new VramfitError("does_not_run", `${model.id} is an encoder: vLLM serves it without a KV cache; use --runtime transformers`);
   const o = vllmOptions(model, w, gpu);
+  const task = resolveTask(shape, w.task);
+  // Encoder-only embedding / reranker models: the pooling runner, no KV cache (pooling.ts).
+  if (shape.encoderOnly) return vllmPoolingEstimate(model, { ...o, batchedTokensSet: w.max_num_batched_tokens !== undefined }, gpu, task);
   const pp = w.pipeline_parallel_size ?? 1;
-  let m = vllmMemory(pipelineStage(model, pp), o);
+  let m = vllmMemory(pipelineStage(model, pp), { ...o, pooling: task !== "generate" });
   if (w.kv_cache_memory_bytes !== undefined) {
     // CacheConfig.kv_cache_memory_bytes: the KV pool is this size; the utilization no longer sizes it.
     const blockBytes = m.hybrid ? m.hybrid.pageBytes * m.hybrid.groupSize : (pp > 1 ? Math.ceil(shape.layers / pp) : shape.layers) * m.pageBytesPerLayer;
@@ -143,6 +148,7 @@ export function vllmEngine(model: TransformerModel, w: Workload, gpu?: Gpu): Par
   const warnings: string[] = [];
   const assumptions = [...o.assumptions];
   const tp = o.tensorParallel;
+  if (task !== "generate") warnings.push(`${model.id} served for ${task} with a decoder: vLLM still pre-allocates KV blocks up to --gpu-memory-utilization ${o.gpuMemoryUtilization}; lower it to what the batch needs`);
   if (shape.kvHeads < tp && !shape.mla) warnings.push(`${shape.kvHeads} KV heads over ${tp} GPUs: vLLM replicates KV heads, each GPU keeps one`);
 
   const components: Component[] = [
