@@ -67,12 +67,34 @@ export const MECHANISMS: Mechanism[] = [
     mechanism: "likely: SyncBN across 4 GPUs (these older records do not state sync_bn, so it is modelled as plain BN: its all-reduce buffers and saved statistics are extra) and cuDNN workspaces of the dilated 3×3 convolutions at 1/8 resolution (case notes)",
   },
   {
+    match: /^hfblog-sdxl-/,
+    direction: "under",
+    mechanism: "SDXL's VAE decodes in fp32 (force_upcast) for the whole batch at once, which is the fp16 rows' peak (case notes: sequential offload barely lowers it, VAE slicing does)",
+  },
+  {
+    match: /^peft-readme-sd14-/,
+    mechanism: "level and precision not stated (case notes: level reserved is a guess); DreamBooth prior preservation doubles the batch with class images",
+  },
+  {
+    match: /^diffusers-pr11682-/,
+    mechanism: "model, resolution and offload settings inferred, not stated (case notes); group/sequential offload moves each module's weights onto the GPU while it runs",
+  },
+  {
+    match: /^hfblog-quanto-/,
+    mechanism: "unit and level unverified (case notes): the same post gives a second figure for the same setup",
+  },
+  {
+    match: /^ultralytics-tutorial-yolo11n-/,
+    direction: "over",
+    mechanism: "ultralytics 8.3 empties the CUDA cache at every epoch end (COLLECTION-NOTES.md) and this run is a single batch of 4: its reserved pool holds less than the allocator rounding vramfit adds",
+  },
+  {
     match: /^litgpt-hub-.*-full-1xa10g$/,
     direction: "over",
     mechanism: "the record flags the figure as below what its own settings need (bf16 weights + grads + two AdamW states exceed it): impossible as stated, not calibrated",
   },
   {
-    match: /^litgpt-(hub|rt)-/,
+    match: /^litgpt-(hub|rt|thunder)-/,
     direction: "under",
     mechanism:
       "likely (unverified): LitGPT prints max_memory_allocated over the whole run, which includes the final validation pass and a short generation with its KV cache, and lit-gpt's first iteration is forced to the longest sample (case notes); vramfit sizes one training step at the stated length",

@@ -134,7 +134,7 @@ export function pendingSummary(ev: Evaluation): PendingRow[] {
 function bandLine(c: CategoryCalibration): string {
   const b = c.band;
   const comps = b.components ? Object.entries(b.components).map(([id, r]) => `${id} ×${range(r, 3)}`).join(", ") : "—";
-  return `| ${c.category} | ${b.source}${b.source === "default" ? " ‡" : ""} | ${c.sources} | ${c.quantile} / ${c.stretch} | ×${range(b.uncertain)} | ${pct(b.exact[0])} … ${pct(b.exact[1])} | ${comps} | ${c.outside.length ? c.outside.slice(0, 6).join(", ") + (c.outside.length > 6 ? ` … and ${c.outside.length - 6} more` : "") : "—"} | ${cell(b.note ?? "")} |`;
+  return `| ${c.category} | ${b.source}${b.source === "default" ? " ‡" : ""} | ${c.sources} | ${c.quantile[0]}×${c.stretch[0]} / ${c.quantile[1]}×${c.stretch[1]} | ×${range(b.uncertain)} | ${pct(b.exact[0])} … ${pct(b.exact[1])} | ${comps} | ${c.outside.length ? c.outside.slice(0, 6).join(", ") + (c.outside.length > 6 ? ` … and ${c.outside.length - 6} more` : "") : "—"} | ${cell(b.note ?? "")} |`;
 }
 
 export function buildReport(ev: Evaluation, cals: CategoryCalibration[]): { report: string; readme: string } {
@@ -246,11 +246,12 @@ export function buildReport(ev: Evaluation, cals: CategoryCalibration[]): { repo
     "",
     "`bench/accuracy/calibrate.ts` writes `src/core/bands.json`. For each category, every source in turn is left",
     "out (all its cases together), the band is fitted on the others by source-weighted quantiles at level q and",
-    "stretched by s, and the left-out cases are checked against it exactly as the estimator applies it. The",
-    "narrowest (q, s) reaching 90 % is committed, fitted on all sources. Components a source measured on its own",
-    "in at least 3 sources get their own multiplier range (per component rather than per total).",
+    "stretched by s, and the left-out cases are checked against it exactly as the estimator applies it. The low",
+    "and high sides are chosen apart: the narrowest pair reaching 90 % is committed, fitted on all sources.",
+    "Components measured on their own by at least 3 sources get their own multiplier range (per component",
+    "rather than per total); a pool on fewer than 3 sources keeps the wide default.",
     "",
-    "| category | band | sources | q / s | uncertain × | exact slack | own component ranges | outside (out of source) | note |",
+    "| category | band | sources | low / high side: q×s | uncertain × | exact slack | own component ranges | outside (out of source) | note |",
     "|---|---|---:|---|---|---|---|---|---|",
     ...cals.map(bandLine),
     "",

@@ -42,8 +42,8 @@ export interface Band {
   sources?: number;
   source: "measured" | "default";
   note?: string;
-  /** How bench/accuracy/calibrate.ts chose the band: quantile level and stretch, and the out-of-source coverage reached. */
-  fit?: { quantile: number; stretch: number; inside: number; checked: number };
+  /** How bench/accuracy/calibrate.ts chose the band: quantile level and stretch of the low and high sides, and the out-of-source coverage reached. */
+  fit?: { quantile: [number, number]; stretch: [number, number]; inside: number; checked: number };
 }
 
 /** A category of answers calibrated together (llm_inference, vllm, lora_qlora, vision_training, ...): profiles name theirs. */
