@@ -6,10 +6,13 @@
  * (`resnext101_32x8d`, `convnextv2_tiny`, `vit_base_patch14_dinov2`, `swin_base_patch4_window12_384`).
  * Parsing is pure; an unknown name returns undefined (the registry then suggests close names).
  */
-import { CONVNEXTS, type ConvNextSpec } from "./models/convnext.js";
+import { efficientnet, REGNETS, regnet, timmVit } from "./models/classifiers.js";
+import { CONVNEXTS, type ConvNextSpec, convnext } from "./models/convnext.js";
+import { resnet, resnetD } from "./models/resnet.js";
 import { type BackboneSpec, composedDetector, type DetArch, type DetectorSpec, type DetFramework } from "./models/detectors.js";
 import { type SegHead, type SegmenterSpec, segmenter } from "./models/mmseg.js";
-import { swinSpec } from "./models/swin.js";
+import { swin, swinSpec } from "./models/swin.js";
+import { defaultClasses, type YoloTask, yolo11, yolov8 } from "./models/yolo.js";
 import type { VisionModel } from "./registry.js";
 
 const cache = new Map<string, VisionModel | null>();
@@ -197,3 +200,83 @@ function parseMmseg(name: string): VisionModel | undefined {
 }
 
 PARSERS.push(parseMmseg);
+
+// ---- Ultralytics tasks --------------------------------------------------------------------------
+
+const TASKS: Record<string, YoloTask> = { seg: "segment", pose: "pose", obb: "obb", cls: "classify" };
+
+function parseUltralytics(name: string): VisionModel | undefined {
+  const m = /^yolo(v8|11|v11)([nsmlx])-(seg|pose|obb|cls)$/.exec(name.toLowerCase());
+  if (!m) return undefined;
+  const v11 = m[1] !== "v8";
+  const task = TASKS[m[3]];
+  const yaml = `${v11 ? "11/yolo11" : "v8/yolov8"}-${m[3]}.yaml`;
+  return {
+    id: name.toLowerCase(),
+    aliases: [],
+    family: task === "classify" ? "cnn" : task === "segment" ? "segmentation" : "detector",
+    architecture: `Ultralytics YOLO${v11 ? "11" : "v8"} ${task} (ultralytics/cfg/models/${yaml})`,
+    build: (v11 ? yolo11 : yolov8)(m[2], task),
+    default_image: task === "classify" ? [224, 224] : task === "obb" ? [1024, 1024] : [640, 640],
+    classes: defaultClasses(task),
+    published_params: null,
+    params_source: `Ultralytics ${yaml} scales comment / docs table (bench/accuracy/incoming/vision-params.jsonl)`,
+    notes: task === "segment" ? "the mask loss is sized for top-10 anchors per object (max_boxes in the busiest image)" : undefined,
+  };
+}
+
+PARSERS.push(parseUltralytics);
+
+// ---- torchvision and timm classifiers --------------------------------------------------------------
+
+function cls(id: string, family: VisionModel["family"], architecture: string, build: VisionModel["build"], source: string, image = 224, extra: Partial<VisionModel> = {}): VisionModel {
+  return { id, aliases: [], family, architecture, build, default_image: [image, image], classes: 1000, published_params: null, params_source: source, ...extra };
+}
+
+const VIT_SIZES: Record<string, [number, number, number]> = { tiny: [192, 12, 3], small: [384, 12, 6], base: [768, 12, 12], large: [1024, 24, 16], huge: [1280, 32, 16] };
+const TV_VIT: Record<string, [string, number]> = { vit_b_16: ["base", 16], vit_b_32: ["base", 32], vit_l_16: ["large", 16], vit_l_32: ["large", 32], vit_h_14: ["huge", 14] };
+
+function parseClassifier(name: string): VisionModel | undefined {
+  const s = name.toLowerCase();
+  const TV = `torchvision.models.${s} (torchvision 0.14 definitions)`;
+  const TIMM = `timm.create_model("${s}") (timm 1.0 definitions)`;
+  let m = /^(resnet(?:18|34|50|101|152)|resnext50_32x4d|resnext101_32x8d|resnext101_64x4d|resnext101_32x4d|wide_resnet50_2|wide_resnet101_2)$/.exec(s);
+  if (m) return cls(s, "cnn", "torchvision / timm ResNet", resnet(m[1]), TV);
+  m = /^resnet(50|101|152)d$/.exec(s);
+  if (m) return cls(s, "cnn", "timm ResNet-D (deep stem 32-32-64, average-pool shortcuts)", resnetD(Number(m[1])), TIMM);
+  m = /^efficientnet_b([0-7])$/.exec(s);
+  if (m) return cls(s, "cnn", `torchvision EfficientNet-B${m[1]}`, efficientnet(Number(m[1])), TV, [224, 240, 288, 300, 380, 456, 528, 600][Number(m[1])]);
+  m = /^(?:efficientnet_v2_|tf_efficientnetv2_)([sml])$/.exec(s);
+  if (m) return cls(s, "cnn", `torchvision EfficientNetV2-${m[1].toUpperCase()}`, efficientnet(`v2_${m[1]}` as "v2_s"), TV, { s: 384, m: 480, l: 480 }[m[1]]!);
+  m = /^regnet_?([xy])_?(\d+(?:_\d+)?(?:mf|gf))$/.exec(s);
+  if (m && REGNETS[`${m[1]}_${m[2]}`]) return cls(s, "cnn", `torchvision RegNet${m[1].toUpperCase()}-${m[2].toUpperCase()}`, regnet(REGNETS[`${m[1]}_${m[2]}`]), TV);
+  m = /^(?:convnext|convnext_)(atto|femto|pico|nano|tiny|small|base|large|xlarge)$/.exec(s);
+  if (m) return cls(s, "cnn", `ConvNeXt-${m[1]}`, convnext(CONVNEXTS[m[1]]), TV);
+  m = /^convnextv2_(atto|femto|pico|nano|tiny|base|large|huge)$/.exec(s);
+  if (m) return cls(s, "cnn", `timm ConvNeXt V2-${m[1]} (GRN)`, convnext({ ...CONVNEXTS[m[1]], v2: true }), TIMM);
+  m = /^swin_([tsb])$/.exec(s);
+  if (m) return cls(s, "vit", `torchvision Swin-${m[1].toUpperCase()}`, swin(swinSpec(m[1])), TV, 224, { attention: "eager" });
+  m = /^swin_(tiny|small|base|large)_patch4_window(7|12)_(224|384)$/.exec(s);
+  if (m) return cls(s, "vit", `timm Swin-${m[1]} window ${m[2]}`, swin(swinSpec(m[1][0], Number(m[2]))), TIMM, Number(m[3]), { attention: "eager" });
+  m = /^(vit_[bhl]_(?:16|32|14))$/.exec(s);
+  if (m && TV_VIT[m[1]] && !["vit_b_16", "vit_l_16"].includes(m[1])) {
+    const [size, patch] = TV_VIT[m[1]];
+    const [dim, depth, heads] = VIT_SIZES[size];
+    return cls(s, "vit", "torchvision VisionTransformer (timm-equivalent tensors)", timmVit({ patch, dim, depth, heads, mlpRatio: 4, img: 224, posFromInput: true }), TV);
+  }
+  m = /^(vit|deit|deit3)_(tiny|small|base|large|huge)_patch(8|14|16|32)_(224|384)(?:_.*)?$/.exec(s);
+  if (m) {
+    const [dim, depth, heads] = VIT_SIZES[m[2]];
+    // ImageNet-21k feature checkpoints that timm creates without a classifier (default_cfg num_classes=0).
+    const noHead = s === "vit_huge_patch14_224" || s === "vit_large_patch32_224";
+    return cls(s, "vit", `timm ${m[1] === "vit" ? "ViT" : m[1] === "deit" ? "DeiT" : "DeiT III"}-${m[2]}/${m[3]}${noHead ? " (no head)" : ""}`, timmVit({ patch: Number(m[3]), dim, depth, heads, mlpRatio: 4, img: Number(m[4]), layerScale: m[1] === "deit3", head: !noHead }), TIMM, Number(m[4]), { attention: "sdpa" });
+  }
+  m = /^vit_(small|base|large)_patch14_dinov2$/.exec(s);
+  if (m) {
+    const [dim, depth, heads] = VIT_SIZES[m[1]];
+    return cls(s, "vit", `timm DINOv2 ViT-${m[1]}/14 (LayerScale, no head)`, timmVit({ patch: 14, dim, depth, heads, mlpRatio: 4, img: 518, layerScale: true, head: false }), TIMM, 518, { attention: "sdpa" });
+  }
+  return undefined;
+}
+
+PARSERS.push(parseClassifier);

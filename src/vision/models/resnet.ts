@@ -169,11 +169,22 @@ export function resnetTrunk(b: GraphBuilder, x: T, spec: ResNetSpec, opts: Trunk
 
 export function resnet(name: keyof typeof RESNETS | string): BuildFn {
   const spec = RESNETS[name];
+  if (!spec) throw new Error(`no ResNet '${name}'`);
   return (b, x, ctx) => {
     const feats = resnetTrunk(b, x, spec);
     const c5 = feats[3];
     const pooled = b.adaptiveAvgPool(c5, [1, 1]);
     const flat = b.view(pooled, [pooled.shape[0], pooled.shape[1]]);
     return [b.scope("fc", () => b.linear(flat, ctx.classes ?? 1000))];
+  };
+}
+
+/** timm ResNet-D (resnet50d): deep stem 32-32-64 and average-pool shortcut projections. */
+export function resnetD(depth: number): BuildFn {
+  const spec = resnetSpec(depth);
+  return (b, x, ctx) => {
+    const c5 = resnetTrunk(b, x, spec, { deepStem: true, avgDown: true })[3];
+    const pooled = b.adaptiveAvgPool(c5, [1, 1]);
+    return [b.scope("fc", () => b.linear(b.view(pooled, [pooled.shape[0], pooled.shape[1]]), ctx.classes ?? 1000))];
   };
 }

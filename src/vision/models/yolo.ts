@@ -81,7 +81,7 @@ export const YOLOV5_SCALES: Record<string, YoloScale> = {
  * DFL softmax that backward keeps, the BCE target map, and the task-aligned assigner's
  * [N, max_boxes, anchors] metric tensors (max_boxes: a workload option, default 100).
  */
-function detectionLoss(b: GraphBuilder, heads: T[], nc: number, regChannels: number, ctx: BuildContext): T[] {
+function detectionLoss(b: GraphBuilder, heads: T[], nc: number, regChannels: number, ctx: BuildContext, perPair = 16): T[] {
   if (!ctx.training) return heads;
   const n = heads[0].shape[0];
   const anchors = heads.reduce((s, h) => s + h.shape[2] * h.shape[3], 0);
@@ -96,7 +96,7 @@ function detectionLoss(b: GraphBuilder, heads: T[], nc: number, regChannels: num
     // [N, max_boxes, anchors, 4] ×2 plus ~8 [N, max_boxes, anchors] maps (overlaps, scores, align metric,
     // masks) — 16 fp32 values per (box slot, anchor), alive together at the end of forward (approx).
     const boxes = ctx.maxBoxes ?? 100;
-    b.approx("assigner", [scores], [16, n, boxes, anchors], "f32", `task-aligned assigner: 16 fp32 × [N, ${boxes} boxes, ${anchors} anchors] (approx; boxes = most labels of an image in the batch)`);
+    b.approx("assigner", [scores], [perPair, n, boxes, anchors], "f32", `task-aligned assigner: ${perPair} fp32 × [N, ${boxes} boxes, ${anchors} anchors] (approx; boxes = most labels of an image in the batch${perPair > 16 ? "; rotated boxes add the probiou covariance terms" : ""})`);
     const target = b.approx("target_scores", [scores], [n, anchors, nc], "f32", "BCE target scores, saved by BCEWithLogits", true);
     const loss = b.approx("bce", [scores, target, soft], [1], "f32", "scalar loss");
     return [loss];
@@ -164,14 +164,21 @@ export const YOLO11_SCALES: Record<string, YoloScale> = {
   x: { depth: 1.0, width: 1.5, maxChannels: 512 },
 };
 
-/** YOLO11 detect (ultralytics/cfg/models/11/yolo11.yaml); C3k2 uses C3k blocks at scales m/l/x. */
-export function yolo11(scale: string): BuildFn {
+export type YoloTask = "detect" | "segment" | "pose" | "obb" | "classify";
+
+/** The checkpoints' classes: COCO 80 (detect, segment), 1 person (pose), DOTA 15 (obb), ImageNet 1000 (classify). */
+export function defaultClasses(task: YoloTask): number {
+  return { detect: 80, segment: 80, pose: 1, obb: 15, classify: 1000 }[task];
+}
+
+/** YOLO11 (ultralytics/cfg/models/11/yolo11*.yaml); C3k2 uses C3k blocks at scales m/l/x. `classify`: the backbone to C2PSA (yolo11-cls.yaml) + Classify. */
+export function yolo11(scale: string, task: YoloTask = "detect"): BuildFn {
   const sc = YOLO11_SCALES[scale];
   const ch = (c: number) => makeDivisible(Math.min(c, sc.maxChannels) * sc.width, 8);
   const rep = (n: number) => (n > 1 ? Math.max(Math.round(n * sc.depth), 1) : n);
   const big = "mlx".includes(scale);
   return (b, x, ctx) => {
-    const nc = ctx.classes ?? 80;
+    const nc = ctx.classes ?? defaultClasses(task);
     const L: T[] = [];
     const at = (i: number, f: () => T) => (L[i] = b.block(`model.${i}`, L[i - 1] ?? x, f));
     at(0, () => conv(b, x, ch(64), 3, 2));
@@ -183,6 +190,10 @@ export function yolo11(scale: string): BuildFn {
     at(6, () => c3k2(b, L[5], ch(512), rep(2), true, 0.5));
     at(7, () => conv(b, L[6], ch(1024), 3, 2));
     at(8, () => c3k2(b, L[7], ch(1024), rep(2), true, 0.5));
+    if (task === "classify") {
+      at(9, () => c2psa(b, L[8], ch(1024), rep(2)));
+      return classifyHead(b, L[9], nc, ctx, "model.10");
+    }
     at(9, () => sppf(b, L[8], ch(1024)));
     at(10, () => c2psa(b, L[9], ch(1024), rep(2)));
     at(11, () => b.upsample(L[10], 2));
@@ -197,37 +208,17 @@ export function yolo11(scale: string): BuildFn {
     at(20, () => conv(b, L[19], ch(512), 3, 2));
     at(21, () => b.cat([L[20], L[10]], 1));
     at(22, () => c3k2(b, L[21], ch(1024), rep(2), true, 0.5));
-    const feats = [L[16], L[19], L[22]];
-    const regMax = 16;
-    const c2 = Math.max(16, Math.floor(feats[0].shape[1] / 4), regMax * 4);
-    const c3 = Math.max(feats[0].shape[1], Math.min(nc, 100));
-    // Detect (non-legacy): the class branch uses depthwise 3×3 convs (DWConv) before each 1×1 Conv.
-    const heads = b.block("model.23", feats, () =>
-      feats.map((f, i) => {
-        const box = b.scope(`cv2.${i}`, () => b.conv(conv(b, conv(b, f, c2, 3), c2, 3), { out: 4 * regMax, k: 1, p: 0, bias: true }));
-        const cls = b.scope(`cv3.${i}`, () => {
-          // DWConv(c1, c2, k) = Conv(..., g = gcd(c1, c2)): depthwise here since c1 = c2.
-          let t = conv(b, f, f.shape[1], 3, 1, undefined, "dw0", true, gcd(f.shape[1], f.shape[1]));
-          t = conv(b, t, c3, 1);
-          t = conv(b, t, c3, 3, 1, undefined, "dw1", true, c3);
-          t = conv(b, t, c3, 1);
-          return b.conv(t, { out: nc, k: 1, p: 0, bias: true });
-        });
-        return b.cat([box, cls], 1);
-      }),
-    );
-    b.frozen(() => b.extraParams("dfl", [[1, regMax, 1, 1]]));
-    return detectionLoss(b, heads, nc, 4 * regMax, ctx);
+    return yoloHead(b, [L[16], L[19], L[22]], task, nc, ctx, "model.23", false, makeDivisible(Math.min(256, sc.maxChannels) * sc.width, 8));
   };
 }
 
-/** YOLOv8 detect (yolov8.yaml) at scale n/s/m/l/x, `nc` classes (80 = COCO, what Ultralytics publishes). */
-export function yolov8(scale: string): BuildFn {
-  const sc = YOLOV8_SCALES[scale];
+/** YOLOv8 (yolov8*.yaml) at scale n/s/m/l/x with the legacy Detect head; `classify`: yolov8-cls.yaml (C2f backbone, max_channels 1024) + Classify. */
+export function yolov8(scale: string, task: YoloTask = "detect"): BuildFn {
+  const sc = task === "classify" ? { ...YOLOV8_SCALES[scale], maxChannels: 1024 } : YOLOV8_SCALES[scale];
   const ch = (c: number) => makeDivisible(Math.min(c, sc.maxChannels) * sc.width, 8);
   const rep = (n: number) => (n > 1 ? Math.max(Math.round(n * sc.depth), 1) : n);
   return (b, x, ctx) => {
-    const nc = ctx.classes ?? 80;
+    const nc = ctx.classes ?? defaultClasses(task);
     const L: T[] = [];
     const at = (i: number, f: () => T) => (L[i] = b.block(`model.${i}`, L[i - 1] ?? x, f));
     at(0, () => conv(b, x, ch(64), 3, 2));
@@ -239,6 +230,7 @@ export function yolov8(scale: string): BuildFn {
     at(6, () => c2f(b, L[5], ch(512), rep(6), true));
     at(7, () => conv(b, L[6], ch(1024), 3, 2));
     at(8, () => c2f(b, L[7], ch(1024), rep(3), true));
+    if (task === "classify") return classifyHead(b, L[8], nc, ctx, "model.9");
     at(9, () => sppf(b, L[8], ch(1024)));
     at(10, () => b.upsample(L[9], 2));
     at(11, () => b.cat([L[10], L[6]], 1));
@@ -252,23 +244,83 @@ export function yolov8(scale: string): BuildFn {
     at(19, () => conv(b, L[18], ch(512), 3, 2));
     at(20, () => b.cat([L[19], L[9]], 1));
     at(21, () => c2f(b, L[20], ch(1024), rep(3), false));
-    // Detect(nc, ch=[P3, P4, P5]) — ultralytics/nn/modules/head.py
-    const feats = [L[15], L[18], L[21]];
-    const regMax = 16;
-    const c2 = Math.max(16, Math.floor(feats[0].shape[1] / 4), regMax * 4);
-    const c3 = Math.max(feats[0].shape[1], Math.min(nc, 100));
-    const heads = b.block("model.22", feats, () =>
-      feats.map((f, i) => {
-        const box = b.scope(`cv2.${i}`, () => b.conv(conv(b, conv(b, f, c2, 3), c2, 3), { out: 4 * regMax, k: 1, p: 0, bias: true }));
-        const cls = b.scope(`cv3.${i}`, () => b.conv(conv(b, conv(b, f, c3, 3), c3, 3), { out: nc, k: 1, p: 0, bias: true }));
-        return b.cat([box, cls], 1);
-      }),
-    );
-    // DFL: a frozen Conv2d(16, 1, 1, bias=False); Ultralytics' parameter count includes it.
-    b.frozen(() => b.extraParams("dfl", [[1, regMax, 1, 1]]));
-    return detectionLoss(b, heads, nc, 4 * regMax, ctx);
+    return yoloHead(b, [L[15], L[18], L[21]], task, nc, ctx, "model.22", true, makeDivisible(Math.min(256, sc.maxChannels) * sc.width, 8));
   };
 }
+
+/**
+ * Classify (ultralytics/nn/modules/head.py): Conv(c1, 1280, 1) → AdaptiveAvgPool2d(1) → flatten → Dropout(0)
+ * → Linear(1280, nc); training: cross-entropy over [N, nc].
+ */
+function classifyHead(b: GraphBuilder, x: T, nc: number, ctx: BuildContext, name: string): T[] {
+  return b.block(name, x, () => {
+    const c = conv(b, x, 1280, 1, 1, undefined, "conv");
+    const p = b.adaptiveAvgPool(c, [1, 1]);
+    const logits = b.scope("linear", () => b.linear(b.view(p, [p.shape[0], 1280]), nc));
+    if (ctx.training) return [b.approx("cross_entropy", [logits], logits.shape, "f32", "log-softmax over the classes (kept)", true)];
+    return [logits];
+  });
+}
+
+/**
+ * Detect / Segment / Pose / OBB heads on [P3, P4, P5] (ultralytics/nn/modules/head.py): box branch cv2 and class
+ * branch cv3 (legacy: two 3×3 Convs; YOLO11: DWConv + Conv twice), plus for the tasks a third branch cv4 of two
+ * 3×3 Convs and a 1×1 conv to 32 mask coefficients (Segment), 17·3 keypoint values (Pose) or 1 angle (OBB),
+ * c4 = max(ch[0] // 4, outputs); Segment adds Proto(ch[0], npr, 32): Conv 3×3, ConvTranspose 2×2/2, Conv 3×3,
+ * Conv 1×1 (npr = 256 scaled by width in parse_model).
+ */
+function yoloHead(b: GraphBuilder, feats: T[], task: YoloTask, nc: number, ctx: BuildContext, name: string, legacy: boolean, npr: number): T[] {
+  const regMax = 16;
+  const c2 = Math.max(16, Math.floor(feats[0].shape[1] / 4), regMax * 4);
+  const c3 = Math.max(feats[0].shape[1], Math.min(nc, 100));
+  const extra = task === "segment" ? 32 : task === "pose" ? 3 * (ctx.conv?.keypoints ?? 17) : task === "obb" ? 1 : 0;
+  const c4 = Math.max(Math.floor(feats[0].shape[1] / 4), extra);
+  let proto: T | undefined;
+  const heads = b.block(name, feats, () => {
+    if (task === "segment")
+      proto = b.block("proto", feats[0], () => {
+        let p = conv(b, feats[0], npr, 3, 1, undefined, "cv1");
+        p = b.scope("upsample", () => b.convTranspose(p, { out: npr, k: 2, s: 2, bias: true }));
+        p = conv(b, p, npr, 3, 1, undefined, "cv2");
+        return conv(b, p, 32, 1, 1, undefined, "cv3");
+      });
+    return feats.map((f, i) => {
+      const box = b.scope(`cv2.${i}`, () => b.conv(conv(b, conv(b, f, c2, 3), c2, 3), { out: 4 * regMax, k: 1, p: 0, bias: true }));
+      const cls = b.scope(`cv3.${i}`, () => {
+        if (legacy) return b.conv(conv(b, conv(b, f, c3, 3), c3, 3), { out: nc, k: 1, p: 0, bias: true });
+        // DWConv(c1, c2, k) = Conv(..., g = gcd(c1, c2)): depthwise here since c1 = c2.
+        let t = conv(b, f, f.shape[1], 3, 1, undefined, "dw0", true, gcd(f.shape[1], f.shape[1]));
+        t = conv(b, t, c3, 1);
+        t = conv(b, t, c3, 3, 1, undefined, "dw1", true, c3);
+        t = conv(b, t, c3, 1);
+        return b.conv(t, { out: nc, k: 1, p: 0, bias: true });
+      });
+      const outs = [box, cls];
+      if (extra) outs.push(b.scope(`cv4.${i}`, () => b.conv(conv(b, conv(b, f, c4, 3), c4, 3), { out: extra, k: 1, p: 0, bias: true })));
+      return b.cat(outs, 1);
+    });
+  });
+  // DFL: a frozen Conv2d(16, 1, 1, bias=False); Ultralytics' parameter count includes it.
+  b.frozen(() => b.extraParams("dfl", [[1, regMax, 1, 1]]));
+  const loss = detectionLoss(b, heads, nc, 4 * regMax, ctx, task === "obb" ? 24 : 16);
+  if (ctx.training && task === "segment" && proto) segmentLoss(b, proto, ctx);
+  return loss;
+}
+
+/**
+ * v8SegmentationLoss (ultralytics/utils/loss.py): per image, the mask of every foreground anchor is
+ * `einsum("in,nhw->ihw", coefficients, proto)` at proto resolution, with its gt mask gathered, then BCE with
+ * logits — prediction and target kept for backward for every image of the batch. Foreground anchors: the
+ * assigner's top-k (10) per object; the busiest image has max_boxes objects, the others the COCO train2017 mean
+ * of 7.3 (860,001 instances / 118,287 images) (approx, labelled).
+ */
+function segmentLoss(b: GraphBuilder, proto: T, ctx: BuildContext): void {
+  const [n, , h, w] = proto.shape;
+  const fg = Math.round(10 * ((ctx.maxBoxes ?? 100) + 7.3 * (n - 1)));
+  b.approx("mask_pred", [proto], [fg, h, w], "f32", `mask logits of ${fg} foreground anchors at ${h}×${w} (approx: top-10 anchors per object)`, true, true);
+  b.approx("mask_target", [proto], [fg, h, w], "f32", "gathered gt masks of the foreground anchors (kept by BCE)", true);
+}
+
 
 /** YOLOv5 v6.x detect (yolov5{n,s,m,l,x}.yaml), anchors 3 per level, no = nc + 5. */
 export function yolov5(scale: string): BuildFn {
