@@ -9,6 +9,7 @@ import { DEFAULT_PROFILES } from "./profiles.js";
 import { resolveModel as readModel, type ResolveOptions } from "./readers/resolve.js";
 import type { ModelDescription } from "./core/model.js";
 import { onnxModelDescription } from "./vision/family.js";
+import { estimateTrainingConfig, type ConfigEstimate, type ConfigEstimateOptions, type ConfigFile } from "./frameworks/config-estimate.js";
 
 /** The estimator built from src/profiles.ts: every runtime, training stack and family vramfit knows. */
 export { defaultEstimator };
@@ -31,6 +32,16 @@ export const leverForTight: Estimator["leverForTight"] = (model, options) => def
 export function resolveModel(spec: string, options: ResolveOptions = {}): Promise<ModelDescription> {
   return readModel(spec, { resolveName: DEFAULT_PROFILES.resolveName, onnxToModel: onnxModelDescription, ...options });
 }
+
+/**
+ * "Will my config fit?": a training framework's own config file(s) (axolotl, LLaMA-Factory, torchtune, LitGPT,
+ * TRL / TrainingArguments, DeepSpeed, accelerate) → the per-GPU estimate and what to change in the file's keys.
+ * The model the file names resolves like resolveModel (catalog, Hub id, local path).
+ */
+export function estimateConfig(files: readonly ConfigFile[], options: ConfigEstimateOptions = {}): Promise<ConfigEstimate> {
+  return estimateTrainingConfig(files, { resolveModel: (s) => resolveModel(s), ...options });
+}
+export type { ConfigFile, ConfigEstimate, ConfigEstimateOptions, ConfigAdvice } from "./frameworks/config-estimate.js";
 
 export { createEstimator, type Estimator, type EstimatorConfig } from "./core/estimator.js";
 export { plan, type PlanOptions, type PlanResult } from "./planner/advisor.js";

@@ -43,8 +43,11 @@ parameter count (7b, 1.5b, 350m). Hub reads honour HF_TOKEN and HF_ENDPOINT and 
   addWorkloadOptions(
     program.command("estimate").argument("[model]", "catalog id, Hugging Face id, path, or parameter count (or -- and a vllm/sglang/llama-server/ollama command)").description("memory breakdown of one configuration"), est)
     .option("--formulas", "show the formula behind each component")
+    .option("--config <file>", "a training config (axolotl, LLaMA-Factory, torchtune, LitGPT, TRL, DeepSpeed, accelerate); repeat for several", (v: string, prev: string[] = []) => [...prev, v])
+    .option("--set <key=value>", "override a key of the --config file(s) (torchtune style; ~key removes it); repeatable", (v: string, prev: string[] = []) => [...prev, v])
     .action(async (spec: string | undefined, o: Record<string, unknown>) => {
       if (engineArgv) return (await import("./engine-command.js")).runEstimateCommand(engineArgv, o, toEstimateOptions({ ...o, gpu: undefined }, est), print);
+      if (o.config) return (await import("./config.js")).runConfigEstimate(spec, o, print);
       if (spec === undefined) throw new VramfitError("invalid_option", "estimate needs a model, or -- followed by an engine command", { suggestion: "vramfit estimate llama-3.1-8b --gpu rtx-4090, or vramfit estimate --gpu h100-sxm -- vllm serve Qwen/Qwen2.5-7B-Instruct" });
       const model = await resolveModelArg(spec);
       const opts = toEstimateOptions(o, est);

@@ -116,7 +116,8 @@ export function frameworkEstimate(spec: FrameworkSpec, model: TransformerModel, 
   if (given.quant && isGgufQuant(given.quant)) {
     throw new VramfitError("does_not_run", `GGUF quantization '${given.quant}' runs in llama.cpp or Ollama, which do not train`, { suggestion: "train with --qlora, or LoRA on --quant nf4 / int8" });
   }
-  const w = spec.adjust ? spec.adjust(given) : given;
+  const adjusted = spec.adjust ? spec.adjust(given) : given;
+  const w = { ...adjusted, effective_batch: adjusted.batch * adjusted.grad_accum * adjusted.gpus };
   const mech = mechanismsOf(spec, w);
   const head = `${spec.label} ${spec.version} (${spec.doc})`;
   const sharding = shardingOf(w);
