@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { hybridLayout } from "../core/hybrid-config.js";
+import { encoderFromConfig } from "../core/encoder-decoder.js";
 import type { TensorGroup, TransformerModel, TransformerShape } from "../core/model.js";
 import { countParameters } from "../core/model.js";
 import { REPO_ROOT } from "./paths.js";
@@ -25,19 +26,21 @@ export function textConfig(c: Record<string, any>): Record<string, any> {
 /** A transformer shape from the common config keys (the hybrid layout from core/hybrid-config.ts). */
 export function shapeFromConfig(c: Record<string, any>, modelType = c.model_type as string): TransformerShape {
   const layout = hybridLayout(modelType, c);
+  const encoder = encoderFromConfig(modelType, c);
   const h = c.hidden_size ?? c.d_model;
-  const heads = c.num_attention_heads ?? c.num_heads ?? 0;
+  const heads = c.num_attention_heads ?? c.decoder_attention_heads ?? c.num_heads ?? 0;
   const kv = c.num_key_value_heads ?? heads;
-  const headDim = c.head_dim ?? c.attention_head_dim ?? (heads ? h / heads : 0);
-  const L = layout?.layers ?? c.num_hidden_layers;
+  const headDim = c.head_dim ?? c.attention_head_dim ?? c.d_kv ?? (heads ? h / heads : 0);
+  const L = layout?.layers ?? c.num_decoder_layers ?? c.decoder_layers ?? c.num_layers ?? c.num_hidden_layers;
   const pureRecurrent = layout && !layout.layerMixers.some((m) => m === "attention" || m === "attention+state");
   return {
     layers: L, hidden: h, heads: pureRecurrent ? 0 : heads, kvHeads: pureRecurrent ? 0 : kv, headDim: pureRecurrent ? 0 : headDim,
-    vocab: c.vocab_size, intermediate: pureRecurrent ? 0 : (c.intermediate_size ?? 0), mlp: "gated", activation: "silu", norm: "rms",
-    tiedEmbeddings: !!c.tie_word_embeddings, maxPositions: c.max_position_embeddings ?? 0,
+    vocab: c.vocab_size, intermediate: pureRecurrent ? 0 : (c.intermediate_size ?? c.d_ff ?? c.decoder_ffn_dim ?? 0), mlp: encoder ? encoder.mlp : "gated", activation: "silu", norm: "rms",
+    tiedEmbeddings: !!c.tie_word_embeddings, maxPositions: c.max_target_positions ?? c.max_position_embeddings ?? c.n_positions ?? 0,
     layerTypes: new Array(L).fill("full"), slidingWindow: null, moe: null, mla: null, encoderOnly: false,
     attentionDropout: 0, hiddenDropout: 0,
     ...(layout ? { layerMixers: layout.layerMixers, state: layout.state } : {}),
+    ...(encoder ? { encoder } : {}),
   };
 }
 

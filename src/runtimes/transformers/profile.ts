@@ -10,6 +10,7 @@ import { isGgufQuant } from "../../core/precision.js";
 import type { Workload } from "../../core/workload.js";
 import { transformersInference } from "./inference.js";
 import { TASK_OPTION } from "../../core/task.js";
+import { ENCODER_SEQ_OPTION } from "../../core/encoder-decoder.js";
 
 const logits = z.enum(["last", "all"]).default("last");
 export type TransformersWorkload = Workload & { logits: z.output<typeof logits> };
@@ -20,6 +21,7 @@ export const transformersRuntime: RuntimeProfile<{ logits: "last" | "all" }> = {
   category: "llm_inference",
   options: [
     TASK_OPTION,
+    ENCODER_SEQ_OPTION,
     {
       key: "logits", schema: logits, group: "Precision", help: "last (generate) | all (plain forward)",
       cli: { arg: "string", flags: "--logits <which>" }, scope: { families: ["transformer"], modes: ["infer"], runtimes: ["transformers"] },

@@ -234,7 +234,10 @@ export function vllmMemory(model: TransformerModel, o: VllmOptions): VllmMemory 
   const page = pageBytesPerLayer(shape, o.blockSize, o.kvDtype, tp);
   const blockBytes = shape.layers * page;
   const numBlocks = kvBudget > 0 ? Math.floor(kvBudget / blockBytes) : 0;
-  const blocksPerSequence = Math.ceil(o.maxModelLen / o.blockSize);
+  // Encoder-decoders (Whisper in V1): the decoder layers' cross-attention K/V is a second group (CrossAttentionSpec,
+  // same page) that takes ceil(encoder length / block) blocks per request from the same pool.
+  const crossBlocks = shape.encoder ? Math.ceil((shape.encoder.fixedLength ?? shape.encoder.maxPositions) / o.blockSize) : 0;
+  const blocksPerSequence = Math.ceil(o.maxModelLen / o.blockSize) + crossBlocks;
   // V1's hybrid KV cache manager gives sliding-window layers only the blocks their window touches
   // (vllm/v1/core/single_type_kv_cache_manager.py SlidingWindowManager frees blocks that leave the window):
   // a sequence costs full layers × its length + sliding layers × (window + one block). The block count above

@@ -133,6 +133,9 @@ export function vllmEngine(model: TransformerModel, w: Workload, gpu?: Gpu): Par
   }
   if (!["fp8", "fp16", "bf16", "fp32"].includes(w.kv_dtype)) throw new VramfitError("does_not_run", `vLLM's KV cache is fp16/bf16/fp8, not ${w.kv_dtype}`);
   const shape = model.transformer;
+  if (shape.encoder && shape.encoder.input !== "audio") {
+    throw new VramfitError("unsupported", `vLLM's V1 engine serves Whisper among encoder-decoders, not ${model.architecture} (T5/BART left with the V0 engine)`, { suggestion: "use --runtime transformers" });
+  }
   const o = vllmOptions(model, w, gpu);
   const task = resolveTask(shape, w.task);
   // Encoder-only embedding / reranker models: the pooling runner, no KV cache (pooling.ts).
