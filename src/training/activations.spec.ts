@@ -4,9 +4,10 @@
  * attention saves s·b·h·(34 + 5·a·s/h) bytes. GPT-2 in pure bf16 is exactly that block (the two LayerNorms
  * add their 4-byte mean and rstd per token, which the paper leaves out).
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { catalogModel } from "../catalog/models.js";
-import { savedActivations, type ActivationContext } from "./activations.js";
+import { headBackwardBytes, savedActivations, type ActivationContext } from "./activations.js";
 
 const base = (over: Partial<ActivationContext> = {}): ActivationContext => ({
   batch: 2,
@@ -93,5 +94,79 @@ describe("saved activations per layer", () => {
     const m = catalogModel("llama-3.2-1b");
     const act = savedActivations(m, base({ attention: "sdpa" }));
     expect(act.checkpointPerLayer).toBe(2 * 2048 * m.transformer!.hidden);
+  });
+
+  it("SDPA with enable_gqa (torch ≥ 2.5, no mask) saves K and V at kv_heads: 2·e·(q_dim − kv_dim) less per token", () => {
+    const m = catalogModel("llama-3.1-8b");
+    const { heads: a, kvHeads, headDim } = m.transformer!;
+    const expanded = savedActivations(m, base({ attention: "sdpa", kvExpanded: true })).perLayerBytes;
+    const grouped = savedActivations(m, base({ attention: "sdpa", kvExpanded: false })).perLayerBytes;
+    expect(expanded - grouped).toBe(2048 * 2 * 2 * (a - kvHeads) * headDim);
+    // flash-attention 2 never expands; eager always does.
+    expect(savedActivations(m, base({ attention: "flash" })).perLayerBytes).toBe(grouped);
+    const eager = savedActivations(m, base({ attention: "eager", kvExpanded: false })).perLayerBytes;
+    expect(eager).toBe(savedActivations(m, base({ attention: "eager", kvExpanded: true })).perLayerBytes);
+  });
+
+  it("Gemma's RMSNorm keeps its normalized input in fp32 for the weight gradient, whatever the model dtype", () => {
+    const m = catalogModel("gemma-2-2b");
+    const h = m.transformer!.hidden;
+    const full = savedActivations(m, base({ attention: "sdpa" })).perLayerBytes;
+    const frozen = savedActivations(m, base({ attention: "sdpa", fullFineTune: false })).perLayerBytes;
+    const norms = m.tensors.filter((g) => g.kind === "norm" && g.name.includes("{L}") && g.shape[0] === h).length;
+    expect(norms).toBe(4);
+    // Full fine-tuning adds, per norm, the fp32 normalized input (4·h, not 2·h), besides the linear inputs it
+    // saves: the attention input (shared by q, k, v), the MLP input (shared by gate, up), down_proj's input.
+    const { intermediate: I } = m.transformer!;
+    expect(full - frozen).toBe(2048 * (norms * 4 * h + 2 * h + 2 * h + 2 * I));
+  });
+
+  it("LoRA: lora_B keeps lora_A's output, rank values per token per adapted linear", () => {
+    const m = catalogModel("llama-3.1-8b");
+    const adapted = new Set(m.tensors.filter((g) => g.module === "q_proj" || g.module === "v_proj").map((g) => g.name));
+    const ctx = base({ attention: "sdpa", fullFineTune: false, adapted, adapterBytes: 4, residual: 2, compute: 2 });
+    const without = savedActivations(m, ctx).perLayerBytes;
+    const withRank = savedActivations(m, { ...ctx, loraRank: 16 }).perLayerBytes;
+    expect(withRank - without).toBe(2048 * 2 * 16 * 4);
+  });
+
+  it("a layer's backward working set: gradients made during backward never need less than gradients that exist already", () => {
+    const models = ["llama-3.2-1b", "gemma-2-2b", "qwen2.5-1.5b", "gpt2"].map((id) => catalogModel(id));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: models.length - 1 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 16, max: 4096 }),
+        fc.constantFrom("fp32", "amp", "bf16"),
+        fc.constantFrom("sdpa", "eager", "flash"),
+        (i, batch, seq, prec, attention) => {
+          const c = base({
+            batch,
+            seq,
+            attention: attention as ActivationContext["attention"],
+            compute: prec === "fp32" ? 4 : 2,
+            residual: prec === "bf16" ? 2 : 4,
+            autocast: prec === "amp",
+            kvExpanded: false,
+          });
+          const act = savedActivations(models[i], c);
+          expect(act.layerBackwardTransientFresh).toBeGreaterThanOrEqual(act.layerBackwardTransient);
+          expect(act.layerBackwardTransient).toBeGreaterThan(0);
+          expect(act.checkpointInputShared).toBeLessThanOrEqual(act.checkpointPerLayer);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe("the LM head's backward (COMPARISON.md item 8)", () => {
+  it("fp32 at small T: lm_head's weight gradient and its input gradient with the logits' gradient outgrow the loss's 12·T·V", () => {
+    const T = 256;
+    const V = 32000;
+    const h = 1024;
+    expect(headBackwardBytes(T, V, h, 4, 12 * T * V, 4 * V * h)).toBe(4 * V * h + 4 * T * h + 4 * T * V);
+    // a frozen head (LoRA): the loss's backward
+    expect(headBackwardBytes(T, V, h, 2, 12 * T * V, 0)).toBe(12 * T * V);
   });
 });

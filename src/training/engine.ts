@@ -19,10 +19,10 @@ import { dtypeBytes } from "../core/precision.js";
 import { formatBytes, formatCount, MiB, roundUp } from "../core/units.js";
 import { weightBreakdown } from "../core/weights.js";
 import type { TrainingWorkload as Workload } from "./options.js";
-import { hasVocabHead, lmHeadGroups, savedActivations } from "./activations.js";
+import { hasVocabHead, headBackwardBytes, lmHeadGroups, savedActivations } from "./activations.js";
 import { applyKernels } from "./kernels.js";
 import { logitsLoss } from "./logits-loss.js";
-import { isLinearWeight, loraPlan, type LoraPlan } from "./lora.js";
+import { isLinearWeight, loraAdapterBytes, loraPlan, type LoraPlan } from "./lora.js";
 import { DEFAULT_MECHANISMS, kernelsFor, lossAssumption, lossDetailsFor, type FrameworkMechanisms } from "./mechanisms.js";
 import { optimizerMemory, type ParamTensor } from "./optimizers.js";
 import { computeDtypeName, precisionPolicy } from "./policy.js";
@@ -62,7 +62,15 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
   }
   const policy = precisionPolicy(w.precision);
   const [torchMajor, torchMinor] = w.torch_version.split(".").map(Number);
-  const softmaxSavesInput = torchMajor < 1 || (torchMajor === 1 && torchMinor < 11);
+  const torchAtLeast = (major: number, minor: number) => torchMajor > major || (torchMajor === major && torchMinor >= minor);
+  const softmaxSavesInput = !torchAtLeast(1, 11);
+  // PyTorch < 2.0 has no scaled_dot_product_attention: transformers runs eager attention instead.
+  const attention = w.attention === "sdpa" && !torchAtLeast(2, 0) ? "eager" : w.attention;
+  // transformers' SDPA path passes grouped K/V unexpanded (enable_gqa) from torch 2.5 when no attention mask is
+  // given (integrations/sdpa_attention.py @00c238bd use_gqa_in_sdpa); rows padded to the longest in a batch, or
+  // packed rows without padding-free attention, need a mask (masking_utils), and then repeat_kv expands K/V.
+  const masked = (w.seq_padding === "longest-in-batch" && w.batch > 1) || w.seq_padding === "packed";
+  const kvExpanded = attention === "eager" || (attention === "sdpa" && (!torchAtLeast(2, 5) || masked));
   const e = policy.compute;
   const L = shape.layers;
   const T = w.batch * w.seq;
@@ -81,7 +89,7 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
 
   // ---- Parameters: what trains, in which dtype ----------------------------------------------------
   const plan: LoraPlan | null = lora ? (mech.loraPlan ?? loraPlan)(model, rank, w.lora_targets) : null;
-  const adapterBytes = policy.name === "bf16" ? 2 : 4; // PEFT autocast_adapter_dtype keeps adapters in fp32
+  const adapterBytes = loraAdapterBytes(w); // PEFT autocast_adapter_dtype=True: fp32 adapters in every precision (lora.ts)
   const baseDtype = policy.name === "fp32" ? "fp32" : lora ? w.dtype : policy.trainableWeight === 4 ? "fp32" : "bf16";
   const baseQuant = w.qlora ? "nf4" : lora ? w.quant : null;
   if (!lora && w.quant) throw new VramfitError("does_not_run", `full fine-tuning of quantized weights (--quant ${w.quant}) is not possible`, { suggestion: "add --lora-rank N (LoRA) or --qlora" });
@@ -131,40 +139,44 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
 
   // ---- Activations -------------------------------------------------------------------------------------
   const adapted = new Set(plan ? plan.adapters.map((a) => a.group.name) : []);
+  // Autocast keeps a compute-dtype copy of every matmul weight stored in another dtype: cached for
+  // trainable leaf weights, and in every case saved by the matmul for backward.
+  const headNames = new Set(lmHeadGroups(model).map((g) => g.name));
+  const storedOf = new Map(base.perGroup.map((p) => [p.group.name, p.bytes / numel(p.group.shape)]));
+  const castOf = (g: TensorGroup): number => {
+    if (!policy.autocast || !(isLinearWeight(g) || headNames.has(g.name))) return 0;
+    const stored = storedOf.get(g.name);
+    if (stored == null || stored === e) return 0;
+    if (baseQuant && stored < 2) return 0; // quantized linears dequantize transiently
+    return e;
+  };
   const actCtx = {
     batch: w.batch,
     seq: w.seq,
     compute: e,
     residual,
     autocast: policy.autocast,
-    attention: w.attention,
+    attention,
+    kvExpanded,
     fullFineTune: !plan,
     adapted,
     adapterBytes,
     loraDropout: plan ? w.lora_dropout : 0,
     softmaxSavesInput,
+    loraRank: plan ? rank : 0,
+    gradBytes: gradElem,
+    weightCast: castOf,
   };
   const acts = applyKernels(model, savedActivations(model, actCtx), actCtx, kernelsFor(w, mech, plan !== null));
 
-  // Autocast keeps a compute-dtype copy of every matmul weight stored in another dtype: cached for
-  // trainable leaf weights, and in every case saved by the matmul for backward.
   let castLayers = 0;
   let castOther = 0;
-  if (policy.autocast) {
-    const headNames = new Set(lmHeadGroups(model).map((g) => g.name));
-    for (const p of base.perGroup) {
-      const g = p.group;
-      const matmul = isLinearWeight(g) || headNames.has(g.name);
-      if (!matmul) continue;
-      if (baseQuant && p.bytes < numel(g.shape) * 2) continue; // quantized linears dequantize transiently
-      const stored = p.bytes / numel(g.shape);
-      if (stored === e) continue;
-      const b = numel(g.shape) * e * g.count;
-      if (layerGroup(g)) castLayers += b;
-      else castOther += b;
-    }
-    if (plan) castLayers += plan.trainableParams * e;
+  for (const p of base.perGroup) {
+    const b = numel(p.group.shape) * castOf(p.group) * p.group.count;
+    if (layerGroup(p.group)) castLayers += b;
+    else castOther += b;
   }
+  if (policy.autocast && plan && adapterBytes !== e) castLayers += plan.trainableParams * e;
   const castTotal = castLayers + castOther;
 
   const headTrains = !plan;
@@ -182,7 +194,8 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
   // Activation offloading keeps only the layers in flight on the GPU; the rest of what is saved waits in CPU memory.
   const kept = w.activation_offload ? Math.min(L, OFFLOAD_LAYERS_IN_FLIGHT) : L;
   const actsLayersSaved = ckpt ? acts.checkpointPerLayer * kept : w.activation_offload ? acts.perLayerBytes * kept : acts.layersBytes;
-  const persistGrads = !w.optimizer_in_backward && !offloadParams && (w.grad_accum > 1 || !w.zero_grad_set_to_none);
+  // zero_grad(set_to_none=True) became PyTorch's default in 2.0; before, gradients stayed allocated between steps.
+  const persistGrads = !w.optimizer_in_backward && !offloadParams && (w.grad_accum > 1 || !w.zero_grad_set_to_none || !torchAtLeast(2, 0));
 
   // ---- Components shared by the phases -----------------------------------------------------------------
   const cublas = cublasWorkspaceComponent(gpu?.arch);
@@ -242,7 +255,13 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
   if (persistGrads) lossBwd.push(gradsFull);
   lossBwd.push(actsPart(actsLayersSaved + acts.outsideBytes, actsFormula));
   if (castBackward > 0) lossBwd.push(castPart(castBackward));
-  if (TV) lossBwd.push(part("logits", "Logits and loss (backward)", TV.backwardBytes, TV.backwardFormula));
+  if (TV) {
+    // lm_head's backward allocates its weight gradient and its input's gradient while the logits' gradient lives.
+    const headGrad = plan ? 0 : lmHeadGroups(model).reduce((s2, g) => s2 + numel(g.shape) * gradElem, 0);
+    const lossBytes = w.loss === "standard" ? headBackwardBytes(T, shape.vocab, shape.hidden, e, TV.backwardBytes, headGrad) : TV.backwardBytes;
+    const formula = lossBytes > TV.backwardBytes ? `lm_head backward: its weight gradient + the gradient of its input${e === 4 ? " + the fp32 logits' gradient" : ""} (larger than the loss's ${formatBytes(TV.backwardBytes)})` : TV.backwardFormula;
+    lossBwd.push(part("logits", "Logits and loss (backward)", lossBytes, formula));
+  }
   lossBwd.push(...dequantPart);
 
   // ---- Phase 2b: layer-by-layer backward ---------------------------------------------------------------
@@ -269,11 +288,20 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
     if (grads > 0) p.push(gradPart(grads, gradsFormula));
     const remainingLayers = L - k;
     const onGpu = Math.min(remainingLayers, kept);
-    const saved = ckpt ? onGpu * acts.checkpointPerLayer + (k < L ? acts.perLayerBytes : 0) : onGpu * acts.perLayerBytes;
+    const saved = ckpt ? onGpu * acts.checkpointPerLayer + (k < L ? acts.perLayerBytes - acts.checkpointInputShared : 0) : onGpu * acts.perLayerBytes;
     if (saved > 0) p.push(actsPart(saved, ckpt ? `${remainingLayers} checkpointed layer inputs + one layer recomputed (${formatBytes(acts.perLayerBytes)})` : `saved activations of the ${remainingLayers} layers not yet back-propagated`));
-    const casts = ckpt ? 0 : (castLayers * remainingLayers) / L;
+    // Checkpointing recomputes the layer under the same autocast state: its weight copies are made again.
+    const casts = ckpt ? (k < L ? castLayers / L : 0) : (castLayers * remainingLayers) / L;
     if (casts > 0) p.push(castPart(casts));
-    if (k < L) p.push(part("activation_gradients", "Activation gradients (one layer)", acts.layerBackwardTransient, "gradients of one layer's activations while it is back-propagated"));
+    if (k < L) {
+      // Gradients that start as None (set_to_none) appear during the layer's own backward; otherwise only the
+      // one being produced counts. Reentrant checkpointing (transformers' default when gradient_checkpointing_kwargs
+      // is unset: modeling_utils gradient_checkpointing_enable) keeps the detached input's gradient, one more r·h·T.
+      const fresh = !persistGrads && !offloadParams && !w.optimizer_in_backward;
+      const reentrant = ckpt && w.use_reentrant !== false;
+      const work = (fresh ? acts.layerBackwardTransientFresh : acts.layerBackwardTransient) + (reentrant ? acts.checkpointPerLayer : 0);
+      p.push(part("activation_gradients", "Activation gradients (one layer)", work, `gradients of one layer's activations while it is back-propagated${fresh ? ", with the layer's own weight gradients made so far" : ""}${reentrant ? "; the recomputed layer's detached input gradient (reentrant checkpoint)" : ""}`));
+    }
     p.push(...dequantPart);
     const tot = sum(p);
     if (tot > sweepBestTotal) {
@@ -324,7 +352,12 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
   assumptions.push(
     `${w.precision}: ${policy.autocast ? `autocast ${computeDtypeName(policy)} compute with fp32 master weights and grads` : policy.name === "fp32" ? "fp32 weights, grads, states and activations" : "bf16 weights, grads, optimizer states and activations"}`,
   );
-  assumptions.push(`attention via ${w.attention === "eager" ? "eager (seq² probabilities saved)" : w.attention === "flash" ? "flash-attention 2 (no seq² tensors, grouped K/V not expanded)" : "PyTorch SDPA (no seq² tensors; grouped K/V expanded by repeat_kv)"}`);
+  const gqa = shape.kvHeads < shape.heads && !shape.mla;
+  assumptions.push(
+    `attention via ${attention === "eager" ? "eager (seq² probabilities saved)" : attention === "flash" ? "flash-attention 2 (no seq² tensors, grouped K/V not expanded)" : `PyTorch SDPA (no seq² tensors${gqa ? (kvExpanded ? `; grouped K/V expanded by repeat_kv (${masked ? "padded or packed rows need an attention mask" : "before torch 2.5"})` : "; grouped K/V passed unexpanded (enable_gqa, torch ≥ 2.5, no attention mask)") : ""})`}`,
+  );
+  if (attention !== w.attention) assumptions.push(`PyTorch ${w.torch_version} has no scaled_dot_product_attention: transformers falls back to eager attention`);
+  if (!torchAtLeast(2, 0) && w.zero_grad_set_to_none && !w.optimizer_in_backward) assumptions.push(`PyTorch ${w.torch_version}: zero_grad() keeps gradients allocated between steps (set_to_none became the default in 2.0)`);
   assumptions.push("steady state (step ≥ 2): optimizer states exist during forward and backward");
   if (softmaxSavesInput) assumptions.push(`PyTorch ${w.torch_version}: softmax and log_softmax also keep their inputs for backward (changed in 1.11, pytorch#65242)`);
   if (w.grad_accum > 1) assumptions.push(`gradient accumulation ${w.grad_accum}: memory follows the micro-batch of ${w.batch}; gradients stay allocated between micro-batches; effective batch ${w.effective_batch}`);

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { catalogModel } from "../catalog/models.js";
 import { VramfitError } from "../core/errors.js";
-import { loraPlan, targetMatches } from "./lora.js";
+import { loraAdapterBytes, loraPlan, targetMatches } from "./lora.js";
 
 const PEFT = "https://github.com/huggingface/peft/blob/5d602fdbff04c33c1c4de55cda9d4ae1d7cb7e40";
 
@@ -64,5 +64,14 @@ describe("LoRA trainable parameters = PEFT print_trainable_parameters", () => {
     } catch (e) {
       expect((e as VramfitError).suggestion).toContain("q_proj");
     }
+  });
+});
+
+describe("LoRA adapter dtype", () => {
+  it("PEFT's get_peft_model(autocast_adapter_dtype=True) keeps adapters in fp32 unless told otherwise", () => {
+    expect(loraAdapterBytes({})).toBe(4);
+    expect(loraAdapterBytes({ lora_adapter_dtype: "fp32" })).toBe(4);
+    expect(loraAdapterBytes({ lora_adapter_dtype: "bf16" })).toBe(2);
+    expect(loraAdapterBytes({ lora_adapter_dtype: "fp16" })).toBe(2);
   });
 });

@@ -5,8 +5,39 @@
  * output embedding), TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING (peft/utils/constants.py) for the
  * default targets, and `lora.Linear` (A: r×in, B: out×r, no bias by default) → r·(in + out) per layer.
  */
+import { z } from "zod";
 import { VramfitError } from "../core/errors.js";
 import type { ModelDescription, TensorGroup } from "../core/model.js";
+import type { OptionSpec } from "../core/options.js";
+
+/**
+ * The dtype LoRA adapters are kept in. PEFT's get_peft_model(..., autocast_adapter_dtype=True), the default,
+ * upcasts bf16/fp16 adapters to fp32 (peft @5d602fd src/peft/mapping_func.py, tuners_utils._cast_adapter_dtype),
+ * even when the base and the training run in pure bf16; then each adapted linear casts its input to fp32
+ * (`_cast_input_dtype`), and adapter gradients and optimizer states are fp32 (measured on CPU under torch 2.13:
+ * bench/accuracy/llm-cpu-torch2-blocks.jsonl, LoRA configurations; COMPARISON.md item 6b).
+ * `autocast_adapter_dtype=False` (TRL under ZeRO-3, frameworks with their own LoRA modules) keeps them in the
+ * model's dtype.
+ */
+export const LORA_ADAPTER_DTYPES = ["fp32", "bf16", "fp16"] as const;
+export type LoraAdapterDtype = (typeof LORA_ADAPTER_DTYPES)[number];
+
+export const LORA_ADAPTER_DTYPE_OPTION: OptionSpec = {
+  key: "lora_adapter_dtype",
+  schema: z.enum(LORA_ADAPTER_DTYPES).optional(),
+  help: "train: dtype of the LoRA adapters (default fp32: PEFT autocast_adapter_dtype=True; bf16 when kept in the model dtype)",
+  group: "LoRA / QLoRA",
+  scope: { families: ["transformer"], modes: ["train"] },
+  cli: { arg: "string", flags: "--lora-adapter-dtype <dtype>" },
+  web: { label: "LoRA adapter dtype", kind: "select", choices: LORA_ADAPTER_DTYPES, auto: "fp32 (PEFT default)" },
+};
+
+/** Bytes per element of the LoRA adapters: the workload's `lora_adapter_dtype`, else PEFT's fp32. */
+export function loraAdapterBytes(w: object): number {
+  const d = (w as Record<string, unknown>).lora_adapter_dtype;
+  if (d === "bf16" || d === "fp16") return 2;
+  return 4;
+}
 
 /** PEFT's default target_modules per model_type (peft/utils/constants.py, commit 5d602fd). */
 export const PEFT_DEFAULT_TARGETS: Record<string, string[]> = {
