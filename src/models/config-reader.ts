@@ -4,7 +4,7 @@ import { VramfitError } from "../core/errors.js";
 export class ConfigReader {
   constructor(
     readonly raw: Record<string, unknown>,
-    private readonly where: string,
+    readonly where: string,
   ) {}
 
   has(key: string): boolean {
