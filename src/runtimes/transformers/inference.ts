@@ -8,6 +8,7 @@ import type { Component } from "../../core/estimate-types.js";
 import { kvCacheComponent, kvValuesPerToken } from "../../core/kv-cache.js";
 import { attentionLayerCount, statePrefillPeak, stateLayerCount, transformersStateComponent } from "../../core/state-cache.js";
 import { resolveTask } from "../../core/task.js";
+import { crossKvCacheComponent, encoderForwardPeak, encoderLength, encoderOutputComponent } from "../../core/encoder-decoder.js";
 import type { TransformerModel } from "../../core/model.js";
 import { cublasWorkspaceComponent, cudaContextComponent } from "../../core/overheads.js";
 import { dtypeBytes, kvBytes } from "../../core/precision.js";
@@ -39,10 +40,29 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
   }
 
   // Prefill: the whole sequence goes through the model at once (upper bound of generate's first step).
-  const layerPeak = prefillActivationPeak(shape, { batch: w.batch, tokens: w.seq, bytesPerValue: e, attention: w.attention, dtype: w.dtype });
+  // Encoder-decoders (T5, BART, Whisper): the encoder runs once; the decoder then generates one token per step
+  // against its own growing K/V and the cross-attention K/V of the encoder output (core/encoder-decoder.ts).
+  const enc = shape.encoder ?? null;
+  let encoderPhase: { bytes: number; formula: string; phase: string } | null = null;
+  let decodingState = 0;
+  if (enc) {
+    const encSeq = encoderLength(enc, { encoderSeq: w.encoder_seq as number | undefined, seq: w.seq }, model.id);
+    const cross = crossKvCacheComponent(shape, { batch: w.batch, encoderSeq: encSeq, kvDtype: w.kv_dtype, shards });
+    const out = encoderOutputComponent(shape, { batch: w.batch, encoderSeq: encSeq, bytesPerValue: e });
+    components.push(cross, out);
+    decodingState = cross.bytes + kv.bytes;
+    encoderPhase = encoderForwardPeak(shape, { batch: w.batch, encoderSeq: encSeq, bytesPerValue: e, attention: w.attention, relativeBias: /t5/.test(model.architecture) });
+    assumptions.push(`encoder over ${encSeq} positions${enc.fixedLength ? " (fixed: every input is padded to one window)" : ""}; the decoder generates ${w.seq} tokens one per step`);
+  }
+  const layerPeak = prefillActivationPeak(shape, { batch: w.batch, tokens: enc ? 1 : w.seq, bytesPerValue: e, attention: w.attention, dtype: w.dtype });
   // A recurrent mixer's live set can exceed the attention and MLP halves (Mamba's in_proj is 2·d_inner wide).
   const mixerPeak = statePrefillPeak(shape, { batch: w.batch, tokens: w.seq, bytesPerValue: e });
-  const peak = mixerPeak && mixerPeak.bytes > layerPeak.bytes ? { ...layerPeak, bytes: mixerPeak.bytes, formula: mixerPeak.formula, phase: "state mixer" as const } : layerPeak;
+  let peak = mixerPeak && mixerPeak.bytes > layerPeak.bytes ? { ...layerPeak, bytes: mixerPeak.bytes, formula: mixerPeak.formula, phase: "state mixer" as string } : (layerPeak as typeof layerPeak & { phase: string });
+  // The encoder's forward happens before any decoder K/V exists: it sets the peak when its live set exceeds the
+  // decoding state (self + cross K/V) plus one decoding step.
+  if (encoderPhase && encoderPhase.bytes - decodingState > peak.bytes) {
+    peak = { ...peak, bytes: encoderPhase.bytes - decodingState, phase: encoderPhase.phase, formula: `${encoderPhase.formula}, less the decoding K/V not yet allocated then (${decodingState} B)` };
+  }
   components.push({ id: "activations", label: "Activations (prefill peak)", bytes: peak.bytes, formula: peak.formula, level: "allocated" });
   const task = resolveTask(shape, w.task);
   assumptions.push(task === "generate" ? `prefill processes all ${w.seq} tokens at once (the activation peak of generate's first step)` : `${task}: one forward of the batch (${w.batch} × ${w.seq} tokens), no generation`);
