@@ -12,6 +12,7 @@ import { resolveModelArg, resolveModelArgWithFacts } from "./model-source.js";
 import { addWorkloadOptions, intArg, tokensArg, toEstimateOptions } from "./options.js";
 import { renderEstimate } from "./render.js";
 import { addFitCommand } from "./fit.js";
+import { addCheckCommand } from "./check.js";
 
 const VERSION = "0.1.0";
 
@@ -154,6 +155,7 @@ parameter count (7b, 1.5b, 350m). Hub reads honour HF_TOKEN and HF_ENDPOINT and 
     });
 
   addFitCommand(program, print, engineArgv);
+  addCheckCommand(program, print);
 
   program
     .command("serve")
