@@ -13,6 +13,7 @@ import { addWorkloadOptions, intArg, tokensArg, toEstimateOptions } from "./opti
 import { renderEstimate } from "./render.js";
 import { addFitCommand } from "./fit.js";
 import { addCheckCommand } from "./check.js";
+import { addMcpCommand } from "./mcp.js";
 
 const VERSION = "0.1.0";
 
@@ -156,6 +157,7 @@ parameter count (7b, 1.5b, 350m). Hub reads honour HF_TOKEN and HF_ENDPOINT and 
 
   addFitCommand(program, print, engineArgv);
   addCheckCommand(program, print);
+  addMcpCommand(program);
 
   program
     .command("serve")
