@@ -67,6 +67,16 @@ export const MECHANISMS: Mechanism[] = [
     mechanism: "likely: SyncBN across 4 GPUs (these older records do not state sync_bn, so it is modelled as plain BN: its all-reduce buffers and saved statistics are extra) and cuDNN workspaces of the dilated 3×3 convolutions at 1/8 resolution (case notes)",
   },
   {
+    match: /^hfblog-quant-/,
+    direction: "under",
+    mechanism: "likely (unverified): max_memory_reserved over load and inference (case notes), so the 16-bit weights held on the GPU before they are quantized, and the blocks they leave in the caching allocator, count in the peak",
+  },
+  {
+    match: /^diffusers-docs-wan21-/,
+    direction: "under",
+    mechanism: "a documentation claim with '~', not a printed measurement (case notes); group offload with CUDA streams prefetches the next group while one runs, so two groups are resident",
+  },
+  {
     match: /^hfblog-sdxl-/,
     direction: "under",
     mechanism: "SDXL's VAE decodes in fp32 (force_upcast) for the whole batch at once, which is the fp16 rows' peak (case notes: sequential offload barely lowers it, VAE slicing does)",
