@@ -5,7 +5,6 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import "../../src/engines.js";
 import { findGpu } from "../../src/catalog/gpus.js";
 import { catalogModel } from "../../src/catalog/models.js";
 import { evaluateTrainingPlan } from "../../src/planner/training-plan.js";
