@@ -78,7 +78,10 @@ export function createVramfitMcpServer(deps: McpDeps = {}): McpServer {
     return resolveModel(spec);
   };
 
-  server.registerTool(
+  // The SDK's tool declaration, bound once (four declarations in this file, not a registry).
+  const tool = server.registerTool.bind(server);
+
+  tool(
     "estimate",
     {
       title: "Estimate GPU memory",
@@ -108,7 +111,7 @@ export function createVramfitMcpServer(deps: McpDeps = {}): McpServer {
       }),
   );
 
-  server.registerTool(
+  tool(
     "fit",
     {
       title: "Engine flags that fit",
@@ -154,7 +157,7 @@ export function createVramfitMcpServer(deps: McpDeps = {}): McpServer {
       }),
   );
 
-  server.registerTool(
+  tool(
     "plan",
     {
       title: "Multi-GPU plan",
@@ -179,7 +182,7 @@ export function createVramfitMcpServer(deps: McpDeps = {}): McpServer {
       }),
   );
 
-  server.registerTool(
+  tool(
     "check",
     {
       title: "Check a real run's log",
