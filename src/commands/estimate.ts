@@ -10,7 +10,9 @@ import type { Gpu } from "../core/gpu.js";
 import type { ModelDescription } from "../core/model.js";
 import type { EstimateInput } from "../core/profile.js";
 import { defaultEstimator } from "../default-estimator.js";
-import { resolveModel as libraryResolve } from "../index.js";
+import { DEFAULT_PROFILES } from "../profiles.js";
+import { resolveModel as readModel } from "../readers/resolve.js";
+import { onnxModelDescription } from "../vision/family.js";
 import { parseEngineCommand } from "./index.js";
 import type { EngineCommand } from "./types.js";
 import { commandWorkload, engineSetting, type CommandWorkload, type EngineSetting } from "./workload.js";
@@ -38,7 +40,8 @@ export interface CommandEstimate {
 export async function prepareCommand(input: string | readonly string[] | EngineCommand, opts: CommandOptions = {}): Promise<{ cmd: EngineCommand; workload: CommandWorkload; model: ModelDescription; options: EstimateInput }> {
   const cmd = isCommand(input) ? input : parseEngineCommand(input as string | readonly string[], opts.env ?? {});
   const workload = commandWorkload(cmd);
-  const resolve = opts.resolveModel ?? ((spec: string) => libraryResolve(spec));
+  // The library's resolveModel (src/index.ts), built here so that index.ts may re-export this module without a cycle.
+  const resolve = opts.resolveModel ?? ((spec: string) => readModel(spec, { resolveName: DEFAULT_PROFILES.resolveName, onnxToModel: onnxModelDescription }));
   const model = await resolve(workload.model);
   if (model.family !== "transformer") throw new VramfitError("unsupported", `${cmd.program} serves language models; ${model.id} is a ${model.family} model`);
   const options: EstimateInput = { ...workload.options };
