@@ -371,3 +371,50 @@ export const ORION: ArchEntry = {
   mlp: { prefix: "mlp", kind: "gated" },
   norms: { kind: "layer", pre: ["input_layernorm"], mid: ["post_attention_layernorm"], final: "model.norm" },
 };
+
+/** openPangu-Embedded (remote code FreedomIntelligence/openPangu-Embedded-7B): InternLM-style biases on q/k/v/o. */
+export const PANGU_EMBEDDED: ArchEntry = {
+  base: INTERNLM,
+  types: ["PanguEmbedded"],
+  from: "remote code openPangu-Embedded-7B modeling_openpangu_dense.py (not in transformers); tensors read from its model.safetensors.index.json",
+  defaults: { bias: false },
+};
+
+/**
+ * MiMo (remote code XiaomiMiMo/MiMo-7B-Base modeling_mimo.py): Qwen2's decoder plus num_nextn_predict_layers
+ * multi-token-prediction layers stored and built as model.mtp_layers.{i} (token/hidden norms, input_proj [h, 2h],
+ * a Qwen2 attention and MLP, final_layernorm); counted, as the checkpoint holds them.
+ */
+export const MIMO: ArchEntry = {
+  base: QWEN2,
+  types: ["mimo"],
+  from: "remote code XiaomiMiMo/MiMo-7B-Base modeling_mimo.py (not in transformers); MTP tensors read from its model.safetensors.index.json",
+  extra: (t, c, d) => {
+    const n = c.int("num_nextn_predict_layers", 0);
+    if (n === 0) return;
+    const M = "model.mtp_layers.{M}";
+    for (const norm of ["input_layernorm", "token_layernorm", "hidden_layernorm", "post_attention_layernorm", "final_layernorm"]) t.norm(`${M}.${norm}`, d.h, n);
+    t.linear(`${M}.input_proj`, d.h, 2 * d.h, n);
+    t.linear(`${M}.self_attn.q_proj`, d.H * d.d, d.h, n, true);
+    t.linear(`${M}.self_attn.k_proj`, d.kv * d.d, d.h, n, true);
+    t.linear(`${M}.self_attn.v_proj`, d.kv * d.d, d.h, n, true);
+    t.linear(`${M}.self_attn.o_proj`, d.h, d.H * d.d, n);
+    t.linear(`${M}.mlp.gate_proj`, d.I, d.h, n);
+    t.linear(`${M}.mlp.up_proj`, d.I, d.h, n);
+    t.linear(`${M}.mlp.down_proj`, d.h, d.I, n);
+  },
+};
+
+/**
+ * MiniCPM (remote code openbmb/MiniCPM-2B-sft-bf16 modeling_minicpm.py): Llama tensors (scale_emb, scale_depth and
+ * dim_model_base only scale activations); the MoE variant (num_experts) routes over experts of intermediate_size.
+ * Expert tensor names are not verified against a checkpoint; their sizes follow the config.
+ */
+export const MINICPM: ArchEntry = {
+  base: LLAMA,
+  types: ["minicpm"],
+  from: "remote code openbmb/MiniCPM-2B-sft-bf16 and MiniCPM-MoE-8x2B modeling_minicpm.py (not in transformers)",
+  defaults: { vocab_size: 32000, hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: 32, num_attention_heads: 32, hidden_act: "silu", max_position_embeddings: 2048, tie_word_embeddings: true, num_experts: 0, num_experts_per_tok: 2 },
+  mlp: { prefix: "mlp", kind: "gated" },
+  moe: { experts: ["num_experts"], topK: ["num_experts_per_tok"], width: ["intermediate_size"], prefix: "mlp", router: "gate", layout: "per-expert", gate: "w1", up: "w3", down: "w2", layers: { rule: "all" } },
+};

@@ -3,10 +3,11 @@
  * transformer shape. Everything model-specific lives in the entries; this file only knows the layouts.
  */
 import { VramfitError } from "../../core/errors.js";
-import type { MlaShape, MoeShape, TransformerShape } from "../../core/model.js";
+import { hybridLayout } from "../../core/hybrid-config.js";
+import type { LayerMixer, MlaShape, MoeShape, StateShape, TransformerShape } from "../../core/model.js";
 import { ConfigReader } from "../config-reader.js";
 import { TensorList } from "../tensor-list.js";
-import type { ArchEntry, ArchSpec, Dims, Flag, KeyMap, MlpSpec, MoeLayerRule, MoeSpec, Names, NormKind } from "./spec.js";
+import type { ArchEntry, ArchSpec, Dims, Flag, KeyMap, MlpSpec, MoeLayerRule, MoeSpec, Names, NormKind, StateMixerSpec } from "./spec.js";
 
 export interface Built {
   shape: TransformerShape;
@@ -60,8 +61,8 @@ export function flag(c: ConfigReader, f: Flag | undefined, fallback = false): bo
 export function readDims(spec: ArchSpec, c: ConfigReader): Dims {
   const k: KeyMap = { ...STANDARD_KEYS, ...spec.keys };
   const h = c.int([...k.h]);
-  const L = c.int([...k.L]);
-  const H = c.int([...k.H]);
+  const L = c.int([...k.L], spec.layersFallback?.(c));
+  const H = c.int([...k.H], spec.attention.layout === "none" ? 1 : undefined);
   if (H === 0) throw new VramfitError("invalid_file", `${where(c)}: "${k.H[0]}" must be positive`);
   const dims: Dims = {
     h,
@@ -111,11 +112,24 @@ export function join(...parts: string[]): string {
  * `nested`: a sub-config (text_config) saved by transformers as a diff against its class defaults, so even
  * the core widths may be absent. A top-level config.json always names them; a missing one is an error.
  */
-export function buildFromSpec(entry: ArchEntry, raw: Record<string, unknown>, where: string, nested = false): Built {
+export function buildFromSpec(entry: ArchEntry, raw: Record<string, unknown>, where: string, nested = false, modelType = entry.types[0]): Built {
   const spec = flatten(entry);
-  const c = withDefaults(spec, raw, where, nested);
+  const c = withDefaults(spec, spec.normalize ? spec.normalize(raw) : raw, where, nested);
   const dims = readDims(spec, c);
   const { h, L, H, kv, d, V, I } = dims;
+
+  // Hybrid / recurrent models: which layers hold attention, which the recurrent mixer.
+  let mixers: LayerMixer[] | null = null;
+  let state: StateShape | null = null;
+  if (spec.state) {
+    const layout = hybridLayout(modelType, c.raw);
+    if (!layout) throw new VramfitError("unsupported", `${where}: no recurrent layout for model_type "${modelType}"`);
+    if (layout.layers !== L) throw new VramfitError("invalid_file", `${where}: the layer pattern has ${layout.layers} layers, the config ${L}`);
+    mixers = layout.layerMixers;
+    state = layout.state;
+  }
+  const attnLayers = mixers ? mixers.filter((m) => m === "attention" || m === "attention+state").length : spec.attention.layout === "none" ? 0 : L;
+  const stateLayers = mixers ? mixers.filter((m) => m === "state" || m === "attention+state").length : 0;
   const t = new TensorList();
   const warnings: string[] = [];
   const P = spec.layer;
@@ -131,10 +145,18 @@ export function buildFromSpec(entry: ArchEntry, raw: Record<string, unknown>, wh
   const moe = spec.moe ? readMoe(spec.moe, c, L) : null;
   const moeLayers = moe?.moeLayers ?? 0;
 
+  if (spec.custom) {
+    const own = spec.custom(t, c, dims);
+    const shape: TransformerShape = { ...baseShape(spec, c, dims, readLayerTypes(spec, c, L), null, null), ...own };
+    for (const n of spec.notes ?? []) if (c.has(n.when) && c.raw[n.when] !== false && c.raw[n.when] !== 0) warnings.push(n.text);
+    return { shape, tensors: t, warnings };
+  }
   for (const n of names(c, spec.norms.pre)) addNorm(t, `${P}.${n}`, h, L, nk);
-  const mla = addAttention(t, spec, c, dims);
+  const mla = addAttention(t, spec, c, dims, attnLayers);
+  if (spec.state && state && stateLayers > 0) addStateMixer(t, join(P, spec.state.prefix), spec.state, state, c, h, stateLayers);
   for (const n of names(c, spec.norms.mid)) addNorm(t, `${P}.${n}`, h, L, nk);
-  addMlp(t, join(P, spec.mlp.prefix), spec.mlp, c, h, I, L - moeLayers);
+  const denseLayers = spec.denseLayers ? moeMask(spec.denseLayers, c, L).filter(Boolean).length : L - moeLayers;
+  addMlp(t, join(P, spec.mlp.prefix), spec.mlp, c, h, I, denseLayers);
   if (moe && spec.moe && moeLayers > 0) addExperts(t, P, spec.moe, moe, c, h);
   for (const n of names(c, spec.norms.post)) addNorm(t, `${P}.${n}`, h, L, nk);
 
@@ -149,17 +171,26 @@ export function buildFromSpec(entry: ArchEntry, raw: Record<string, unknown>, wh
 
   const layerTypes = readLayerTypes(spec, c, L);
   const shape: TransformerShape = {
-    layers: L,
-    hidden: h,
-    heads: H,
-    kvHeads: mla ? 1 : kv,
-    headDim: mla ? mla.kvLoraRank + mla.qkRopeHeadDim : d,
-    vocab: V,
-    intermediate: I,
+    ...baseShape(spec, c, dims, layerTypes, moe, mla),
+    tiedEmbeddings: tie,
+    ...(mixers && state ? { layerMixers: mixers, state } : {}),
+  };
+  return { shape, tensors: t, warnings };
+}
+
+function baseShape(spec: ArchSpec, c: ConfigReader, dims: Dims, layerTypes: ("full" | "sliding")[], moe: MoeShape | null, mla: MlaShape | null): TransformerShape {
+  return {
+    layers: dims.L,
+    hidden: dims.h,
+    heads: dims.H,
+    kvHeads: mla ? 1 : dims.kv,
+    headDim: mla ? mla.kvLoraRank + mla.qkRopeHeadDim : dims.d,
+    vocab: dims.V,
+    intermediate: dims.I,
     mlp: spec.mlp.kind === "plain" ? "plain" : "gated",
     activation: dims.act,
-    norm: nk === "rms" ? "rms" : "layer",
-    tiedEmbeddings: tie,
+    norm: spec.norms.kind === "rms" ? "rms" : "layer",
+    tiedEmbeddings: spec.head.alwaysTied ? true : dims.tie,
     maxPositions: dims.maxPos,
     layerTypes,
     slidingWindow: layerTypes.includes("sliding") ? c.int(spec.slidingWindow?.key ?? "sliding_window", spec.slidingWindow?.fallback ?? 4096) : null,
@@ -169,7 +200,6 @@ export function buildFromSpec(entry: ArchEntry, raw: Record<string, unknown>, wh
     attentionDropout: firstNum(c, spec.dropout?.attention ?? ["attention_dropout"], 0),
     hiddenDropout: firstNum(c, spec.dropout?.hidden ?? [], 0),
   };
-  return { shape, tensors: t, warnings };
 }
 
 function firstNum(c: ConfigReader, keys: readonly string[], fallback: number): number {
@@ -183,9 +213,10 @@ function lastPart(name: string): string {
 }
 
 /** Attention projections of every layer; returns the MLA shape when the layer uses latent attention. */
-function addAttention(t: TensorList, spec: ArchSpec, c: ConfigReader, dims: Dims): MlaShape | null {
+function addAttention(t: TensorList, spec: ArchSpec, c: ConfigReader, dims: Dims, L: number): MlaShape | null {
   const a = spec.attention;
-  const { h, L, H, kv, d } = dims;
+  const { h, H, kv, d } = dims;
+  if (a.layout === "none" || L === 0) return null;
   const A = join(spec.layer, a.prefix);
   const qkvBias = flag(c, a.qkvBias);
   const oBias = a.oBias === undefined ? qkvBias : flag(c, a.oBias);
@@ -236,6 +267,7 @@ function addAttention(t: TensorList, spec: ArchSpec, c: ConfigReader, dims: Dims
 /** A dense MLP of `width` on `count` layers. */
 export function addMlp(t: TensorList, M: string, m: MlpSpec, c: ConfigReader, h: number, width: number, count: number, extra: { kind?: "other" } = {}) {
   const bias = flag(c, m.bias);
+  if (m.kind === "none" || count <= 0) return;
   if (m.kind === "gated") {
     t.linear(`${M}.${m.gate ?? "gate_proj"}`, width, h, count, bias, extra);
     t.linear(`${M}.${m.up ?? "up_proj"}`, width, h, count, bias, extra);
@@ -247,12 +279,18 @@ export function addMlp(t: TensorList, M: string, m: MlpSpec, c: ConfigReader, h:
   t.linear(`${M}.${m.down ?? "down_proj"}`, h, width, count, bias, extra);
 }
 
-function addExperts(t: TensorList, P: string, s: MoeSpec, moe: MoeShape, c: ConfigReader, h: number) {
+function addExperts(t: TensorList, P: string, s: MoeSpec, moe: MoeShape, c: ConfigReader, hidden: number) {
   const { experts: E, expertIntermediate: Ie, moeLayers: n } = moe;
   const B = join(P, s.prefix);
+  // Latent MoE (Nemotron-H): experts read and write a narrower width, projected from and to the hidden size.
+  const h = s.latent && c.has(s.latent) ? c.int(s.latent) : hidden;
+  if (h !== hidden) {
+    t.linear(`${B}.fc1_latent_proj`, h, hidden, n);
+    t.linear(`${B}.fc2_latent_proj`, hidden, h, n);
+  }
   const X = join(B, s.expertsPath ?? "experts");
   const ex = { expert: true };
-  t.linear(`${B}.${s.router}`, E, h, n, s.routerBias ?? false, { kind: "router" });
+  t.linear(`${B}.${s.router}`, E, hidden, n, s.routerBias ?? false, { kind: "router" });
   const when = s.correctionBias?.when;
   if (s.correctionBias && (when === undefined || (typeof when === "function" ? when(c) : flag(c, when, true)))) {
     t.add(`${B}.${s.correctionBias.name}`, "router", [E], n);
@@ -276,8 +314,8 @@ function addExperts(t: TensorList, P: string, s: MoeSpec, moe: MoeShape, c: Conf
     const width = sh.width ? c.int([...sh.width], 0) : Ie * (sh.count ? c.int(sh.count, 0) : 1);
     if (width > 0) {
       const m: MlpSpec = { prefix: sh.name, kind: sh.kind ?? "gated", gate: sh.gateName, up: sh.up, down: sh.down };
-      addMlp(t, `${B}.${sh.name}`, m, c, h, width, n);
-      if (sh.gate) t.linear(`${B}.${sh.gate}`, 1, h, n, false, { kind: "router" });
+      addMlp(t, `${B}.${sh.name}`, m, c, hidden, width, n);
+      if (sh.gate) t.linear(`${B}.${sh.gate}`, 1, hidden, n, false, { kind: "router" });
     }
   }
 }
@@ -342,9 +380,16 @@ export function moeMask(r: MoeLayerRule, c: ConfigReader, L: number): boolean[] 
     }
     case "mask": {
       const list = c.array(r.key);
-      if (!list || list.length !== L) return all(() => true);
+      if (!list || list.length !== L) return r.otherwise ? moeMask(r.otherwise, c, L) : all(() => true);
       return list.map((x) => x === true || x === 1 || x === "sparse" || x === "moe");
     }
+    case "pattern": {
+      const p = c.raw[r.key];
+      if (typeof p !== "string" || p.length !== L) return all(() => false);
+      return [...p].map((ch) => ch === r.char);
+    }
+    case "none":
+      return all(() => false);
   }
 }
 
@@ -374,6 +419,87 @@ export function readLayerTypes(spec: ArchSpec, c: ConfigReader, L: number): ("fu
       if (!c.bool(r.when, false) || !c.has("sliding_window")) return all(() => false);
       const from = c.int(r.from, L);
       return all((i) => i >= from);
+    }
+  }
+}
+
+/** The tensors of `count` recurrent mixers (recipes in spec.ts StateMixerSpec), widths from the state shape. */
+function addStateMixer(t: TensorList, M: string, s: StateMixerSpec, st: StateShape, c: ConfigReader, h: number, count: number) {
+  const projBias = flag(c, s.projBias);
+  const convBias = flag(c, s.convBias, true);
+  const K = st.convKernel;
+  switch (s.layout) {
+    case "mamba": {
+      const I = st.inner;
+      const N = st.stateSize;
+      const rank = s.dtRank ? c.raw[s.dtRank] : undefined;
+      const R = typeof rank === "number" ? c.int(s.dtRank!) : Math.ceil(h / 16);
+      t.linear(`${M}.in_proj`, 2 * I, h, count, projBias);
+      t.add(`${M}.conv1d.weight`, "other", [I, 1, K], count);
+      if (convBias) t.add(`${M}.conv1d.bias`, "bias", [I], count);
+      t.linear(`${M}.x_proj`, R + 2 * N, I, count);
+      t.linear(`${M}.dt_proj`, I, R, count, true);
+      t.add(`${M}.A_log`, "other", [I, N], count);
+      t.add(`${M}.D`, "other", [I], count);
+      t.linear(`${M}.out_proj`, h, I, count, projBias);
+      if (s.dtNorms) {
+        t.norm(`${M}.dt_layernorm`, R, count);
+        t.norm(`${M}.b_layernorm`, N, count);
+        t.norm(`${M}.c_layernorm`, N, count);
+      }
+      return;
+    }
+    case "mamba2": {
+      const I = st.inner;
+      const conv = st.convChannels;
+      const nh = st.heads;
+      t.linear(`${M}.in_proj`, I + conv + nh, h, count, projBias);
+      t.add(`${M}.conv1d.weight`, "other", [conv, 1, K], count);
+      if (convBias) t.add(`${M}.conv1d.bias`, "bias", [conv], count);
+      for (const p of ["dt_bias", "A_log", "D"]) t.add(`${M}.${p}`, "other", [nh], count);
+      if (flag(c, s.gatedNorm, true)) t.norm(`${M}.norm`, I, count);
+      t.linear(`${M}.out_proj`, h, I, count, projBias);
+      return;
+    }
+    case "gdn":
+    case "gdn-split": {
+      // StateShape for gated DeltaNet: conv over 2·key_dim + value_dim; recurrent [v_heads, dk, dv].
+      const [vHeads, , dv] = st.recurrentShape;
+      const valueDim = vHeads * dv;
+      const keyDim = (st.convChannels - valueDim) / 2;
+      if (s.layout === "gdn") {
+        t.linear(`${M}.in_proj_qkvz`, 2 * keyDim + 2 * valueDim, h, count);
+        t.linear(`${M}.in_proj_ba`, 2 * vHeads, h, count);
+      } else {
+        t.linear(`${M}.in_proj_qkv`, 2 * keyDim + valueDim, h, count);
+        t.linear(`${M}.in_proj_z`, valueDim, h, count);
+        t.linear(`${M}.in_proj_b`, vHeads, h, count);
+        t.linear(`${M}.in_proj_a`, vHeads, h, count);
+      }
+      t.add(`${M}.conv1d.weight`, "other", [st.convChannels, 1, K], count);
+      t.add(`${M}.dt_bias`, "other", [vHeads], count);
+      t.add(`${M}.A_log`, "other", [vHeads], count);
+      t.norm(`${M}.norm`, dv, count);
+      t.linear(`${M}.out_proj`, h, valueDim, count);
+      return;
+    }
+    case "short_conv": {
+      t.linear(`${M}.in_proj`, 3 * h, h, count, convBias);
+      t.add(`${M}.conv.weight`, "other", [h, 1, K], count);
+      if (convBias) t.add(`${M}.conv.bias`, "bias", [h], count);
+      t.linear(`${M}.out_proj`, h, h, count, convBias);
+      return;
+    }
+    case "by-extra":
+      return;
+    case "lightning": {
+      const [heads, hd] = st.recurrentShape;
+      const w = heads * hd;
+      t.linear(`${M}.qkv_proj`, 3 * w, h, count);
+      t.linear(`${M}.output_gate`, w, h, count);
+      t.norm(`${M}.norm`, w, count);
+      t.linear(`${M}.out_proj`, h, w, count);
+      return;
     }
   }
 }

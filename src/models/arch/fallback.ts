@@ -230,5 +230,9 @@ function describeRule(r: MoeLayerRule): string {
       return "expert_layer_period / expert_layer_offset";
     case "mask":
       return r.key;
+    case "pattern":
+      return `${r.key} "${r.char}"`;
+    case "none":
+      return "none";
   }
 }

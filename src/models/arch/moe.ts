@@ -124,6 +124,16 @@ export const DEEPSEEK_V2: ArchEntry = {
 
 const noauxTc = (c: ConfigReader) => c.str("topk_method", "noaux_tc") === "noaux_tc";
 
+/** DeepSeek-MoE (v1, remote code deepseek-ai/deepseek-moe-16b-base modeling_deepseek.py): Llama attention, V2's experts. */
+export const DEEPSEEK_V1: ArchEntry = {
+  base: LLAMA,
+  types: ["deepseek"],
+  from: "remote code deepseek-ai/deepseek-moe-16b-base modeling_deepseek.py (not in transformers)",
+  defaults: { vocab_size: 102400, hidden_size: 4096, intermediate_size: 11008, moe_intermediate_size: 1407, num_hidden_layers: 30, num_attention_heads: 32, n_shared_experts: null, n_routed_experts: null, num_experts_per_tok: null, moe_layer_freq: 1, first_k_dense_replace: 0, hidden_act: "silu", max_position_embeddings: 2048, tie_word_embeddings: false, attention_bias: false },
+  mlp: { prefix: "mlp", kind: "gated" },
+  moe: DEEPSEEK_EXPERTS,
+};
+
 /** DeepSeek-V3 / R1 and Kimi K2 (DeepseekV3 code): V2's layout plus the noaux_tc score-correction bias. */
 export const DEEPSEEK_V3: ArchEntry = {
   base: DEEPSEEK_V2,
@@ -143,14 +153,18 @@ export const DEEPSEEK_V32: ArchEntry = {
   types: ["deepseek_v32", "glm_moe_dsa"],
   from: `${TF("deepseek_v32")}; ${TF("glm_moe_dsa")}`,
   defaults: { index_n_heads: 64, index_head_dim: 128 },
+  moe: { ...DEEPSEEK_EXPERTS, correctionBias: { name: "gate.e_score_correction_bias" }, layers: { rule: "mask", key: "mlp_layer_types", otherwise: { rule: "first-dense", first: "first_k_dense_replace", freq: "moe_layer_freq" } } },
   extra: (t, c, d) => {
     const n = c.int("index_n_heads", 64);
     const hd = c.int("index_head_dim", 128);
+    // GLM-5.2: layers marked "shared" in indexer_types reuse the previous layer's top-k and hold no indexer.
+    const types = c.array("indexer_types");
+    const L = types && types.length === d.L ? types.filter((x) => x !== "shared").length : d.L;
     const I = "model.layers.{L}.self_attn.indexer";
-    t.linear(`${I}.wq_b`, n * hd, c.int("q_lora_rank"), d.L);
-    t.linear(`${I}.wk`, hd, d.h, d.L);
-    t.norm(`${I}.k_norm`, hd, d.L, true);
-    t.linear(`${I}.weights_proj`, n, d.h, d.L);
+    t.linear(`${I}.wq_b`, n * hd, c.int("q_lora_rank"), L);
+    t.linear(`${I}.wk`, hd, d.h, L);
+    t.norm(`${I}.k_norm`, hd, L, true);
+    t.linear(`${I}.weights_proj`, n, d.h, L);
   },
 };
 

@@ -9,6 +9,7 @@
  * per-expert or fused experts), so an entry only names modules and picks options.
  */
 import type { ConfigReader } from "../config-reader.js";
+import type { TransformerShape } from "../../core/model.js";
 import type { TensorList } from "../tensor-list.js";
 
 export type ConfigValue = number | string | boolean | null | readonly number[] | readonly string[];
@@ -46,8 +47,8 @@ export type NormKind =
 export interface AttentionSpec {
   /** Module path inside a layer: "self_attn", "attn", "attention", "self_attention". */
   prefix: string;
-  /** qkvo: separate q/k/v/o; fused: one [(H + 2kv)·d, h] projection and o; mla: DeepSeek latent attention. */
-  layout: "qkvo" | "fused" | "mla";
+  /** qkvo: separate q/k/v/o; fused: one [(H + 2kv)·d, h] projection and o; mla: DeepSeek latent attention; none: no attention (Mamba, RWKV). */
+  layout: "qkvo" | "fused" | "mla" | "none";
   /** Leaf names (defaults: q_proj, k_proj, v_proj, o_proj; fused: qkv). */
   q?: string;
   k?: string;
@@ -70,8 +71,8 @@ export interface AttentionSpec {
 
 export interface MlpSpec {
   prefix: string;
-  /** gated: gate, up [I, h] + down [h, I]; fused-gated: gate_up [2I, h] + down; plain: up [I, h] + down. */
-  kind: "gated" | "fused-gated" | "plain";
+  /** gated: gate, up [I, h] + down [h, I]; fused-gated: gate_up [2I, h] + down; plain: up [I, h] + down; none: no MLP. */
+  kind: "gated" | "fused-gated" | "plain" | "none";
   gate?: string;
   up?: string;
   down?: string;
@@ -91,8 +92,12 @@ export type MoeLayerRule =
   | { rule: "start-interval"; start: string; interval: string; end?: string }
   /** Jamba: i % period == offset. */
   | { rule: "period"; period: string; offset: string }
-  /** A per-layer list of booleans or "sparse"/"dense" strings. */
-  | { rule: "mask"; key: string };
+  /** A per-layer list of booleans or "sparse"/"dense" strings; without the list, `otherwise`. */
+  | { rule: "mask"; key: string; otherwise?: MoeLayerRule }
+  /** Nemotron-H: the layers whose character in a pattern string is `char` ("E" experts, "-" MLP). */
+  | { rule: "pattern"; key: string; char: string }
+  /** No layer. */
+  | { rule: "none" };
 
 export interface MoeSpec {
   /** Config keys of the expert count, experts per token and expert width. */
@@ -118,6 +123,8 @@ export interface MoeSpec {
   expertsPath?: string;
   /** Biases on the fused expert tensors (gpt-oss). */
   expertBias?: boolean;
+  /** Nemotron-H latent MoE: experts work in a narrower width (key), with fc1/fc2_latent_proj around them. */
+  latent?: string;
   shared?: {
     /** Module path inside the block: shared_expert, shared_experts, shared_mlp. */
     name: string;
@@ -134,6 +141,31 @@ export interface MoeSpec {
     down?: string;
   };
   layers: MoeLayerRule;
+}
+
+/**
+ * The recurrent mixer of hybrid and recurrent models (which layers hold it: core/hybrid-config.ts
+ * hybridLayout; its widths: the StateShape that returns). Tensor recipes per kind:
+ * - mamba (Mamba-1, Jamba): in_proj [2I, h], conv1d [I, 1, K] (+bias), x_proj [R + 2N, I], dt_proj [I, R] + bias,
+ *   A_log [I, N], D [I], out_proj [h, I]; Jamba adds dt/B/C RMSNorms;
+ * - mamba2: in_proj [I + conv + heads, h], conv1d [conv, 1, K] (+bias), dt_bias, A_log, D [heads], gated norm [I], out_proj [h, I];
+ * - gdn (gated DeltaNet, Qwen3-Next fused in_proj_qkvz / in_proj_ba; Qwen3.5 split in_proj_qkv, _z, _b, _a): conv over
+ *   2·key_dim + value_dim (no bias), dt_bias, A_log [v_heads], norm [head_v_dim], out_proj [h, value_dim];
+ * - short_conv (LFM2): in_proj [3h, h], depthwise conv [h, 1, L], out_proj [h, h];
+ * - lightning (MiniMax linear attention): qkv_proj [3·H·d, h], output_gate [H·d, h], norm [H·d], out_proj [h, H·d].
+ */
+export interface StateMixerSpec {
+  prefix: string;
+  /** by-extra: the entry's `extra` lays the mixer's tensors out (RWKV). */
+  layout: "mamba" | "mamba2" | "gdn" | "gdn-split" | "short_conv" | "lightning" | "by-extra";
+  /** Mamba-1 dt rank key ("auto" or absent: ceil(h / 16)). */
+  dtRank?: string;
+  /** Jamba: RMSNorms on dt, B and C. */
+  dtNorms?: boolean;
+  projBias?: Flag;
+  convBias?: Flag;
+  /** Mamba-2's gated RMSNorm before out_proj (default on). */
+  gatedNorm?: Flag;
 }
 
 export interface NormsSpec {
@@ -197,6 +229,19 @@ export interface ArchSpec {
   encoderOnly?: boolean;
   /** Notes attached to every model of this type, when a config key is set (e.g. MTP layers not loaded). */
   notes?: readonly { when: string; text: string }[];
+  /** Hybrid and recurrent models: the recurrent mixer (layers from core/hybrid-config.ts). */
+  state?: StateMixerSpec;
+  /** Which layers have a dense MLP (default: every layer without experts). */
+  denseLayers?: MoeLayerRule;
+  /** Rewrites newer spellings of a config into the ones read here (a view; the config itself is not changed). */
+  normalize?: (raw: Record<string, unknown>) => Record<string, unknown>;
+  /** The layer count when the config has no layer key (Nemotron-H Ultra: the pattern's length). */
+  layersFallback?: (c: ConfigReader) => number | undefined;
+  /**
+   * Layouts the layer recipes above do not describe (encoder-decoders): lays out every tensor and returns the
+   * decoder's shape fields that differ from the defaults read through `keys`.
+   */
+  custom?: (t: TensorList, c: ConfigReader, d: Dims) => Partial<TransformerShape>;
   /** Whether this config really is this layout (else the fallback reads it). */
   accepts?: (c: ConfigReader) => boolean;
   /** Adjust the dimensions (a layout whose widths are not the plain keys). */
