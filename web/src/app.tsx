@@ -66,7 +66,14 @@ export function App({ initial, notes: initialNotes }: AppProps) {
     setFileNote({ ok: true, text: `Reading ${files.map((f) => f.name).join(", ")}…` });
     try {
       // The readers (GGUF, ONNX, safetensors) load only when a file arrives: they are most of the code.
-      const { readDroppedFiles } = await import("./files.js");
+      const { readDroppedFiles, isTrainingConfigDrop, readDroppedConfig } = await import("./files.js");
+      if (isTrainingConfigDrop(files)) {
+        // A training framework's config (axolotl, LLaMA-Factory, torchtune, TRL, DeepSpeed, accelerate): its model and settings.
+        const t = await readDroppedConfig(files);
+        update((c) => ({ ...c, model: t.model ?? c.model, opts: { mode: "train", ...t.opts } }));
+        setFileNote({ ok: true, text: [`${t.name}: ${t.read}. Nothing was uploaded.`, ...t.notes].join(" · ") });
+        return;
+      }
       const d = await readDroppedFiles(files);
       const spec = addDroppedModel(d.name, d.model);
       update((c) => ({ ...c, model: spec }));

@@ -14,6 +14,7 @@ import { modelFromOnnx } from "../../src/readers/onnx-model.js";
 import { MAX_INDEX_BYTES, parseSafetensorsIndex } from "../../src/readers/safetensors-index.js";
 import { readSafetensorsHeader, type SafetensorsTensor } from "../../src/readers/safetensors.js";
 import { onnxModelDescription } from "../../src/vision/family.js";
+import type { Value } from "./fields.js";
 
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
@@ -125,4 +126,60 @@ function modelNameFromConfig(cfg: unknown): string {
   if (typeof o._name_or_path === "string" && o._name_or_path) return o._name_or_path.split("/").pop()!;
   const arch = Array.isArray(o.architectures) && typeof o.architectures[0] === "string" ? o.architectures[0] : undefined;
   return arch ?? (typeof o.model_type === "string" ? o.model_type : "model");
+}
+
+/** A training framework's config dropped on the page: the model it names and the options it sets, as page fields. */
+export interface DroppedConfig {
+  name: string;
+  /** A model spec the page resolves: a catalog id, or hf:<org/name> (read from the Hub on one click / automatically). */
+  model: string | null;
+  /** Page options (field keys and values) the files set, mode train and the framework included. */
+  opts: Record<string, Value>;
+  /** What was read, in one line, and what the page cannot show. */
+  read: string;
+  notes: string[];
+}
+
+/** Training configs are YAML, or JSON that is not a model's config.json / index (TrainingArguments, DeepSpeed). */
+export function isTrainingConfigDrop(files: readonly File[]): boolean {
+  if (files.length === 0) return false;
+  return files.every((f) => /\.ya?ml$/i.test(f.name) || (/\.json$/i.test(f.name) && f.name !== "config.json" && !/\.safetensors\.index\.json$/i.test(f.name) && /(deepspeed|ds_|zero|trainer|training|args|sft|accelerate|fsdp|train)/i.test(f.name)));
+}
+
+/** Reads dropped training configs (the YAML parser and the config readers load only now). */
+export async function readDroppedConfig(files: File[]): Promise<DroppedConfig> {
+  const [{ readConfigFiles, offlineModelSpec }, { configWorkload }, { FIELD_BY_KEY, parseFieldValue }] = await Promise.all([
+    import("../../src/frameworks/config-estimate.js"),
+    import("../../src/frameworks/config-workload.js"),
+    import("./fields.js"),
+  ]);
+  const texts = await Promise.all(
+    files.map(async (f) => {
+      if (f.size > MAX_CONFIG_BYTES) throw new VramfitError("invalid_file", `${f.name}: ${f.size} bytes is too large for a training configuration`);
+      return { name: f.name, text: await f.text() };
+    }),
+  );
+  const reads = readConfigFiles(texts);
+  const cw = configWorkload(reads);
+  const notes: string[] = [...cw.unmodelled.map((u) => `not modelled: ${u.key} — ${u.why}`)];
+  const opts: Record<string, Value> = {};
+  const all: Record<string, unknown> = { ...cw.options, framework: cw.framework };
+  for (const [k, v] of Object.entries(all)) {
+    const f = FIELD_BY_KEY.get(k);
+    const parsed = f && v !== null && v !== undefined ? parseFieldValue(f, String(v)) : undefined;
+    if (parsed !== undefined) opts[k] = parsed;
+    else if (v !== undefined && k !== "mode") notes.push(`${cw.origin[k]?.key ?? k} = ${String(v)}: not a field of this page (the CLI's --config reads it)`);
+  }
+  const m = offlineModelSpec(cw);
+  let model: string | null = null;
+  if (m?.resolved) {
+    model = m.resolved;
+    if (m.note) notes.unshift(m.note);
+  } else if (m && /^[\w.-]+\/[\w.-]+$/.test(m.spec)) {
+    model = `hf:${m.spec}`;
+  } else if (m) {
+    notes.unshift(`${m.spec}: not a model this page can read; pick it in the model box`);
+  }
+  const formats = cw.files.map((f) => `${f.name} (${f.format})`).join(" + ");
+  return { name: files.map((f) => f.name).join(" + "), model, opts, read: `read in the browser: ${formats} → framework ${cw.framework}`, notes };
 }
