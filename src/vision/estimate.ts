@@ -53,8 +53,6 @@ export interface VisionWorkloadInput {
   frozen_stages?: number;
   resnet_style?: "pytorch" | "caffe";
   aux_head?: boolean | "on" | "off";
-  /** Training crop: the network input in training (same format as image). */
-  crop?: number | [number, number] | string;
   keypoints?: number;
   num_queries?: number;
   checkpointing?: boolean;
@@ -157,7 +155,7 @@ export function parseVisionWorkload(model: VisionModel, input: VisionWorkloadInp
     ...(input.num_queries != null ? { numQueries: positive(input.num_queries, "num_queries") } : {}),
     ...(input.checkpointing ? { checkpointing: true } : {}),
   };
-  const image = mode === "train" && input.crop != null ? parseImageSize(input.crop) : parseImageSize(input.image ?? model.default_image);
+  const image = parseImageSize(input.image ?? model.default_image);
   return {
     mode,
     batch,
@@ -351,7 +349,7 @@ export function estimateVision(model: VisionModel, workloadInput: VisionWorkload
 /** The framework and engine options the user gave, echoed in the workload (snake_case keys). */
 function workloadEcho(input: VisionWorkloadInput, w: VisionWorkload): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of ["framework", "norm", "norm_eval", "sync_bn", "frozen_stages", "resnet_style", "aux_head", "crop", "keypoints", "num_queries", "checkpointing", "torch_version", "ddp_fp16_compression"] as const)
+  for (const k of ["framework", "norm", "norm_eval", "sync_bn", "frozen_stages", "resnet_style", "aux_head", "keypoints", "num_queries", "checkpointing", "torch_version", "ddp_fp16_compression"] as const)
     if (input && (input as Record<string, unknown>)[k] !== undefined) out[k] = (input as Record<string, unknown>)[k];
   if (w.gpus > 1) out.gpus = w.gpus;
   if (w.mode === "infer") {

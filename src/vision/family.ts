@@ -15,6 +15,7 @@ import { ENGINE_OPTIONS } from "./engines.js";
 import { VISION_FRAMEWORKS } from "./estimate.js";
 import { onnxVisionModel } from "./onnx-to-graph.js";
 import { getVisionModel, isVisionModel, visionModels, type VisionModel } from "./registry.js";
+import { VISION_NAME_EXAMPLES } from "./names.js";
 
 /** The description of a vision model (parameters at its published configuration). */
 export function visionDescription(m: VisionModel, base?: Partial<ModelDescription>): VisionModelDescription {
@@ -69,7 +70,6 @@ export function visionInput(o: EstimateInput): VisionWorkloadInput {
     ...pick("frozen_stages"),
     ...pick("resnet_style"),
     ...pick("aux_head"),
-    ...pick("crop"),
     ...pick("keypoints"),
     ...pick("num_queries"),
     ...pick("checkpointing"),
@@ -98,7 +98,6 @@ export const VISION_OPTIONS: readonly OptionSpec[] = [
   { key: "classes", group: GROUP, scope: VISION, help: "classes of the head (default: the published checkpoint's)", cli: { arg: "int", flags: "--classes <n>" }, web: { label: "Classes", kind: "int", min: 1, max: 1_000_000, auto: "checkpoint's" } },
   { key: "max_boxes", group: GROUP, scope: VISION_TRAIN, help: "detector training: most ground-truth boxes in one image (default 100)", cli: { arg: "int", flags: "--max-boxes <n>" }, web: { label: "Max boxes per image", kind: "int", min: 1, max: 100_000, auto: "default" } },
   { key: "framework", group: GROUP, scope: VISION_TRAIN, help: `vision training framework whose conventions apply: ${VISION_FRAMEWORKS.join(" | ")} (default: the model's own)`, cli: { arg: "string", flags: "--framework <name>" }, web: { label: "Framework", kind: "select", choices: VISION_FRAMEWORKS, auto: "model's own" } },
-  { key: "crop", group: GROUP, scope: VISION_TRAIN, help: "training crop (the network input in training), as --image: 512 or 1024x512 (width x height)", cli: { arg: "string", flags: "--crop <size>" }, web: { label: "Training crop (px)", kind: "text", pattern: /^\d{1,5}(x\d{1,5})?$/, auto: "image size", example: "512 or 1024x512" } },
   { key: "norm", group: GROUP, scope: VISION_TRAIN, help: "backbone norm: bn | syncbn | frozen_bn | gn (default: the framework's: FrozenBN in detectron2/torchvision, BN elsewhere)", cli: { arg: "string", flags: "--norm <kind>" }, web: { label: "Backbone norm", kind: "select", choices: ["bn", "syncbn", "frozen_bn", "gn"], auto: "framework's" } },
   { key: "norm_eval", group: GROUP, scope: VISION_TRAIN, help: "keep BatchNorm on running statistics while training (MMDetection norm_eval)", cli: { arg: "onoff", flags: "--norm-eval <on|off>" }, web: { label: "norm_eval", kind: "select", choices: ["on", "off"], boolean: true, auto: "framework's" } },
   { key: "sync_bn", group: GROUP, scope: VISION_TRAIN, help: "SyncBatchNorm (saves what BatchNorm saves)", cli: { arg: "flag" }, web: { label: "SyncBN", kind: "bool", def: false } },
@@ -119,14 +118,20 @@ export const visionFamily: ModelFamily<VisionModelDescription> = {
   options: VISION_OPTIONS,
   resolveName: (spec) => (isVisionModel(spec) ? visionModelDescription(spec) : undefined),
   builtins: () =>
-    visionModels.map((m) => ({
-      id: m.id,
-      label: `${m.id} — ${m.architecture} (vision)`,
-      description: m.architecture,
-      keys: [m.id, m.architecture, ...m.aliases, "vision"].join(" ").toLowerCase(),
-      architecture: m.family,
-      parameters: estimateVision(m, {}).model.parameters,
-    })),
+    [...visionModels, ...VISION_NAME_EXAMPLES.map((n) => getVisionModel(n))].map((m) => {
+      let params: number | undefined;
+      return {
+        id: m.id,
+        label: `${m.id} — ${m.architecture} (vision)`,
+        description: m.architecture,
+        keys: [m.id, m.architecture, ...m.aliases, "vision"].join(" ").toLowerCase(),
+        architecture: m.family,
+        // Building a graph costs milliseconds: counted when a listing asks, not when a picker loads.
+        get parameters() {
+          return (params ??= estimateVision(m, {}).model.parameters);
+        },
+      };
+    }),
   estimate: (model, input, gpu) => estimateVision(model.vision, visionInput(input), gpu),
   levers: (e) =>
     e.workload.mode === "train" && (e.workload.optimizer === "adamw" || e.workload.optimizer === "adam")

@@ -280,3 +280,23 @@ function parseClassifier(name: string): VisionModel | undefined {
 }
 
 PARSERS.push(parseClassifier);
+
+/** Composed names the pickers list (any other name the parsers understand resolves too). */
+export const VISION_NAME_EXAMPLES: readonly string[] = [
+  ...["v8", "11"].flatMap((v) => ["n", "s", "m", "l", "x"].flatMap((s) => ["seg", "pose", "obb", "cls"].map((t) => `yolo${v}${s}-${t}`))),
+  "faster-rcnn_r50_fpn_1x_coco", "faster-rcnn_r101_fpn_1x_coco", "faster-rcnn_x101-64x4d_fpn_1x_coco", "mask-rcnn_r50_fpn_1x_coco", "mask-rcnn_r101_fpn_1x_coco",
+  "cascade-rcnn_r50_fpn_1x_coco", "cascade-mask-rcnn_r50_fpn_1x_coco", "cascade-mask-rcnn_x101-32x4d_fpn_1x_coco", "retinanet_r18_fpn_1x_coco", "retinanet_r50_fpn_1x_coco",
+  "retinanet_r101_fpn_1x_coco", "fcos_r50-caffe_fpn_gn-head_1x_coco", "atss_r50_fpn_1x_coco", "mask-rcnn_swin-t-p4-w7_fpn_1x_coco", "mask-rcnn_convnext-t-p4-w7_fpn_amp-ms-crop-3x_coco",
+  "faster_rcnn_R_50_FPN_3x", "faster_rcnn_R_50_C4_3x", "faster_rcnn_R_50_DC5_3x", "mask_rcnn_R_50_FPN_3x", "mask_rcnn_R_101_FPN_3x", "mask_rcnn_X_101_32x8d_FPN_3x",
+  "cascade_mask_rcnn_R_50_FPN_3x", "retinanet_R_50_FPN_3x", "keypoint_rcnn_R_50_FPN_3x", "panoptic_fpn_R_50_3x",
+  "maskrcnn_resnet50_fpn", "keypointrcnn_resnet50_fpn", "fcos_resnet50_fpn",
+  "fcn_r50-d8", "pspnet_r101-d8", "deeplabv3_r50-d8", "deeplabv3plus_r50-d8", "deeplabv3plus_r101-d8", "upernet_r50", "upernet_r101",
+  "segformer-b0", "segformer-b2", "segformer-b5", "convnext-tiny_upernet", "swin-tiny-patch4-window7-in1k-pre_upernet",
+  "resnet34", "resnet152", "resnext50_32x4d", "resnext101_32x8d", "wide_resnet50_2", "resnet50d",
+  ...[1, 2, 3, 4, 5, 6, 7].map((i) => `efficientnet_b${i}`), "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
+  "regnet_y_400mf", "regnet_y_1_6gf", "regnet_y_16gf", "regnet_x_3_2gf", "regnet_x_32gf",
+  "convnext_small", "convnext_base", "convnext_large", "convnextv2_tiny", "convnextv2_base", "convnextv2_large",
+  "swin_s", "swin_b", "swin_base_patch4_window12_384", "swin_large_patch4_window7_224",
+  "vit_b_32", "vit_h_14", "vit_tiny_patch16_224", "vit_small_patch16_224", "vit_base_patch16_384", "vit_large_patch16_224", "deit_small_patch16_224", "deit3_base_patch16_224",
+  "vit_small_patch14_dinov2", "vit_base_patch14_dinov2", "vit_large_patch14_dinov2",
+];
