@@ -35,9 +35,11 @@ export function kvCacheBytes(shape: TransformerShape, opts: { batch: number; seq
   const perToken = kvValuesPerToken(shape, opts.runtime);
   if (perToken === 0) return 0;
   const mixers = layerMixers(shape);
+  // Llama 3.2 Vision (mllama): its cross-attention layers keep image K/V, not text (multimodal.ts).
+  const cross = new Set(shape.vision?.crossAttentionLayers ?? []);
   let total = 0;
   for (let l = 0; l < shape.layers; l++) {
-    if (!hasAttention(mixers[l])) continue;
+    if (!hasAttention(mixers[l]) || cross.has(l)) continue;
     total += kvBytes(opts.kvDtype, perToken * cachedTokens(shape, l, opts.seq)) * opts.batch;
   }
   return total;

@@ -9,6 +9,7 @@ import { kvCacheComponent, kvValuesPerToken } from "../../core/kv-cache.js";
 import { attentionLayerCount, statePrefillPeak, stateLayerCount, transformersStateComponent } from "../../core/state-cache.js";
 import { resolveTask } from "../../core/task.js";
 import { crossKvCacheComponent, encoderForwardPeak, encoderLength, encoderOutputComponent } from "../../core/encoder-decoder.js";
+import { multimodalLoad } from "../../core/multimodal.js";
 import type { TransformerModel } from "../../core/model.js";
 import { cublasWorkspaceComponent, cudaContextComponent } from "../../core/overheads.js";
 import { dtypeBytes, kvBytes } from "../../core/precision.js";
@@ -30,8 +31,14 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
   const { component: weights, breakdown } = weightsComponent(model, w.dtype, w.quant, shards, { doubleQuant: w.double_quant });
   components.push(weights);
 
-  const kv = kvCacheComponent(shape, { batch: w.batch, seq: w.seq, kvDtype: w.kv_dtype, runtime: w.runtime, shards });
+  // Vision / audio-language models: image and audio tokens join each sequence; the tower runs before the prefill.
+  const mm = multimodalLoad(shape, { batch: w.batch, images: w.images as number | undefined, imageSize: w.image_size, audioSeconds: w.audio_seconds as number | undefined, bytesPerValue: e, attention: w.attention, kvDtype: w.kv_dtype, kvBytes, shards });
+  const seq = w.seq + mm.lmTokens;
+  assumptions.push(...mm.assumptions);
+  if (mm.lmTokens > 0 && shape.maxPositions > 0 && seq > shape.maxPositions) warnings.push(`${w.seq} text + ${mm.lmTokens} image/audio tokens = ${seq}, past ${model.id}'s ${shape.maxPositions} positions`);
+  const kv = kvCacheComponent(shape, { batch: w.batch, seq, kvDtype: w.kv_dtype, runtime: w.runtime, shards });
   if (kv.bytes > 0) components.push(kv);
+  components.push(...mm.components);
   // Recurrent / linear-attention layers keep a fixed-size state per sequence (core/state-cache.ts).
   const state = transformersStateComponent(shape, { batch: w.batch, dtype: w.dtype, shards });
   if (state) {
@@ -54,14 +61,18 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
     encoderPhase = encoderForwardPeak(shape, { batch: w.batch, encoderSeq: encSeq, bytesPerValue: e, attention: w.attention, relativeBias: /t5/.test(model.architecture) });
     assumptions.push(`encoder over ${encSeq} positions${enc.fixedLength ? " (fixed: every input is padded to one window)" : ""}; the decoder generates ${w.seq} tokens one per step`);
   }
-  const layerPeak = prefillActivationPeak(shape, { batch: w.batch, tokens: enc ? 1 : w.seq, bytesPerValue: e, attention: w.attention, dtype: w.dtype });
+  const layerPeak = prefillActivationPeak(shape, { batch: w.batch, tokens: enc ? 1 : seq, bytesPerValue: e, attention: w.attention, dtype: w.dtype });
   // A recurrent mixer's live set can exceed the attention and MLP halves (Mamba's in_proj is 2·d_inner wide).
-  const mixerPeak = statePrefillPeak(shape, { batch: w.batch, tokens: w.seq, bytesPerValue: e });
+  const mixerPeak = statePrefillPeak(shape, { batch: w.batch, tokens: seq, bytesPerValue: e });
   let peak = mixerPeak && mixerPeak.bytes > layerPeak.bytes ? { ...layerPeak, bytes: mixerPeak.bytes, formula: mixerPeak.formula, phase: "state mixer" as string } : (layerPeak as typeof layerPeak & { phase: string });
   // The encoder's forward happens before any decoder K/V exists: it sets the peak when its live set exceeds the
   // decoding state (self + cross K/V) plus one decoding step.
   if (encoderPhase && encoderPhase.bytes - decodingState > peak.bytes) {
     peak = { ...peak, bytes: encoderPhase.bytes - decodingState, phase: encoderPhase.phase, formula: `${encoderPhase.formula}, less the decoding K/V not yet allocated then (${decodingState} B)` };
+  }
+  // The vision / audio tower encodes the batch's images before the prefill, when the K/V is not yet filled.
+  if (mm.towerPeak && mm.towerPeak.bytes - kv.bytes > peak.bytes) {
+    peak = { ...peak, bytes: mm.towerPeak.bytes - kv.bytes, phase: "vision tower", formula: `${mm.towerPeak.formula}, less the K/V not yet filled then` };
   }
   components.push({ id: "activations", label: "Activations (prefill peak)", bytes: peak.bytes, formula: peak.formula, level: "allocated" });
   const task = resolveTask(shape, w.task);
@@ -100,7 +111,7 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
   // While generating, transformers' DynamicCache grows each layer with torch.cat: one layer's K or V
   // exists twice for a moment.
   if (!shape.encoderOnly && attentionLayerCount(shape) > 0 && task === "generate") {
-    const oneLayer = Math.ceil(kvBytes(w.kv_dtype, (kvValuesPerToken(shape, w.runtime) / 2) * w.seq) * w.batch / shards);
+    const oneLayer = Math.ceil(kvBytes(w.kv_dtype, (kvValuesPerToken(shape, w.runtime) / 2) * seq) * w.batch / shards);
     components.push({
       id: "kv_cache_growth",
       label: "KV cache concat copy",
@@ -141,7 +152,7 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
   // each and segments never merge, so the attention half's blocks (other sizes than the MLP's) stay
   // cached beside the MLP's: the reserve holds both halves except the hidden-sized blocks they share (at
   // their peaks each half holds three: the layer's input, the normed input and the residual or q).
-  const residual = w.batch * w.seq * shape.hidden * e;
+  const residual = w.batch * seq * shape.hidden * e;
   const otherHalf = residual >= 10 * MiB ? Math.max(0, Math.min(peak.attentionBytes, peak.mlpBytes) - 3 * residual) : 0;
   const transientReserve = roundUp(transient, 2 * MiB) - transient + otherHalf;
   const cublasSegment = 20 * MiB - cublas.bytes;

@@ -11,6 +11,7 @@ import type { Workload } from "../../core/workload.js";
 import { transformersInference } from "./inference.js";
 import { TASK_OPTION } from "../../core/task.js";
 import { ENCODER_SEQ_OPTION } from "../../core/encoder-decoder.js";
+import { AUDIO_SECONDS_OPTION, IMAGE_SIZE_OPTION, IMAGES_OPTION } from "../../core/multimodal.js";
 
 const logits = z.enum(["last", "all"]).default("last");
 export type TransformersWorkload = Workload & { logits: z.output<typeof logits> };
@@ -22,6 +23,9 @@ export const transformersRuntime: RuntimeProfile<{ logits: "last" | "all" }> = {
   options: [
     TASK_OPTION,
     ENCODER_SEQ_OPTION,
+    IMAGES_OPTION,
+    IMAGE_SIZE_OPTION,
+    AUDIO_SECONDS_OPTION,
     {
       key: "logits", schema: logits, group: "Precision", help: "last (generate) | all (plain forward)",
       cli: { arg: "string", flags: "--logits <which>" }, scope: { families: ["transformer"], modes: ["infer"], runtimes: ["transformers"] },

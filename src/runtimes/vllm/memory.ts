@@ -14,6 +14,7 @@ import type { TransformerModel, TransformerShape } from "../../core/model.js";
 import { dtypeBytes } from "../../core/precision.js";
 import { weightsComponent } from "../../core/weights.js";
 import { GiB, formatBytes } from "../../core/units.js";
+import { imageTokens, largestImage, towerForwardPeak } from "../../core/multimodal.js";
 import { attentionLayerCount, stateInProjWidth, stateLayerCount, vllmStatePageBytes } from "../../core/state-cache.js";
 
 export interface VllmOptions {
@@ -212,7 +213,9 @@ export function vllmMemory(model: TransformerModel, o: VllmOptions): VllmMemory 
   const rope = ropeCacheBytes(shape, o.dtype);
   const weights = { bytes: w.bytes + rope, formula: `${w.formula} + rotary cos/sin cache ${shape.maxPositions} positions × ${shape.mla ? shape.mla.qkRopeHeadDim : shape.headDim} (${formatBytes(rope)})` };
   // pooling models run a pooler, not the sampler (no logits over the vocabulary)
-  const act = profileActivationPeak(shape, { tokens: o.maxNumBatchedTokens, seqs: o.pooling ? 0 : Math.min(o.maxNumSeqs, o.maxNumBatchedTokens), dtype: o.dtype, tp });
+  let act = profileActivationPeak(shape, { tokens: o.maxNumBatchedTokens, seqs: o.pooling ? 0 : Math.min(o.maxNumSeqs, o.maxNumBatchedTokens), dtype: o.dtype, tp });
+  const mm = multimodalProfile(shape, o);
+  if (mm && mm.bytes > act.bytes) act = mm;
   const nonTorch = NON_TORCH_SINGLE_GPU + (tp > 1 ? NON_TORCH_TP_EXTRA : 0);
   const budget = Math.floor(o.totalBytes * o.gpuMemoryUtilization);
   const kvBudget = budget - weights.bytes - act.bytes - nonTorch;
@@ -268,4 +271,24 @@ export function vllmMemory(model: TransformerModel, o: VllmOptions): VllmMemory 
     cacheBytes: numBlocks * blockBytes,
     hybrid: null,
   };
+}
+
+/**
+ * The profile run's dummy multimodal inputs (vLLM V1 gpu_model_runner.profile_run / V0 profile_run): images of the
+ * largest size the processor makes (the most tokens per item), as many as fit in max(max_num_batched_tokens, one
+ * item's tokens), at most max_num_seqs, run through the vision tower in one batch; their embeddings stay for the
+ * language model. The tower runs with flash / memory-efficient attention (no scores). Gemma 3 at 8192 batched
+ * tokens: 32 images of 896 px (4096 patches each). Returns null for text-only models.
+ */
+export function multimodalProfile(shape: TransformerShape, o: Pick<VllmOptions, "maxNumBatchedTokens" | "maxNumSeqs" | "dtype" | "tensorParallel">): { bytes: number; formula: string } | null {
+  const v = shape.vision;
+  if (!v) return null;
+  const [w, h] = largestImage(v);
+  const it = imageTokens(v, w, h);
+  const items = Math.max(1, Math.min(Math.floor(Math.max(o.maxNumBatchedTokens, it.tokens) / it.tokens), o.maxNumSeqs));
+  const e = dtypeBytes(o.dtype);
+  const tower = towerForwardPeak(v, { towerImages: items * it.towerImages, tokensPerImage: it.towerTokens, bytesPerValue: e, attention: "flash" });
+  const embeds = items * it.tokens * shape.hidden * e;
+  const bytes = Math.ceil(tower.bytes / o.tensorParallel) + embeds;
+  return { bytes, formula: `profile run with ${items} dummy image(s) of ${w}×${h} (${it.tokens} tokens each): ${tower.formula}${o.tensorParallel > 1 ? ` ÷ ${o.tensorParallel}` : ""} + their embeddings ${items} × ${it.tokens} × ${shape.hidden} × ${e} B` };
 }

@@ -21,6 +21,7 @@ import { vllmMemory, type VllmOptions } from "./memory.js";
 import { MAMBA_CACHE_DTYPES, mambaDtype, vllmHybridComponents } from "./hybrid.js";
 import { vllmPoolingEstimate } from "./pooling.js";
 import { resolveTask, TASK_OPTION } from "../../core/task.js";
+import { AUDIO_SECONDS_OPTION, IMAGE_SIZE_OPTION, IMAGES_OPTION, multimodalLoad } from "../../core/multimodal.js";
 
 const flags = {
   /** --gpu-memory-utilization: the fraction of the GPU's total memory vLLM may use (default 0.9). */
@@ -62,6 +63,9 @@ export const VLLM_OPTIONS: readonly OptionSpec[] = [
   { key: "mamba_cache_dtype", schema: flags.mamba_cache_dtype, group: GROUP, scope: VLLM, help: "recurrent layers' conv state dtype: auto (model dtype) | float32 | bfloat16 | float16", cli: { arg: "string", flags: "--mamba-cache-dtype <dtype>" }, web: { label: "Mamba cache dtype", kind: "select", choices: MAMBA_CACHE_DTYPES, auto: "auto" } },
   { key: "mamba_ssm_cache_dtype", schema: flags.mamba_ssm_cache_dtype, group: GROUP, scope: VLLM, help: "recurrent layers' SSM state dtype: auto (the checkpoint's, else the conv dtype) | float32 | ...", cli: { arg: "string", flags: "--mamba-ssm-cache-dtype <dtype>" }, web: { label: "Mamba SSM state dtype", kind: "select", choices: MAMBA_CACHE_DTYPES, auto: "auto" } },
   TASK_OPTION,
+  IMAGES_OPTION,
+  IMAGE_SIZE_OPTION,
+  AUDIO_SECONDS_OPTION,
   { key: "tensor_parallel_size", aliasOf: "gpus", group: GROUP, scope: VLLM, help: "same as --gpus", cli: { arg: "int", flags: "--tensor-parallel-size <n>" } },
   { key: "kv_cache_dtype", aliasOf: "kv_dtype", unset: ["auto"], group: GROUP, scope: VLLM, help: "same as --kv-dtype (auto | fp8 | bf16 | fp16)", cli: { arg: "string", flags: "--kv-cache-dtype <dtype>" } },
 ];
@@ -117,7 +121,8 @@ export function vllmOptions(model: ModelDescription, w: Workload, gpu: Gpu): Vll
     maxNumBatchedTokens: mnbt,
     maxNumSeqs: seqs,
     blockSize: block,
-    maxModelLen: w.max_model_len ?? w.seq,
+    // images / audio per request join its tokens (max_model_len counts them)
+    maxModelLen: w.max_model_len ?? w.seq + multimodalLoad((model as TransformerModel).transformer, { batch: 1, images: w.images as number | undefined, imageSize: w.image_size, audioSeconds: w.audio_seconds as number | undefined, bytesPerValue: 2, attention: "flash", kvDtype: "bf16", kvBytes: () => 0 }).lmTokens,
     enforceEager: w.enforce_eager ?? false,
     blockSizeSet: w.block_size !== undefined,
     mambaCacheDtype: mambaDtype(w.mamba_cache_dtype),
