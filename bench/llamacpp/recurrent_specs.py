@@ -2,7 +2,7 @@
 tensor names that llama.cpp's loader asks for (src/models/<arch>.cpp load_arch_hparams / load_arch_tensors of the
 llama.cpp bundled in node-llama-cpp 3.22.1; names from src/llama-arch.cpp). Matrices whose first dimension is a
 multiple of 32 are Q5_0 (no CPU repack copy), everything else F32. Shapes come from each model's config.json as
-copied in src/catalog/incoming/ (the file is named next to each model).
+copied in the catalog (src/catalog/models/, formerly incoming/; the file is named next to each model).
 Usage: recurrent_specs.py OUTDIR   -> OUTDIR/<id>.json and OUTDIR/models.tsv (id, base vocab, n_vocab)"""
 import json, os, sys
 
@@ -24,7 +24,7 @@ def base(arch, name, *, ctx, embd, layers, eps=1e-5, rms=True):
 
 
 def mamba_2_8b():
-    # src/catalog/incoming/mamba-2.8b.json (state-spaces/mamba-2.8b-hf): hidden 2560, 64 layers, d_inner 5120,
+    # src/catalog/models/mamba-2.8b.json (state-spaces/mamba-2.8b-hf): hidden 2560, 64 layers, d_inner 5120,
     # state 16, conv 4, dt_rank 160, vocab 50280, tied embeddings.
     arch, E, L, I, N, K, R, V = "mamba", 2560, 64, 5120, 16, 4, 160, 50280
     m = base(arch, "Mamba-2.8B", ctx=1048576, embd=E, layers=L)
@@ -69,7 +69,7 @@ def nemotron_h(name, *, E, pattern, heads, kv, hd, ff, mheads, mhd, groups, N, K
 
 
 def qwen35_27b():
-    # src/catalog/incoming/qwen3.5-27b.json (Qwen/Qwen3.5-27B text_config): hidden 5120, 64 layers, full attention
+    # src/catalog/models/qwen3.5-27b.json (Qwen/Qwen3.5-27B text_config): hidden 5120, 64 layers, full attention
     # every 4th (24 heads, 4 KV heads, head_dim 256, output gate), gated DeltaNet otherwise (16 key heads, 48 value
     # heads, head dims 128, conv 4), ffn 17408, vocab 248320, partial rotary 0.25, mrope sections [11, 11, 10].
     arch, E, L, H, KV, hd, ff, V = "qwen35", 5120, 64, 24, 4, 256, 17408, 248320
@@ -100,7 +100,7 @@ def qwen35_27b():
 
 
 def lfm2_1_2b():
-    # src/catalog/incoming/lfm2-1.2b.json (LiquidAI/LFM2-1.2B): hidden 2048, 16 layers, attention at
+    # src/catalog/models/lfm2-1.2b.json (LiquidAI/LFM2-1.2B): hidden 2048, 16 layers, attention at
     # full_attn_idxs [2, 5, 8, 10, 12, 14] (32 heads, 8 KV heads, head_dim 64), short conv L_cache 3 elsewhere,
     # ffn 12288 auto-adjusted to 8192 (2/3, multiple of 256), vocab 65536, tied.
     arch, E, L, H, KV, hd, ff, V, Lc = "lfm2", 2048, 16, 32, 8, 64, 8192, 65536, 3
@@ -130,7 +130,7 @@ def models():
     spm, gpt2 = "ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf"
     return {
         "mamba-2.8b": (mamba_2_8b(), gpt2, 50280),
-        # src/catalog/incoming/nemotron-h-56b.json (nvidia/Nemotron-H-56B-Base-8K): hidden 8192, 118 layers, 64 heads /
+        # src/catalog/models/nemotron-h-56b.json (nvidia/Nemotron-H-56B-Base-8K): hidden 8192, 118 layers, 64 heads /
         # 8 KV heads x 128, MLP 32768 (relu2), Mamba-2 256 heads x 64, 8 groups, state 256, conv 4, vocab 131072.
         "nemotron-h-56b": (nemotron_h("Nemotron-H-56B", E=8192, pattern=NEMOTRON_H_56B, heads=64, kv=8, hd=128, ff=32768,
                                       mheads=256, mhd=64, groups=8, N=256, K=4, V=131072, ctx=8192), spm, 131072),

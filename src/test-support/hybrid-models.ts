@@ -1,9 +1,9 @@
 /**
  * Test fixtures for issue #18: model descriptions of hybrid / recurrent, encoder-decoder and multimodal models
- * built from the real config.json files in src/catalog/incoming (and fixtures/), independent of the config
+ * built from the real config.json files of the catalog (src/catalog/models, formerly incoming/), independent of the config
  * reader, so the engines can be checked before (and against) the table-driven reader. Tests only.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { hybridLayout } from "../core/hybrid-config.js";
 import { encoderFromConfig } from "../core/encoder-decoder.js";
@@ -13,7 +13,8 @@ import { REPO_ROOT } from "./paths.js";
 
 export function readCatalogConfig(file: string): Record<string, any> {
   // Python-written configs may hold bare Infinity / NaN (time_step_limit [0.0, inf]): not JSON
-  const text = readFileSync(path.join(REPO_ROOT, "src/catalog/incoming", file), "utf8").replace(/(?<=[\[,:]\s*)-?(Infinity|NaN)\b/g, "null");
+  const dir = ["src/catalog/models", "src/catalog/incoming"].find((d) => existsSync(path.join(REPO_ROOT, d, file))) ?? "src/catalog/models";
+  const text = readFileSync(path.join(REPO_ROOT, dir, file), "utf8").replace(/(?<=[\[,:]\s*)-?(Infinity|NaN)\b/g, "null");
   const j = JSON.parse(text);
   return j.config ?? j;
 }

@@ -5,9 +5,10 @@ import { hybridLayout } from "../../core/hybrid-config.js";
 import { readCatalogConfig, shapeFromConfig, textConfig } from "../../test-support/hybrid-models.js";
 import { llamaCppKvCache } from "./kv-cache.js";
 import { printfMiB, readJsonl } from "./test-data.js";
+import { modelFromHfConfig } from "../../models/hf-config.js";
 
 // llama.cpp's own lines for recurrent and hybrid models (bench/llamacpp/recurrent_measure.py; specs in
-// bench/llamacpp/specs; configs in src/catalog/incoming).
+// bench/llamacpp/specs; configs in src/catalog/models).
 const records = readJsonl("bench/accuracy/llamacpp-recurrent-cpu.jsonl");
 const CONFIGS: Record<string, () => Record<string, any>> = {
   "mamba-2.8b": () => readCatalogConfig("mamba-2.8b.json"),
@@ -44,6 +45,18 @@ describe("llama.cpp recurrent-state (RS) buffer and hybrid KV cache vs llama.cpp
       expect(printfMiB(kv.kBytes)).toBe(rec.kv.k_mib);
       expect(printfMiB(kv.vBytes)).toBe(rec.kv.v_mib);
       expect(printfMiB(kv.totalBytes)).toBe(rec.kv.size_mib);
+    });
+  }
+});
+
+describe("the config reader's descriptions give the same bytes (src/models fills layerMixers / state from core/hybrid-config.ts)", () => {
+  const FILES: Record<string, string> = { "mamba-2.8b": "mamba-2.8b.json", "nemotron-h-56b": "nemotron-h-56b.json", "qwen3.5-27b": "qwen3.5-27b.json", "lfm2-1.2b": "lfm2-1.2b.json" };
+  for (const rec of records.filter((r) => r.config.seqs > 1 || r.config.ctx_per_seq === 4096)) {
+    it(rec.id, () => {
+      const shape = modelFromHfConfig(readCatalogConfig(FILES[rec.spec]), { kind: "config", ref: rec.spec }).transformer;
+      expect(printfMiB(llamaCppStateCache(shape, { nSeq: rec.n_seq }).totalBytes)).toBe(rec.rs.size_mib);
+      const kv = llamaCppKvCache(shape, { nCtx: rec.n_ctx, nSeq: rec.n_seq, flashAttn: rec.config.fa, nUbatch: rec.n_ubatch, architecture: rec.arch });
+      expect(printfMiB(kv.totalBytes)).toBe(rec.kv?.size_mib ?? "0.00");
     });
   }
 });
