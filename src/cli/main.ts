@@ -133,6 +133,7 @@ parameter count (7b, 1.5b, 350m). Hub reads honour HF_TOKEN and HF_ENDPOINT and 
     .option("--offload-device <where>", "cpu | nvme")
     .option("--engines <list>", "deepspeed,fsdp,ddp,megatron")
     .option("--attention <impl>", "sdpa | flash | eager")
+    .option("--framework <name>", "train: transformers | trl | torchtune | litgpt | unsloth | axolotl | llama-factory (its defaults and the changes it can make)")
     .option("-q, --quant <type>", "serving: weight quantization (awq, gptq, fp8, ... or none)")
     .option("--kv-dtype <dtype>", "serving: KV cache dtype (bf16 | fp8)")
     .option("--gpu-memory-utilization <f>", "serving: vLLM memory fraction (default 0.9)", Number)

@@ -9,6 +9,7 @@ import { catalogModel } from "../catalog/models.js";
 import { estimate } from "../index.js";
 import { VramfitError } from "../core/errors.js";
 import { TRAINING } from "../profiles.js";
+import { planCommand } from "../planner/render.js";
 
 const G = 2 ** 30;
 const bytesOf = (e: { components: { id: string; bytes: number; location?: string }[] }, id: string) => e.components.filter((c) => c.id === id && c.location !== "cpu").reduce((s, c) => s + c.bytes, 0);
@@ -160,6 +161,16 @@ describe("multi-GPU per rank (the planner's sharding)", () => {
     const ddp = train("llama-3.2-1b", { seq: 512, gpus: 4 });
     expect(bytesOf(ddp, "weights")).toBe(bytesOf(one, "weights"));
     expect(ddp.assumptions.some((a) => a.includes("DDP"))).toBe(true);
+  });
+});
+
+describe("the advisor proposes what the framework can change", () => {
+  const advice = (framework: string) =>
+    (planCommand("llama-3.1-8b", { mode: "train", gpu: "rtx-4090", gpus: 1, strategy: "ddp", method: "lora", microBatch: 2, batch: 2, seq: 4096, framework }).json as { advice: { change: string }[] }).advice.map((a) => a.change);
+  it("TRL: offloaded activations; transformers: Liger's fused loss; torchtune: activation offloading", () => {
+    expect(advice("trl").some((c) => c.startsWith("TRL SFTTrainer: offload activations"))).toBe(true);
+    expect(advice("transformers").some((c) => c.startsWith("transformers Trainer + PEFT: Liger kernels"))).toBe(true);
+    expect(advice("torchtune").some((c) => c.startsWith("torchtune: offload activations"))).toBe(true);
   });
 });
 

@@ -12,7 +12,7 @@ import { checkpointQuant } from "../runtimes/vllm/profile.js";
 import type { Estimator } from "../core/estimator.js";
 import { defaultEstimator } from "../default-estimator.js";
 import { evaluateServingPlan } from "./serving-plan.js";
-import { evaluateTrainingPlan, type TrainingJob } from "./training-plan.js";
+import { evaluateTrainingPlan, singleGpuTraining, type TrainingJob } from "./training-plan.js";
 import type { EvaluatedPlan, Method, OffloadTarget, ServingConfig, TrainingConfig } from "./types.js";
 import type { DataParallel } from "./zero.js";
 
@@ -37,6 +37,8 @@ export interface PlanOptions {
   /** Which engines may run it (default all): deepspeed (ZeRO), fsdp, ddp, megatron (TP/PP). */
   engines?: ("deepspeed" | "fsdp" | "ddp" | "megatron")[];
   attention?: "sdpa" | "flash" | "eager";
+  /** Training framework (--framework): its profile gives each step and the changes it can make (Liger, offloaded checkpoints, …). */
+  framework?: string;
   // serving
   quant?: string | null;
   kvDtype?: string;
@@ -154,7 +156,7 @@ export function trainingCandidates(model: ModelDescription, o: PlanOptions): Tra
             for (const combo of combos) {
               for (const micro of pow2Upto(Math.min(perReplica, 64)).filter((m) => perReplica % m === 0)) {
                 for (const checkpointing of [false, true]) {
-                  out.push({ dataParallel: dpS, dp, tp, pp, ep, cp, microBatch: micro, gradAccum: perReplica / micro, checkpointing, ...combo, loraRank: rankR, offload, offloadDevice: device, gpusPerNode: perNode });
+                  out.push({ dataParallel: dpS, dp, tp, pp, ep, cp, microBatch: micro, gradAccum: perReplica / micro, checkpointing, ...combo, loraRank: rankR, offload, offloadDevice: device, gpusPerNode: perNode, ...(o.framework ? { framework: o.framework } : {}) });
                 }
               }
             }
@@ -247,6 +249,7 @@ export function makeItFit(model: ModelDescription, c: TrainingConfig, gpu: Gpu, 
   if (c.precision.startsWith("amp") && c.method === "full") tries.push(["pure bf16 (no fp32 master weights)", { precision: "bf16" }, "numerics change: bf16 updates lose small steps"]);
   if (c.method === "full") tries.push([`LoRA r=${c.loraRank} on all linear layers`, { method: "lora" }, "trains adapters only (a different fine-tune)"]);
   if (c.method !== "qlora") tries.push([`QLoRA r=${c.loraRank} (NF4 base)`, { method: "qlora" }, "4-bit base, ~+30% step time, a different fine-tune"]);
+  tries.push(...frameworkTries(model, c, job));
   const shape = model.transformer;
   if (c.dp >= 2 && c.tp * 2 <= c.gpusPerNode && shape.heads % (c.tp * 2) === 0) tries.push([`tensor parallel ${c.tp * 2} (Megatron, sequence parallel)`, { tp: c.tp * 2, dp: c.dp / 2, dataParallel: c.dataParallel === "ddp" ? "ddp" : "zero1", offload: "none" }, "all-reduces per layer; keeps the same GPUs"]);
   const out: Suggestion[] = [];
@@ -260,6 +263,40 @@ export function makeItFit(model: ModelDescription, c: TrainingConfig, gpu: Gpu, 
     }
   }
   return out.filter((s) => s.savingBytes > 0).sort((a, b) => Number(b.fits) - Number(a.fits) || b.savingBytes - a.savingBytes);
+}
+
+/** Options the planner's own search already varies: a framework lever touching only these adds nothing. */
+const PLANNER_KEYS = new Set(["checkpointing", "lora_rank", "qlora", "batch", "grad_accum", "zero_stage", "fsdp"]);
+
+/**
+ * Changes the training framework itself can make (its profile's levers: Unsloth's offloaded checkpoints, Liger's fused
+ * loss, paged 8-bit AdamW, torchtune's optimizer step in backward), as planner configurations.
+ */
+function frameworkTries(model: ModelDescription, c: TrainingConfig, job: TrainingJob): [string, Partial<TrainingConfig>, string][] {
+  const est = (job.estimator ?? defaultEstimator) as Partial<Estimator>;
+  const profiles = est.training ?? defaultEstimator.training;
+  const profile = profiles.find((t) => t.id === c.framework) ?? profiles[0];
+  if (!profile.levers) return [];
+  let w: Record<string, unknown>;
+  try {
+    w = singleGpuTraining(model, c, job).workload as Record<string, unknown>;
+  } catch (e) {
+    if (isVramfitError(e, "invalid_option", "does_not_run", "unsupported")) return [];
+    throw e;
+  }
+  const out: [string, Partial<TrainingConfig>, string][] = [];
+  for (const l of profile.levers(w as never)) {
+    const keys = Object.keys(l.patch);
+    if (keys.every((k) => PLANNER_KEYS.has(k) || (k === "optimizer" && l.patch.optimizer === "adamw-8bit"))) continue;
+    const patch: Partial<TrainingConfig> = { extra: { ...c.extra } };
+    for (const [k, v] of Object.entries(l.patch)) {
+      if (k === "optimizer") patch.optimizer = String(v);
+      else if (k === "checkpointing") patch.checkpointing = Boolean(v);
+      else patch.extra![k] = v;
+    }
+    out.push([`${profile.label}: ${l.change}`, patch, "a change the framework makes; see its note for the speed cost"]);
+  }
+  return out;
 }
 
 /** Serving: single changes that let vLLM hold the wanted sequences (or start at all). */

@@ -32,6 +32,8 @@ export interface PlanCommandOptions {
   /** Comma-separated: deepspeed,fsdp,ddp,megatron. */
   engines?: string;
   attention?: "sdpa" | "flash" | "eager";
+  /** Training framework whose profile and levers the plans use. */
+  framework?: string;
   quant?: string;
   kvDtype?: string;
   gpuMemoryUtilization?: number;
@@ -72,6 +74,7 @@ function planOptions(o: PlanCommandOptions): PlanOptions {
     offloadDevice: o.offloadDevice,
     engines,
     attention: o.attention,
+    framework: o.framework,
     quant: o.quant === undefined ? undefined : o.quant === "none" ? null : o.quant,
     kvDtype: o.kvDtype,
     gpuMemoryUtilization: o.gpuMemoryUtilization,
@@ -216,6 +219,7 @@ function checkCommand(modelSpec: string, o: PlanCommandOptions, po: PlanOptions)
     offload: o.offloadTarget ?? "none",
     offloadDevice: po.offloadDevice ?? "cpu",
     gpusPerNode: po.gpusPerNode ?? Math.min(gpus, 8),
+    ...(po.framework ? { framework: po.framework } : {}),
   };
   const seq = po.seq ?? Math.min(model.transformer.maxPositions || 2048, 2048);
   const job = { estimator: est, seq, attention: po.attention };

@@ -25,7 +25,7 @@ export interface TrainingJob extends ShardJob {
 
 /** The single-GPU training estimate of one micro-batch (cached: the planner asks for the same one often). */
 export function singleGpuTraining(model: ModelDescription, c: TrainingConfig, job: TrainingJob): Estimate {
-  const key = JSON.stringify([model.id, model.parameters, job.seq, job.attention, c.microBatch, c.gradAccum > 1, c.checkpointing, c.precision, c.optimizer, c.method, c.loraRank, c.loraTargets]);
+  const key = JSON.stringify([model.id, model.parameters, job.seq, job.attention, c.microBatch, c.gradAccum > 1, c.checkpointing, c.precision, c.optimizer, c.method, c.loraRank, c.loraTargets, c.framework, c.extra]);
   let e = job.cache?.get(key);
   if (!e) {
     e = (job.estimator ?? defaultEstimator).estimate(model, {
@@ -39,6 +39,8 @@ export function singleGpuTraining(model: ModelDescription, c: TrainingConfig, jo
       ...(c.method !== "full" ? { lora_rank: c.loraRank, lora_targets: c.loraTargets ?? "all-linear" } : {}),
       ...(c.method === "qlora" ? { qlora: true } : {}),
       ...(job.attention ? { attention: job.attention } : {}),
+      ...(c.framework ? { framework: c.framework } : {}),
+      ...c.extra,
     });
     job.cache?.set(key, e);
   }

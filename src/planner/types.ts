@@ -28,6 +28,10 @@ export interface TrainingConfig {
   offload: OffloadTarget;
   offloadDevice: "cpu" | "nvme";
   gpusPerNode: number;
+  /** The training framework whose profile each single-GPU step comes from (default: the estimator's first). */
+  framework?: string;
+  /** Framework options beyond the planner's own (liger, activation_offload, loss, optimizer_in_backward). */
+  extra?: Record<string, unknown>;
 }
 
 export interface ServingConfig {
