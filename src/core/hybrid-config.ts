@@ -218,3 +218,88 @@ function dtypeName(s: string): string {
   if (t === "float16" || t === "fp16") return "fp16";
   throw new VramfitError("invalid_file", `config.json: unknown state dtype '${s}'`);
 }
+
+/**
+ * GGUF metadata → the same layout, for recurrent / hybrid GGUF files (keys as llama.cpp's loader reads them:
+ * src/models/<arch>.cpp load_arch_hparams of the llama.cpp bundled in node-llama-cpp 3.22.1). A layer is recurrent
+ * where llama.cpp says so: Jamba / LFM2 / Granite-H / Kimi-Linear: head_count_kv[il] == 0; Nemotron-H: also
+ * feed_forward_length[il] == 0 (else an MLP layer); Qwen3-Next / Qwen3.5: not every full_attention_interval-th;
+ * Mamba / Mamba-2 / RWKV: all; Falcon-H1: all, beside attention. Returns null for other architectures.
+ */
+export function hybridLayoutFromGguf(arch: string, meta: Record<string, unknown>): HybridLayout | null {
+  const key = (k: string) => meta[`${arch}.${k}`];
+  const num = (k: string, def?: number): number => {
+    const v = key(k);
+    if (v === undefined || v === null) {
+      if (def === undefined) throw new VramfitError("invalid_file", `GGUF: '${arch}.${k}' is missing`);
+      return def;
+    }
+    const x = typeof v === "bigint" ? Number(v) : v;
+    if (typeof x !== "number" || !Number.isSafeInteger(x) || x < 0 || x > 2 ** 31) throw new VramfitError("invalid_file", `GGUF: '${arch}.${k}' is not a count`);
+    return x;
+  };
+  const L = num("block_count");
+  if (L < 1 || L > 100_000) throw new VramfitError("invalid_file", `GGUF: block_count ${L} is not a layer count`);
+  const perLayer = (k: string): number[] | null => {
+    const v = key(k);
+    if (!Array.isArray(v)) return null;
+    if (v.length < L) throw new VramfitError("invalid_file", `GGUF: '${arch}.${k}' lists ${v.length} values for ${L} layers`);
+    return v.slice(0, L).map((x) => Number(x));
+  };
+  const ssm = () => ({ conv: num("ssm.conv_kernel"), inner: num("ssm.inner_size"), state: num("ssm.state_size"), rank: num("ssm.time_step_rank"), groups: num("ssm.group_count", 1) });
+  const all = (m: LayerMixer) => new Array<LayerMixer>(L).fill(m);
+  const byKv = (): LayerMixer[] => {
+    const kv = perLayer("attention.head_count_kv");
+    if (!kv) throw new VramfitError("invalid_file", `GGUF: ${arch} needs a per-layer attention.head_count_kv`);
+    return kv.map((x) => (x === 0 ? "state" : "attention"));
+  };
+  switch (arch) {
+    case "mamba": {
+      const s = ssm();
+      return { layers: L, layerMixers: all("state"), state: mambaState({ inner: s.inner, dState: s.state, dConv: s.conv }) };
+    }
+    case "jamba": {
+      const s = ssm();
+      return { layers: L, layerMixers: byKv(), state: mambaState({ inner: s.inner, dState: s.state, dConv: s.conv }) };
+    }
+    case "mamba2":
+    case "falcon-h1":
+    case "granitehybrid":
+    case "nemotron_h":
+    case "nemotron_h_moe": {
+      const s = ssm();
+      const state = mamba2State({ inner: s.inner, heads: s.rank, headDim: s.inner / s.rank, groups: s.groups, dState: s.state, dConv: s.conv });
+      let mixers: LayerMixer[];
+      if (arch === "mamba2") mixers = all("state");
+      else if (arch === "falcon-h1") mixers = all("attention+state");
+      else if (arch === "granitehybrid") mixers = byKv();
+      else {
+        const kv = perLayer("attention.head_count_kv") ?? new Array<number>(L).fill(0);
+        const ff = perLayer("feed_forward_length") ?? new Array<number>(L).fill(0);
+        mixers = kv.map((x, i) => (x > 0 ? "attention" : ff[i] > 0 ? "none" : "state"));
+      }
+      return { layers: L, layerMixers: mixers, state };
+    }
+    case "qwen3next":
+    case "qwen35":
+    case "qwen35moe": {
+      const s = ssm();
+      const interval = num("full_attention_interval", 4);
+      // llama.cpp: d_inner = value_dim, d_state = head dim (k = v), n_group = key heads, dt_rank = value heads
+      const state = gatedDeltaNetState({ kHeads: s.groups, vHeads: s.rank, kDim: s.state, vDim: s.inner / s.rank, dConv: s.conv });
+      return { layers: L, layerMixers: Array.from({ length: L }, (_, i) => ((i + 1) % interval === 0 ? "attention" : "state")), state };
+    }
+    case "kimi-linear": {
+      const hd = num("kda.head_dim");
+      return { layers: L, layerMixers: byKv(), state: kdaState({ heads: num("attention.head_count"), headDim: hd, dConv: num("ssm.conv_kernel") }) };
+    }
+    case "lfm2":
+    case "lfm2moe":
+      return { layers: L, layerMixers: byKv(), state: shortConvState({ hidden: num("embedding_length"), lCache: num("shortconv.l_cache") }) };
+    case "rwkv6":
+    case "rwkv7":
+      return { layers: L, layerMixers: all("state"), state: rwkvState({ version: arch === "rwkv6" ? 6 : 7, hidden: num("embedding_length"), headSize: num("wkv.head_size"), tokenShiftCount: num("token_shift_count", 2) }) };
+    default:
+      return null;
+  }
+}

@@ -125,3 +125,22 @@ describe("hybridLayout reads the layer pattern from real configs", () => {
     expect(() => hybridLayout("mamba", { num_hidden_layers: -3, hidden_size: 8 })).toThrow(/layer count/);
   });
 });
+
+describe("GGUF metadata → layout (core/hybrid-config.ts hybridLayoutFromGguf), on the very metadata llama.cpp loaded", async () => {
+  const { hybridLayoutFromGguf } = await import("../../core/hybrid-config.js");
+  const { readSpec } = await import("./test-data.js");
+  for (const rec of records.filter((r) => r.config.ctx_per_seq === 4096 && r.config.ubatch === 512 && !r.config.fa)) {
+    it(rec.id, () => {
+      const meta = readSpec(rec.spec).metadata;
+      const layout = hybridLayoutFromGguf(rec.arch, meta)!;
+      const shape = { ...shapeFromConfig(CONFIGS[rec.spec]()), layerMixers: layout.layerMixers, state: layout.state };
+      const rs = llamaCppStateCache(shape, { nSeq: rec.n_seq });
+      expect([printfMiB(rs.rBytes), printfMiB(rs.sBytes)]).toEqual([rec.rs.r_mib, rec.rs.s_mib]);
+      expect(rs.layers.length).toBe(shapeFromConfig(CONFIGS[rec.spec]()).layerMixers!.filter((m) => m === "state").length);
+    });
+  }
+  it("other architectures have no layout; a short per-layer array is refused", () => {
+    expect(hybridLayoutFromGguf("llama", { "llama.block_count": 32 })).toBeNull();
+    expect(() => hybridLayoutFromGguf("lfm2", { "lfm2.block_count": 4, "lfm2.attention.head_count_kv": [0, 8], "lfm2.embedding_length": 8, "lfm2.shortconv.l_cache": 3 })).toThrow(/2 values for 4 layers/);
+  });
+});
