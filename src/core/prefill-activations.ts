@@ -17,8 +17,8 @@
  *              (counted apart) unless `kvCache` is false. Eager adds the b·heads·s² scores: fp32 8 B per
  *              score (two score tensors at each step: the matmul and its scaling, the mask add, the softmax),
  *              bf16 10 B (softmax(x, dtype=float32) first copies the bf16 scores to fp32: ATen's composite
- *              softmax), fp16 6 B (CUDA's softmax converts half to float inside its kernel; from the ATen source
- *              as remembered, not measured), for Llama-family (RMSNorm) attention code, and the 4-D mask
+ *              softmax; fp16 is given the same: CUDA may convert half to float inside its kernel, which would
+ *              make it 6 B, not measured here), for Llama-family (RMSNorm) attention code, and the 4-D mask
  *              b·s² in the model dtype, made once per forward and alive through every layer.
  */
 import type { TransformerShape } from "./model.js";
@@ -34,7 +34,7 @@ export interface PrefillPeak {
 
 export function prefillActivationPeak(
   shape: TransformerShape,
-  opts: { batch: number; tokens: number; bytesPerValue: number; attention: Attention; kvExpanded?: boolean; kvCache?: boolean; dtype?: string },
+  opts: { batch: number; tokens: number; bytesPerValue: number; attention: Attention; kvExpanded?: boolean; kvCache?: boolean },
 ): PrefillPeak {
   const b = opts.batch;
   const s = opts.tokens;
@@ -51,7 +51,7 @@ export function prefillActivationPeak(
   const eager = opts.attention === "eager";
   // Llama-family eager attention (RMSNorm models) upcasts the softmax to fp32 (measured); other models' own
   // attention code keeps vramfit's earlier allowance of scores + fp32 softmax + cast back (not measured here).
-  const perScore = shape.norm === "rms" ? (e === 4 ? 8 : opts.dtype === "fp16" ? 6 : 10) : 2 * e + 4;
+  const perScore = shape.norm === "rms" ? (e === 4 ? 8 : 10) : 2 * e + 4;
   const expanded = (eager || (opts.attention === "sdpa" && (opts.kvExpanded ?? false))) && shape.kvHeads < shape.heads && !shape.mla;
   const kvCopies = expanded ? 2 * qDim : 0;
   const mlaKv = shape.mla ? kvDim + vDim : 0;

@@ -61,7 +61,7 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
     encoderPhase = encoderForwardPeak(shape, { batch: w.batch, encoderSeq: encSeq, bytesPerValue: e, attention: w.attention, relativeBias: /t5/.test(model.architecture) });
     assumptions.push(`encoder over ${encSeq} positions${enc.fixedLength ? " (fixed: every input is padded to one window)" : ""}; the decoder generates ${w.seq} tokens one per step`);
   }
-  const layerPeak = prefillActivationPeak(shape, { batch: w.batch, tokens: enc ? 1 : seq, bytesPerValue: e, attention: w.attention, dtype: w.dtype });
+  const layerPeak = prefillActivationPeak(shape, { batch: w.batch, tokens: enc ? 1 : seq, bytesPerValue: e, attention: w.attention });
   // A recurrent mixer's live set can exceed the attention and MLP halves (Mamba's in_proj is 2·d_inner wide).
   const mixerPeak = statePrefillPeak(shape, { batch: w.batch, tokens: seq, bytesPerValue: e });
   let peak = mixerPeak && mixerPeak.bytes > layerPeak.bytes ? { ...layerPeak, bytes: mixerPeak.bytes, formula: mixerPeak.formula, phase: "state mixer" as string } : (layerPeak as typeof layerPeak & { phase: string });
