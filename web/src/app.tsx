@@ -290,6 +290,12 @@ function Answer({ cfg, e, onApply }: { cfg: Config; e: Estimate; onApply(change:
           <span>Largest batch that fits</span>
           <strong class="num">{limits.batch === undefined ? "—" : limits.batch === 0 ? "none (even 1 is over)" : limits.batch}</strong>
         </div>
+        {vision && (
+          <div data-testid="max-image" data-value={limits.image ? limits.image.join("x") : ""}>
+            <span>Largest image that fits</span>
+            <strong class="num">{limits.image === undefined ? "—" : limits.image[0] === 0 ? `none at batch ${batch}` : `${limits.image[1]}×${limits.image[0]} px`}</strong>
+          </div>
+        )}
         {!vision && (
           <div data-testid="max-seq" data-value={limits.seq ?? ""}>
             <span>Longest context that fits</span>

@@ -182,6 +182,8 @@ export interface Limits {
   /** Longest sequence (LLMs). */
   seq?: number;
   seqCap?: number;
+  /** Largest image (vision: [height, width] at the workload's aspect ratio; [0, 0] when none fits). */
+  image?: [number, number];
 }
 
 /** Largest batch and context whose high bound fits (the library's maxBatch / maxSeq). */
@@ -195,6 +197,7 @@ export function limitsOf(c: Config): Limits {
       out.seqCap = m.transformer.maxPositions;
       out.seq = est.maxSeq(m, o).value;
     }
+    if (m.family === "vision" && o.gpu !== undefined) out.image = est.maxImage(m, o, 32, 4096).image;
   } catch {
     /* shown by the main estimate's error */
   }
