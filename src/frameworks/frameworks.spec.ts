@@ -135,6 +135,18 @@ describe("kernels and offloading", () => {
   });
 });
 
+describe("library versions behind QLoRA memory", () => {
+  it("bitsandbytes < 0.43.2 keeps every 4-bit linear's input; prepare_model_for_kbit_training makes the checkpoints fp32", () => {
+    const o = { qlora: true, lora_rank: 16, lora_targets: "q_proj,v_proj", seq: 2048, batch: 2, checkpointing: false, optimizer: "sgd", loss: "standard" };
+    const act = (x: Record<string, unknown>) => bytesOf(train("llama-2-7b", { ...o, ...x }), "activations");
+    expect(act({ bitsandbytes_version: "0.42.0" })).toBeGreaterThan(act({ bitsandbytes_version: "0.43.2" }));
+    const ckpt = (x: Record<string, unknown>) => train("llama-2-7b", { ...o, checkpointing: true, ...x }).phases!.find((p) => p.phase === "end of forward (loss)")!.allocated_bytes;
+    const m = catalogModel("llama-2-7b");
+    // 32 checkpointed layer inputs of 4096 tokens: 4 B instead of 2 B per value, plus fp32 embeddings, norms and head.
+    expect(ckpt({ kbit_fp32_upcast: true }) - ckpt({})).toBeGreaterThanOrEqual(32 * 4096 * m.transformer.hidden * 2);
+  });
+});
+
 describe("multi-GPU per rank (the planner's sharding)", () => {
   it("8 × A100, ZeRO-3, LoRA r=16 on a 70B: one answer per GPU, the frozen base sharded eight ways", () => {
     const e = train("llama-3.1-70b", { gpus: 8, zero_stage: 3, lora_rank: 16, seq: 2048, checkpointing: true, gpu: "a100-80gb" });

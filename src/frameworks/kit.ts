@@ -116,7 +116,10 @@ export function frameworkEstimate(spec: FrameworkSpec, model: TransformerModel, 
   if (given.quant && isGgufQuant(given.quant)) {
     throw new VramfitError("does_not_run", `GGUF quantization '${given.quant}' runs in llama.cpp or Ollama, which do not train`, { suggestion: "train with --qlora, or LoRA on --quant nf4 / int8" });
   }
-  const adjusted = spec.adjust ? spec.adjust(given) : given;
+  const adjusted0 = spec.adjust ? spec.adjust(given) : given;
+  // prepare_model_for_kbit_training: the non-quantized parameters of a quantized base become fp32 (options.ts).
+  const quantizedBase = adjusted0.qlora || adjusted0.quant === "nf4" || adjusted0.quant === "fp4" || adjusted0.quant === "int8";
+  const adjusted = adjusted0.kbit_fp32_upcast && quantizedBase ? { ...adjusted0, dtype: "fp32" as const } : adjusted0;
   const w = { ...adjusted, effective_batch: adjusted.batch * adjusted.grad_accum * adjusted.gpus };
   const mech = mechanismsOf(spec, w);
   const head = `${spec.label} ${spec.version} (${spec.doc})`;

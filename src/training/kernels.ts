@@ -20,7 +20,7 @@
  * adapters), so the two stay consistent.
  */
 import type { TransformerModel as ModelDescription, TensorGroup } from "../core/model.js";
-import { savedActivations, type ActivationBreakdown, type ActivationContext } from "./activations.js";
+import { linearRole, savedActivations, type ActivationBreakdown, type ActivationContext } from "./activations.js";
 
 export interface Kernels {
   /** Fused RMSNorm (Liger, Unsloth/foak, torch.compile). */
@@ -29,6 +29,8 @@ export interface Kernels {
   swiglu: boolean;
   /** Unsloth-style fused LoRA autograd functions (Unsloth, foak, axolotl lora kernels). */
   loraFused: boolean;
+  /** bitsandbytes < 0.43.2: every 4-bit linear keeps its input (MatMul4Bit `ctx.tensors = (A, B)`, fixed by bitsandbytes#1270). */
+  bnb4bitSavesInput?: boolean;
 }
 
 export const NO_KERNELS: Kernels = { rmsNorm: false, swiglu: false, loraFused: false };
@@ -55,7 +57,7 @@ function fullyAdapted(model: ModelDescription, adapted: ReadonlySet<string>, mod
  * Returns the same object when no kernel changes anything.
  */
 export function applyKernels(model: ModelDescription, acts: ActivationBreakdown, ctx: ActivationContext, k: Kernels): ActivationBreakdown {
-  if (!k.rmsNorm && !k.swiglu && !k.loraFused) return acts;
+  if (!k.rmsNorm && !k.swiglu && !k.loraFused && !k.bnb4bitSavesInput) return acts;
   const shape = model.transformer;
   const L = shape.layers;
   const h = shape.hidden;
@@ -116,6 +118,26 @@ export function applyKernels(model: ModelDescription, acts: ActivationBreakdown,
       perToken -= e * g.shape[1] * share * g.count;
     }
     notes.push("fused SwiGLU saves gate and up");
+  }
+
+  if (k.bnb4bitSavesInput) {
+    // Each distinct input of the 4-bit linears stays alive: the attention input (shared by q/k/v), the attention
+    // output read by o_proj, the MLP input (shared by gate/up) and the down projection's input. An input an adapter
+    // already keeps as the same tensor (no autocast cast in between) is not counted twice.
+    const roles = new Map<string, { adapted: boolean; width: number; layers: number }>();
+    for (const g of model.tensors) {
+      if (!inLayers(g) || g.kind !== "linear" || !g.name.endsWith(".weight") || g.expert) continue;
+      const role = linearRole(g, h);
+      if (role === "attn_inner" || role === "router") continue;
+      const r0 = roles.get(role) ?? { adapted: false, width: g.shape[1], layers: 0 };
+      r0.adapted ||= ctx.adapted.has(g.name);
+      r0.layers = Math.max(r0.layers, Math.min(L, g.count));
+      roles.set(role, r0);
+    }
+    let added = 0;
+    for (const r0 of roles.values()) if (!(r0.adapted && !ctx.autocast)) added += e * r0.width * r0.layers;
+    perToken += added;
+    notes.push("bitsandbytes < 0.43.2 keeps every 4-bit linear's input");
   }
 
   perToken = Math.max(0, perToken);

@@ -41,6 +41,7 @@ export function kernelsFor(w: TrainingWorkload, m: FrameworkMechanisms, lora: bo
     rmsNorm: m.kernels.rmsNorm || w.liger || w.foak || w.compile,
     swiglu: m.kernels.swiglu || w.liger || w.compile,
     loraFused: lora && (m.kernels.loraFused || w.foak),
+    bnb4bitSavesInput: (w.qlora || w.quant === "nf4" || w.quant === "fp4") && versionBelow(w.bitsandbytes_version, [0, 43, 2]),
   };
 }
 
@@ -74,4 +75,14 @@ export function lossAssumption(w: TrainingWorkload, d: LossDetails): string | nu
     case "cut-cross-entropy":
       return "Cut Cross Entropy: logits computed blockwise on chip, never stored";
   }
+}
+
+/** "0.42.0" < [0, 43, 2]? */
+export function versionBelow(v: string, than: readonly number[]): boolean {
+  const p = v.split(".").map(Number);
+  for (let i = 0; i < than.length; i++) {
+    const a = p[i] ?? 0;
+    if (a !== than[i]) return a < than[i];
+  }
+  return false;
 }

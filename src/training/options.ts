@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { OptionSpec } from "../core/options.js";
 import { positiveInt, type Workload } from "../core/workload.js";
+import { LORA_ADAPTER_DTYPE_OPTION } from "./lora.js";
 
 export const PRECISIONS = ["fp32", "amp-fp16", "amp-bf16", "bf16"] as const;
 export const OPTIMIZERS = ["adamw", "adam", "sgd", "sgd-momentum", "adamw-8bit", "paged-adamw-8bit", "paged-adamw", "adafactor", "lion", "adagrad", "rmsprop"] as const;
@@ -76,6 +77,17 @@ const shape = {
   fsdp: z.enum(FSDP_STRATEGIES).nullable().default(null),
   /** FSDP CPUOffload / DeepSpeed offload as one switch: parameters, gradients and optimizer states on the CPU. */
   cpu_offload: z.boolean().default(false),
+  /**
+   * PEFT prepare_model_for_kbit_training on a 4/8-bit base: every non-quantized 16-bit parameter (embeddings, norms,
+   * lm_head) is cast to fp32 (peft/utils/other.py), so the residual stream and the checkpoints are fp32. TRL's
+   * SFTTrainer called it for quantized models through v0.21 (trl/trainer/sft_trainer.py @v0.13.0 L201), not since v0.22.
+   */
+  kbit_fp32_upcast: z.boolean().default(false),
+  /**
+   * bitsandbytes version: before 0.43.2 MatMul4Bit kept its input for backward even for frozen 4-bit weights
+   * (`ctx.tensors = (A, B)`, removed by bitsandbytes#1270, commit 9e75374).
+   */
+  bitsandbytes_version: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: "bitsandbytes_version must look like 0.42.0" }).default("0.45.5"),
 };
 
 export type TrainingOptions = z.output<z.ZodObject<typeof shape>>;
@@ -94,6 +106,7 @@ export const TRAINING_OPTIONS: readonly OptionSpec[] = [
   { key: "lora_alpha", schema: shape.lora_alpha, help: "train: LoRA alpha (does not change memory)", group: "LoRA / QLoRA", scope: TRAIN, cli: { arg: "number", flags: "--lora-alpha <a>" } },
   { key: "lora_targets", schema: shape.lora_targets, help: "train: modules to adapt, e.g. q_proj,v_proj or all-linear", group: "LoRA / QLoRA", scope: TRAIN, cli: { arg: "string", flags: "--lora-targets <list>" }, web: { label: "LoRA targets", kind: "text", pattern: /^[A-Za-z0-9_.,-]+$/, auto: "PEFT default", example: "q_proj,v_proj or all-linear" } },
   { key: "lora_dropout", schema: shape.lora_dropout, help: "train: LoRA dropout (p > 0 keeps a dropped copy of each adapted input)", group: "LoRA / QLoRA", scope: TRAIN, cli: { arg: "number", flags: "--lora-dropout <p>" }, web: { label: "LoRA dropout", kind: "text", pattern: /^(0(\.\d+)?|1(\.0+)?)$/, auto: "0", example: "0.05", numeric: true } },
+  LORA_ADAPTER_DTYPE_OPTION,
   { key: "qlora", schema: shape.qlora, help: "train: QLoRA — NF4 base with LoRA adapters", group: "LoRA / QLoRA", scope: TRAIN, cli: { arg: "flag" }, web: { label: "QLoRA (NF4 base + LoRA)", kind: "bool", def: false } },
   { key: "offload", schema: shape.offload, help: `train: ${OFFLOADS.join(" | ")} (to CPU)`, group: "Training", scope: TRAIN, cli: { arg: "string", flags: "--offload <what>" }, web: { label: "CPU offload", kind: "select", choices: OFFLOADS, def: "none" } },
   { key: "loss", schema: shape.loss, help: `train: ${LOSSES.join(" | ")} (cross-entropy implementation)`, group: "Training", scope: TRAIN, cli: { arg: "string", flags: "--loss <kind>" }, web: { label: "Loss", kind: "select", choices: LOSSES, auto: "framework default" } },
@@ -107,6 +120,8 @@ export const TRAINING_OPTIONS: readonly OptionSpec[] = [
   { key: "use_reentrant", schema: shape.use_reentrant, help: "train: reentrant checkpointing (no memory effect modelled)", group: "Training", scope: TRAIN, cli: false },
   { key: "zero_stage", schema: shape.zero_stage, help: "train: DeepSpeed ZeRO stage 0–3 over --gpus (per-GPU figures)", group: "Multi-GPU training", scope: TRAIN, cli: { arg: "string", flags: "--zero-stage <0-3>" }, web: { label: "DeepSpeed ZeRO stage", kind: "select", choices: ["0", "1", "2", "3"], auto: "none", numeric: true } },
   { key: "fsdp", schema: shape.fsdp, help: `train: FSDP ${FSDP_STRATEGIES.join(" | ")} over --gpus (per-GPU figures)`, group: "Multi-GPU training", scope: TRAIN, cli: { arg: "string", flags: "--fsdp <strategy>" }, web: { label: "FSDP sharding", kind: "select", choices: FSDP_STRATEGIES, auto: "none" } },
+  { key: "kbit_fp32_upcast", schema: shape.kbit_fp32_upcast, help: "train: PEFT prepare_model_for_kbit_training casts non-quantized params to fp32 (older TRL did for QLoRA)", group: "LoRA / QLoRA", scope: TRAIN, cli: { arg: "flag" } },
+  { key: "bitsandbytes_version", schema: shape.bitsandbytes_version, help: "train: bitsandbytes version (before 0.43.2 4-bit layers keep their inputs)", group: "LoRA / QLoRA", scope: TRAIN, cli: { arg: "string", flags: "--bitsandbytes-version <x.y.z>" } },
   { key: "cpu_offload", schema: shape.cpu_offload, help: "train: FSDP/DeepSpeed CPU offload of parameters, gradients and optimizer states", group: "Multi-GPU training", scope: TRAIN, cli: { arg: "flag" } },
   { key: "optimizer_in_backward", schema: shape.optimizer_in_backward, help: "train: step each parameter during backward (torchtune optimizer_in_bwd)", group: "Training", scope: TRAIN, cli: { arg: "flag" }, web: { label: "Optimizer step in backward", kind: "bool", def: false } },
   { key: "zero_grad_set_to_none", schema: shape.zero_grad_set_to_none, help: "train: zero_grad(set_to_none=False): grads stay allocated between steps", group: "Training", scope: TRAIN, cli: { arg: "flag", flags: "--keep-grads", invert: true }, web: { label: "Free grads between steps (zero_grad set_to_none)", kind: "bool", def: true } },

@@ -23,7 +23,8 @@ export const torchtuneTraining = makeTrainingProfile({
       loss: "chunked",
       checkpointing: true,
       optimizer_impl: given.optimizer === undefined || given.optimizer === "adamw" || given.optimizer === "adam" ? "fused" : undefined,
-      ...(lora ? { lora_rank: 8, lora_alpha: 16, lora_targets: "q_proj,v_proj,o_proj,gate_proj,up_proj,down_proj" } : {}),
+      // Adapters are built under the recipe's default dtype (training.set_default_dtype): bf16 with the model.
+      ...(lora ? { lora_rank: 8, lora_alpha: 16, lora_targets: "q_proj,v_proj,o_proj,gate_proj,up_proj,down_proj", lora_adapter_dtype: given.precision === "fp32" ? "fp32" : "bf16" } : {}),
     };
   },
   // The loss is compiled with the model (training.compile_loss) only when compile is on.
