@@ -373,7 +373,7 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
   if (shape.moe) warnings.push("MoE training: expert activations assume an even routing of tokens (top-k of the experts)");
 
   const cpuBytes = cpuParts.reduce((s, c) => s + c.bytes, 0);
-  if (cpuBytes > 0) assumptions.push(`offload ${w.offload}: ${formatBytes(cpuBytes)} of host memory`);
+  if (cpuBytes > 0) assumptions.push(`${w.offload !== "none" ? `offload ${w.offload}` : "offloaded activations"}: ${formatBytes(cpuBytes)} of host memory`);
 
   return {
     components,
