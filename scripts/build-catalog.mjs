@@ -8,13 +8,25 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dir = path.join(root, "src/catalog/models");
 
+/** Leaves out what src/catalog/bundle-omit.json lists (keys no reader uses), to keep the web bundle small. */
+function slim(entry, omit) {
+  const dropKeys = new Set(omit.configKeys);
+  const strip = (v) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).filter(([k]) => !dropKeys.has(k)).map(([k, x]) => [k, strip(x)])) : v);
+  const out = { ...entry, config: strip(entry.config) };
+  for (const f of omit.entryFields) delete out[f];
+  if (out.source) out.source = Object.fromEntries(Object.entries(out.source).filter(([k]) => !omit.sourceFields.includes(k)));
+  return out;
+}
+
 export function buildCatalog() {
+  const omitFile = path.join(root, "src/catalog/bundle-omit.json");
+  const omit = fs.existsSync(omitFile) ? JSON.parse(fs.readFileSync(omitFile, "utf8")) : { configKeys: [], entryFields: [], sourceFields: [] };
   const models = fs.existsSync(dir)
     ? fs
         .readdirSync(dir)
         .filter((f) => f.endsWith(".json"))
         .sort()
-        .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")))
+        .map((f) => slim(JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")), omit))
     : [];
   const gpuFile = path.join(root, "src/catalog/gpus.json");
   const gpus = fs.existsSync(gpuFile) ? JSON.parse(fs.readFileSync(gpuFile, "utf8")) : [];

@@ -59,7 +59,7 @@ export const GPT_NEO: ArchEntry = {
   types: ["gpt_neo"],
   from: TF("gpt_neo"),
   defaults: { vocab_size: 50257, max_position_embeddings: 2048, hidden_size: 2048, num_layers: 24, num_heads: 16, intermediate_size: null, activation_function: "gelu_new", tie_word_embeddings: true },
-  keys: { h: ["hidden_size"], L: ["num_layers"], H: ["num_heads"], I: ["intermediate_size"], maxPos: ["max_position_embeddings"], act: ["activation_function"] },
+  keys: { h: ["hidden_size"], L: ["num_layers", "num_hidden_layers"], H: ["num_heads", "num_attention_heads"], I: ["intermediate_size"], maxPos: ["max_position_embeddings"], act: ["activation_function"] },
   attention: { prefix: "attn.attention", layout: "qkvo", o: "out_proj", qkvBias: false, oBias: true },
 };
 
@@ -165,7 +165,7 @@ export const MPT: ArchEntry = {
   types: ["mpt"],
   from: TF("mpt"),
   defaults: { d_model: 2048, n_heads: 16, n_layers: 24, expansion_ratio: 4, max_seq_len: 2048, vocab_size: 50368, tie_word_embeddings: true, no_bias: true },
-  keys: { h: ["d_model"], L: ["n_layers"], H: ["n_heads"], maxPos: ["max_seq_len"], act: [], I: [] },
+  keys: { h: ["d_model", "hidden_size"], L: ["n_layers", "num_hidden_layers"], H: ["n_heads", "num_attention_heads"], maxPos: ["max_seq_len"], act: [], I: [] },
   embed: { tokens: "transformer.wte" },
   layer: "transformer.blocks.{L}",
   attention: { prefix: "attn", layout: "fused", qkv: "Wqkv", o: "out_proj", qkvBias: "!no_bias" },

@@ -4,6 +4,9 @@
  * (src/transformers/models/<type>/modeling_<type>.py at tag v5.18.0); defaults from the config classes
  * (configuration_<type>.py, same tag). Remote-code types say where their layout comes from.
  */
+import { VramfitError } from "../../core/errors.js";
+import type { LayerMixer, TensorGroup } from "../../core/model.js";
+import type { TensorList } from "../tensor-list.js";
 import type { ArchEntry } from "./spec.js";
 
 const TF = (t: string) => `transformers v5.18.0 models/${t}/modeling_${t}.py`;
@@ -418,3 +421,77 @@ export const MINICPM: ArchEntry = {
   mlp: { prefix: "mlp", kind: "gated" },
   moe: { experts: ["num_experts"], topK: ["num_experts_per_tok"], width: ["intermediate_size"], prefix: "mlp", router: "gate", layout: "per-expert", gate: "w1", up: "w3", down: "w2", layers: { rule: "all" } },
 };
+
+/**
+ * Llama-Nemotron NAS (DeciLM, remote code nvidia/Llama-3_3-Nemotron-Super-49B-v1 modeling_decilm.py): Llama
+ * layers whose block_configs[i] drop attention (no_op: no input_layernorm, no KV cache), replace it or the MLP
+ * with one [h, h] linear, set KV heads as heads / n_heads_in_group, and size each MLP from ffn_mult
+ * (find_multiple(int(2·ffn_mult·h/3), 256)). The shape's MLP width is the layers' mean (parameters are exact).
+ */
+export const NEMOTRON_NAS: ArchEntry = {
+  base: LLAMA,
+  types: ["nemotron-nas", "deci"],
+  from: "remote code nvidia/Llama-3_3-Nemotron-Super-49B-v1 modeling_decilm.py / block_config.py (not in transformers)",
+  defaults: { intermediate_size: null, num_key_value_heads: null },
+  custom: (t, c, d) => {
+    const blocks = c.array("block_configs") ?? [];
+    if (blocks.length !== d.L) throw new VramfitError("invalid_file", `${c.where}: block_configs must list ${d.L} layers`);
+    const P = "model.layers.{L}";
+    const mixers: LayerMixer[] = [];
+    let kv = 0;
+    let widths = 0;
+    let mlps = 0;
+    for (const b of blocks as { attention?: Record<string, unknown>; ffn?: Record<string, unknown> }[]) {
+      const a = b?.attention ?? {};
+      const f = b?.ffn ?? {};
+      if (a.no_op) mixers.push("none");
+      else if (a.replace_with_linear) {
+        mixers.push("none");
+        t.norm(`${P}.input_layernorm`, d.h);
+        t.linear(`${P}.self_attn.linear_attn`, d.h, d.h);
+      } else {
+        const group = typeof a.n_heads_in_group === "number" && a.n_heads_in_group > 0 ? a.n_heads_in_group : 1;
+        const heads = Math.floor(d.H / group);
+        kv = Math.max(kv, heads);
+        mixers.push("attention");
+        t.norm(`${P}.input_layernorm`, d.h);
+        t.linear(`${P}.self_attn.q_proj`, d.H * d.d, d.h);
+        t.linear(`${P}.self_attn.k_proj`, heads * d.d, d.h);
+        t.linear(`${P}.self_attn.v_proj`, heads * d.d, d.h);
+        t.linear(`${P}.self_attn.o_proj`, d.h, d.H * d.d);
+      }
+      if (f.no_op) continue;
+      t.norm(`${P}.post_attention_layernorm`, d.h);
+      if (f.replace_with_linear) t.linear(`${P}.mlp.linear_mlp`, d.h, d.h);
+      else {
+        const raw = Math.floor((2 * Number(f.ffn_mult ?? 1) * d.h) / 3);
+        const I = raw % 256 === 0 ? raw : raw + 256 - (raw % 256);
+        t.linear(`${P}.mlp.gate_proj`, I, d.h);
+        t.linear(`${P}.mlp.up_proj`, I, d.h);
+        t.linear(`${P}.mlp.down_proj`, d.h, I);
+        widths += I;
+        mlps++;
+      }
+    }
+    merge(t);
+    t.norm("model.norm", d.h);
+    if (!d.tie) t.add("lm_head.weight", "lm_head", [d.V, d.h], 1, { module: "lm_head" });
+    return { layerMixers: mixers, kvHeads: kv || d.H, intermediate: mlps ? Math.round(widths / mlps) : 0 };
+  },
+};
+
+/** Folds groups with the same name and shape (one per layer above) into counted groups. */
+function merge(t: TensorList) {
+  const seen = new Map<string, TensorGroup>();
+  const out: TensorGroup[] = [];
+  for (const g of t.groups) {
+    const key = `${g.name}|${g.shape.join("x")}`;
+    const prev = seen.get(key);
+    if (prev) prev.count += g.count;
+    else {
+      seen.set(key, g);
+      out.push(g);
+    }
+  }
+  t.groups.splice(0, t.groups.length, ...out);
+}

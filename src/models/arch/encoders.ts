@@ -89,7 +89,7 @@ export const DISTILBERT: ArchEntry = {
   types: ["distilbert"],
   from: TF("distilbert"),
   defaults: { vocab_size: 30522, max_position_embeddings: 512, n_layers: 6, n_heads: 12, dim: 768, hidden_dim: 3072, activation: "gelu", tie_word_embeddings: true, dropout: 0.1, attention_dropout: 0.1 },
-  keys: { h: ["dim"], L: ["n_layers"], H: ["n_heads"], I: ["hidden_dim"], act: ["activation"] },
+  keys: { h: ["dim", "hidden_size"], L: ["n_layers", "num_hidden_layers"], H: ["n_heads", "num_attention_heads"], I: ["hidden_dim"], act: ["activation"] },
   embed: { tokens: "distilbert.embeddings.word_embeddings", positions: { name: "distilbert.embeddings.position_embeddings" }, norm: "distilbert.embeddings.LayerNorm" },
   layer: "distilbert.transformer.layer.{L}",
   attention: { prefix: "attention", layout: "qkvo", q: "q_lin", k: "k_lin", v: "v_lin", o: "out_lin", qkvBias: true },

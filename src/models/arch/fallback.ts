@@ -9,7 +9,7 @@ import { VramfitError } from "../../core/errors.js";
 import { ConfigReader } from "../config-reader.js";
 import { buildFromSpec, type Built } from "./engine.js";
 import type { ArchSpec, ConfigValue, MoeLayerRule, MoeSpec, NormKind } from "./spec.js";
-import { archSpec } from "./table.js";
+import { archSpec, tableTypes } from "./table.js";
 import { type BuildFn } from "./wrappers.js";
 
 const TEXT_KEYS = ["text_config", "language_config", "llm_config", "text_model"];
@@ -54,7 +54,7 @@ export function buildFallback(mt: string, c: ConfigReader, where: string, build:
   // An unknown multimodal wrapper around a known language model: the language model is exact.
   const key = TEXT_KEYS.find((k) => c.obj(k));
   const text = key ? c.obj(key)! : undefined;
-  const inner = text ? String(text.model_type ?? "") : "";
+  const inner = text ? String(text.model_type ?? "") || typeFromArchitectures(text) : "";
   if (text && inner && inner !== mt && archSpec(inner)) {
     const built = build(inner, new ConfigReader(text, `${where} ${key}`), `${where} (${inner} language model)`, true);
     built.warnings.push(`model_type "${name}": the ${inner} language model is counted exactly; its vision tower and projector are not`);
@@ -72,6 +72,17 @@ export function buildFallback(mt: string, c: ConfigReader, where: string, build:
   return built;
 }
 
+/**
+ * A nested config without model_type names its class (language_config.architectures: DeepseekV2ForCausalLM):
+ * the class name without its head suffix, lowercased, matched against the table's model_types without "_".
+ */
+function typeFromArchitectures(cfg: Record<string, unknown>): string {
+  const arch = Array.isArray(cfg.architectures) ? String(cfg.architectures[0] ?? "") : "";
+  const stem = arch.replace(/(ForCausalLM|ForConditionalGeneration|LMHeadModel|Model)$/, "").toLowerCase();
+  if (!stem) return "";
+  return tableTypes().find((t) => t.replace(/[_-]/g, "").toLowerCase() === stem) ?? "";
+}
+
 /** A Llama-style entry from the keys the config has, with every guess written down. */
 export function inferSpec(mt: string, c: ConfigReader): { spec: ArchSpec; raw: Record<string, unknown>; assumed: string[] } {
   const assumed: string[] = [];
@@ -84,6 +95,11 @@ export function inferSpec(mt: string, c: ConfigReader): { spec: ArchSpec; raw: R
   };
   const h = pick("h", "hidden_size")!;
   const L = pick("L", "num_hidden_layers")!;
+  if (!firstNumber(c, K.H)) {
+    throw new VramfitError("unsupported", `${c.where}: model_type "${mt}" has no entry and no attention heads to estimate from (a recurrent or non-transformer model?)`, {
+      suggestion: "vramfit reads Mamba, RWKV-4 and the hybrid families listed by `vramfit models`; give a parameter count like 3b for weights only",
+    });
+  }
   const H = pick("H", "num_attention_heads")!;
   pick("V", "vocab_size");
   if (H === 0) throw new VramfitError("invalid_file", `${c.where}: the number of attention heads must be positive`);
@@ -127,8 +143,8 @@ export function inferSpec(mt: string, c: ConfigReader): { spec: ArchSpec; raw: R
 
   // Biases.
   const qkvBias = truthy(c, ["attention_bias", "qkv_bias", "add_qkv_bias", "use_qkv_bias", "bias", "use_bias"]);
-  const oBias = truthy(c, ["attention_bias", "attention_out_bias", "bias", "use_bias", "add_bias_linear"]);
-  const mlpBias = truthy(c, ["mlp_bias", "bias", "use_bias", "add_bias_linear"]);
+  const oBias = c.has("attention_out_bias") ? (c.raw.attention_out_bias === true ? "attention_out_bias" : undefined) : truthy(c, ["attention_bias", "bias", "use_bias", "add_bias_linear"]);
+  const mlpBias = truthy(c, ["mlp_bias", "use_bias", "add_bias_linear"]);
   if (qkvBias || oBias || mlpBias) assumed.push(`biases: ${[qkvBias && `q/k/v (${qkvBias})`, oBias && `o (${oBias})`, mlpBias && `MLP (${mlpBias})`].filter(Boolean).join(", ")}`);
   const qkNorm = truthy(c, ["use_qk_norm", "qk_layernorm", "qk_norm", "use_qk_layernorm"]);
   if (qkNorm) assumed.push(`per-head q/k norms (${qkNorm})`);

@@ -42,7 +42,7 @@ export const JAMBA: ArchEntry = {
   state: { prefix: "mamba", layout: "mamba", dtRank: "mamba_dt_rank", dtNorms: true, projBias: "mamba_proj_bias", convBias: "mamba_conv_bias" },
   mlp: { prefix: "feed_forward", kind: "gated" },
   moe: {
-    experts: ["num_experts"],
+    experts: ["num_experts", "num_local_experts"],
     topK: ["num_experts_per_tok"],
     width: ["intermediate_size"],
     prefix: "feed_forward",
@@ -121,7 +121,7 @@ export const NEMOTRON_H: ArchEntry = {
   normalize: (raw) => {
     const types = raw.layers_block_type;
     if (typeof raw.hybrid_override_pattern === "string" || !Array.isArray(types)) return raw;
-    const code: Record<string, string> = { mamba: "M", attention: "*", mlp: "-", moe: "E" };
+    const code: Record<string, string> = { mamba: "M", linear_attention: "M", attention: "*", full_attention: "*", mlp: "-", moe: "E" };
     const pattern = types.map((x) => code[String(x)] ?? "?").join("");
     return /^[M*\-E]+$/.test(pattern) ? { ...raw, hybrid_override_pattern: pattern } : raw;
   },
@@ -136,7 +136,7 @@ export const NEMOTRON_H: ArchEntry = {
   mlp: { prefix: "mixer", kind: "plain", bias: "mlp_bias" },
   denseLayers: { rule: "pattern", key: "hybrid_override_pattern", char: "-" },
   moe: {
-    experts: ["n_routed_experts"],
+    experts: ["n_routed_experts", "num_local_experts"],
     topK: ["num_experts_per_tok"],
     width: ["moe_intermediate_size"],
     prefix: "mixer",
@@ -164,7 +164,7 @@ export const QWEN3_NEXT: ArchEntry = {
   state: { prefix: "linear_attn", layout: "gdn" },
   mlp: { prefix: "mlp", kind: "gated" },
   moe: {
-    experts: ["num_experts"],
+    experts: ["num_experts", "num_local_experts"],
     topK: ["num_experts_per_tok"],
     width: ["moe_intermediate_size"],
     prefix: "mlp",
@@ -232,7 +232,7 @@ export const MINIMAX: ArchEntry = {
   state: { prefix: "self_attn", layout: "lightning" },
   mlp: { prefix: "mlp", kind: "gated" },
   moe: {
-    experts: ["num_local_experts"],
+    experts: ["num_local_experts", "num_experts"],
     topK: ["num_experts_per_tok"],
     width: ["intermediate_size"],
     prefix: "block_sparse_moe",
@@ -250,7 +250,7 @@ export const RWKV: ArchEntry = {
   types: ["rwkv"],
   from: TF("rwkv"),
   defaults: { vocab_size: 50277, hidden_size: 4096, num_hidden_layers: 32, attention_hidden_size: null, intermediate_size: null, tie_word_embeddings: false, context_length: 1024 },
-  keys: { maxPos: ["context_length"], act: [] },
+  keys: { maxPos: ["context_length", "max_position_embeddings"], act: [] },
   embed: { tokens: "rwkv.embeddings" },
   layer: "rwkv.blocks.{L}",
   attention: { prefix: "", layout: "none" },

@@ -10,8 +10,9 @@ import type { ArchEntry, MoeSpec } from "./spec.js";
 
 const TF = (t: string) => `transformers v5.18.0 models/${t}/modeling_${t}.py`;
 
+// Expert keys list the config's own name first, then its attribute_map alias (transformers 5 may save either).
 const MIXTRAL_EXPERTS: MoeSpec = {
-  experts: ["num_local_experts"],
+  experts: ["num_local_experts", "num_experts"],
   topK: ["num_experts_per_tok"],
   width: ["intermediate_size"],
   prefix: "block_sparse_moe",
@@ -57,7 +58,7 @@ export const MINIMAX_M2: ArchEntry = {
 };
 
 const QWEN_EXPERTS: MoeSpec = {
-  experts: ["num_experts"],
+  experts: ["num_experts", "num_local_experts"],
   topK: ["num_experts_per_tok"],
   width: ["moe_intermediate_size"],
   prefix: "mlp",
@@ -79,7 +80,7 @@ export const QWEN3_MOE: ArchEntry = {
   base: QWEN3,
   types: ["qwen3_moe"],
   from: TF("qwen3_moe"),
-  defaults: { vocab_size: 151936, hidden_size: 2048, intermediate_size: 6144, num_hidden_layers: 24, num_attention_heads: 32, num_key_value_heads: 4, hidden_act: "silu", max_position_embeddings: 32768, tie_word_embeddings: false, attention_bias: false, use_sliding_window: false, sliding_window: 4096, decoder_sparse_step: 1, moe_intermediate_size: 768, num_experts_per_tok: 8, num_experts: 128 },
+  defaults: { vocab_size: 151936, hidden_size: 2048, intermediate_size: 6144, num_hidden_layers: 24, num_attention_heads: 32, num_key_value_heads: 4, head_dim: null, hidden_act: "silu", max_position_embeddings: 32768, tie_word_embeddings: false, attention_bias: false, use_sliding_window: false, sliding_window: 4096, decoder_sparse_step: 1, moe_intermediate_size: 768, num_experts_per_tok: 8, num_experts: 128 },
   moe: QWEN_EXPERTS,
 };
 
@@ -95,7 +96,7 @@ export const OLMOE: ArchEntry = {
 };
 
 const DEEPSEEK_EXPERTS: MoeSpec = {
-  experts: ["n_routed_experts"],
+  experts: ["n_routed_experts", "num_local_experts"],
   topK: ["num_experts_per_tok"],
   width: ["moe_intermediate_size"],
   prefix: "mlp",
@@ -173,7 +174,7 @@ export const DOTS1: ArchEntry = {
   base: QWEN3,
   types: ["dots1"],
   from: TF("dots1"),
-  defaults: { vocab_size: 152064, hidden_size: 4608, intermediate_size: 10944, moe_intermediate_size: 1408, num_hidden_layers: 62, num_attention_heads: 32, num_key_value_heads: 32, n_shared_experts: null, n_routed_experts: null, num_experts_per_tok: null, first_k_dense_replace: 0, hidden_act: "silu", max_position_embeddings: 2048, tie_word_embeddings: false, attention_bias: false, sliding_window: 4096, max_window_layers: 62 },
+  defaults: { vocab_size: 152064, hidden_size: 4608, intermediate_size: 10944, moe_intermediate_size: 1408, num_hidden_layers: 62, num_attention_heads: 32, num_key_value_heads: 32, head_dim: null, n_shared_experts: null, n_routed_experts: null, num_experts_per_tok: null, first_k_dense_replace: 0, hidden_act: "silu", max_position_embeddings: 2048, tie_word_embeddings: false, attention_bias: false, sliding_window: 4096, max_window_layers: 62 },
   moe: { ...DEEPSEEK_EXPERTS, layers: { rule: "first-dense", first: "first_k_dense_replace" }, correctionBias: { name: "gate.e_score_correction_bias" } },
 };
 
@@ -198,8 +199,8 @@ export const ERNIE4_5_MOE: ArchEntry = {
   attention: { prefix: "self_attn", layout: "qkvo", qkvBias: "use_bias" },
   mlp: { prefix: "mlp", kind: "gated", bias: "use_bias" },
   moe: {
-    experts: ["moe_num_experts"],
-    topK: ["moe_k"],
+    experts: ["moe_num_experts", "num_experts"],
+    topK: ["moe_k", "num_experts_per_tok"],
     width: ["moe_intermediate_size"],
     prefix: "mlp",
     router: "gate",
@@ -219,7 +220,7 @@ export const HUNYUAN_MOE: ArchEntry = {
   attention: { prefix: "self_attn", layout: "qkvo", qkvBias: "attention_bias", qkNorm: { names: ["query_layernorm", "key_layernorm"], width: "head" } },
   mlp: { prefix: "mlp", kind: "gated" },
   moe: {
-    experts: ["num_experts"],
+    experts: ["num_experts", "num_local_experts"],
     topK: ["moe_topk", "num_experts_per_tok"],
     width: ["intermediate_size"],
     prefix: "mlp",
@@ -238,7 +239,7 @@ export const GRANITEMOE: ArchEntry = {
   defaults: { vocab_size: 32000, hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: null, hidden_act: "silu", max_position_embeddings: 2048, tie_word_embeddings: false, attention_bias: false, num_local_experts: 8, num_experts_per_tok: 2 },
   mlp: { prefix: "mlp", kind: "gated" },
   moe: {
-    experts: ["num_local_experts"],
+    experts: ["num_local_experts", "num_experts"],
     topK: ["num_experts_per_tok"],
     width: ["intermediate_size"],
     prefix: "block_sparse_moe",
@@ -293,7 +294,7 @@ export const GPT_OSS: ArchEntry = {
   attention: { prefix: "self_attn", layout: "qkvo", qkvBias: "attention_bias", sinks: true },
   mlp: { prefix: "mlp", kind: "gated" },
   moe: {
-    experts: ["num_local_experts"],
+    experts: ["num_local_experts", "num_experts"],
     topK: ["num_experts_per_tok", "experts_per_token"],
     width: ["intermediate_size"],
     prefix: "mlp",

@@ -20,6 +20,8 @@ interface Wrapper {
   inline?: boolean;
   /** The tower's and projector's tensors. */
   tower?: (t: TensorList, v: ConfigReader, c: ConfigReader, textHidden: number) => void;
+  /** Absent vision_config means the config class's defaults (Llama 4), so the tower is laid out anyway. */
+  towerByDefault?: boolean;
   /** What is not modelled (said in a warning). */
   missing?: string;
 }
@@ -40,8 +42,8 @@ const WRAPPERS: Record<string, Wrapper> = {
   qwen3_5_moe: { text: "qwen3_5_moe_text", textAlias: QWEN_VL_TEXT, tower: (t, v, _c, h) => addQwenVlTower(t, v, h, "qwen3_5") },
   mistral3: { text: "mistral", tower: (t, v, c, h) => addPixtralTower(t, v, c, h) },
   ministral3: { text: "ministral3", tower: (t, v, c, h) => addPixtralTower(t, v, c, h) },
-  llama4: { text: "llama4_text", missing: "its vision tower and projector" },
-  kimi_k25: { text: "deepseek_v3", missing: "its MoonViT vision tower and projector" },
+  llama4: { text: "llama4_text", towerByDefault: true, tower: (t, v, _c, h) => addLlama4Tower(t, v, h), missing: "its vision tower's weights are counted, but image tokens and the tower's activations are not modelled" },
+  kimi_k25: { text: "deepseek_v3", missing: "its MoonViT vision tower and projector are not counted" },
 };
 
 export function wrapperTypes(): string[] {
@@ -60,14 +62,14 @@ export function buildWrapper(modelType: string, c: ConfigReader, where: string, 
   const textType = w.textAlias?.[named] ?? named;
   const textWhere = key ? `${where} ${key}` : where;
   const built = build(textType, new ConfigReader(text, textWhere), textWhere, true);
-  const vision = c.obj("vision_config");
+  const vision = c.obj("vision_config") ?? (w.towerByDefault ? {} : undefined);
   if (w.tower && vision) {
     const before = built.tensors.groups.length;
     w.tower(built.tensors, new ConfigReader(vision, `${where} vision_config`), c, built.shape.hidden);
     for (const g of built.tensors.groups.slice(before)) g.part ??= "vision";
     built.shape.vision = visionFromConfig(modelType, c.raw);
   }
-  if (w.missing) built.warnings.push(`model_type "${modelType}": the ${textType} language model is counted exactly; ${w.missing} are not`);
+  if (w.missing) built.warnings.push(`model_type "${modelType}": the ${textType} language model is counted exactly; ${w.missing}`);
   return built;
 }
 
@@ -207,4 +209,33 @@ function addPixtralTower(t: TensorList, v: ConfigReader, c: ConfigReader, textHi
   t.linear("multi_modal_projector.patch_merger.merging_layer", h, h * m * m, 1, false, PROJ);
   t.linear("multi_modal_projector.linear_1", textHidden, h, 1, bias, PROJ);
   t.linear("multi_modal_projector.linear_2", textHidden, textHidden, 1, bias, PROJ);
+}
+
+/**
+ * Llama 4 vision tower (modeling_llama4.py Llama4VisionModel, defaults of Llama4VisionConfig): a linear patch
+ * embedding [h, 3·p²], class and positional embeddings, LayerNorm blocks with biased q/k/v/o and fc1/fc2, the
+ * pixel-shuffle adapter (fc1 [projector_input_dim, intermediate], fc2) and the projector [text h, vision_output_dim].
+ */
+function addLlama4Tower(t: TensorList, v: ConfigReader, textHidden: number) {
+  const h = v.int("hidden_size", 768);
+  const I = v.int("intermediate_size", 5632);
+  const L = v.int("num_hidden_layers", 34);
+  const patch = v.int("patch_size", 14);
+  const img = v.int("image_size", 448);
+  const ch = v.int("num_channels", 3);
+  const T = "vision_model";
+  const P = `${T}.model.layers.{L}`;
+  t.add(`${T}.class_embedding`, "other", [h], 1, V);
+  t.add(`${T}.positional_embedding_vlm`, "embedding", [(img / patch) ** 2 + 1, h], 1, { part: "vision" });
+  t.linear(`${T}.patch_embedding.linear`, h, ch * patch * patch, 1, false, V);
+  t.norm(`${T}.layernorm_pre`, h, 1, true);
+  t.norm(`${T}.layernorm_post`, h, 1, true);
+  for (const p of ["q_proj", "k_proj", "v_proj", "o_proj"]) t.linear(`${P}.self_attn.${p}`, h, h, L, true, { module: `vision_${p}`, ...V });
+  t.linear(`${P}.mlp.fc1`, I, h, L, true, { module: "vision_fc1", ...V });
+  t.linear(`${P}.mlp.fc2`, h, I, L, true, { module: "vision_fc2", ...V });
+  t.norm(`${P}.input_layernorm`, h, L, true);
+  t.norm(`${P}.post_attention_layernorm`, h, L, true);
+  t.linear(`${T}.vision_adapter.mlp.fc1`, v.int("projector_input_dim", 4096), I, 1, false, PROJ);
+  t.linear(`${T}.vision_adapter.mlp.fc2`, v.int("projector_output_dim", 4096), v.int("projector_output_dim", 4096), 1, false, PROJ);
+  t.linear("multi_modal_projector.linear_1", textHidden, v.int("vision_output_dim", 7680), 1, false, PROJ);
 }
