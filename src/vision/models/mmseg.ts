@@ -30,6 +30,10 @@ export interface SegmenterSpec {
   head: SegHead;
   /** FCN-D6: FCNHead with dilation 6. */
   headDilation?: number;
+  /** Decode-head channels (SegFormer: 256 in MMSegmentation, decoder_hidden_size in transformers). */
+  channels?: number;
+  /** transformers' SegformerDecodeHead: a Linear (with bias, no norm) per level instead of a 1×1 ConvModule. */
+  hfHead?: boolean;
 }
 
 function cbr(b: GraphBuilder, x: T, out: number, k: number, d = 1, name = "conv"): T {
@@ -172,7 +176,7 @@ function decode(b: GraphBuilder, feats: T[], spec: SegmenterSpec, channels: numb
       case "segformer": {
         const size: [number, number] = [feats[0].shape[2], feats[0].shape[3]];
         const ups = feats.map((f, i) => {
-          const c = cbr(b, f, channels, 1, 1, `convs.${i}`);
+          const c = spec.hfHead ? b.scope(`linear_c.${i}`, () => b.conv(f, { out: channels, k: 1, p: 0, bias: true })) : cbr(b, f, channels, 1, 1, `convs.${i}`);
           return i === 0 ? c : b.upsample(c, size);
         });
         h = cbr(b, b.cat(ups, 1), channels, 1, 1, "fusion_conv");
@@ -200,7 +204,7 @@ export function segmenter(spec: SegmenterSpec): BuildFn {
     const [, , H, W] = x.shape;
     const feats = backbone(b, x, spec.backbone, ctx);
     const small = spec.backbone.kind === "resnet" && spec.backbone.depth < 50;
-    const channels = spec.head === "segformer" ? 256 : small ? 128 : 512;
+    const channels = spec.channels ?? (spec.head === "segformer" ? 256 : small ? 128 : 512);
     const logits = decode(b, feats, spec, channels, classes, ctx);
     const outs = [logits];
     const aux = (ctx.conv?.auxHead ?? spec.head !== "segformer") && ctx.training;
