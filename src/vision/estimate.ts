@@ -54,6 +54,10 @@ export interface VisionWorkloadInput {
   resnet_style?: "pytorch" | "caffe";
   aux_head?: boolean | "on" | "off";
   keypoints?: number;
+  stuff_classes?: number;
+  cascade_stages?: number;
+  /** MMYOLO's data-pipeline mask refinement: accepted, nothing on the GPU. */
+  mask_refine?: boolean;
   num_queries?: number;
   checkpointing?: boolean;
   /** PyTorch version ("2.5", "1.13"): before 2.0 the engine follows torch 1.x op semantics. */
@@ -153,6 +157,8 @@ export function parseVisionWorkload(model: VisionModel, input: VisionWorkloadInp
     ...(onoff(input.aux_head, "aux_head") != null ? { auxHead: onoff(input.aux_head, "aux_head") } : {}),
     ...(input.keypoints != null ? { keypoints: positive(input.keypoints, "keypoints") } : {}),
     ...(input.num_queries != null ? { numQueries: positive(input.num_queries, "num_queries") } : {}),
+    ...(input.stuff_classes != null ? { stuffClasses: positive(input.stuff_classes, "stuff_classes") } : {}),
+    ...(input.cascade_stages != null ? { cascadeStages: Math.min(positive(input.cascade_stages, "cascade_stages"), 10) } : {}),
     ...(input.checkpointing ? { checkpointing: true } : {}),
   };
   const image = parseImageSize(input.image ?? model.default_image);
@@ -349,7 +355,7 @@ export function estimateVision(model: VisionModel, workloadInput: VisionWorkload
 /** The framework and engine options the user gave, echoed in the workload (snake_case keys). */
 function workloadEcho(input: VisionWorkloadInput, w: VisionWorkload): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of ["framework", "norm", "norm_eval", "sync_bn", "frozen_stages", "resnet_style", "aux_head", "keypoints", "num_queries", "checkpointing", "torch_version", "ddp_fp16_compression"] as const)
+  for (const k of ["framework", "norm", "norm_eval", "sync_bn", "frozen_stages", "resnet_style", "aux_head", "keypoints", "stuff_classes", "cascade_stages", "mask_refine", "num_queries", "checkpointing", "torch_version", "ddp_fp16_compression"] as const)
     if (input && (input as Record<string, unknown>)[k] !== undefined) out[k] = (input as Record<string, unknown>)[k];
   if (w.gpus > 1) out.gpus = w.gpus;
   if (w.mode === "infer") {

@@ -287,7 +287,7 @@ function twoStage(b: GraphBuilder, x: T, spec: DetectorSpec, ctx: BuildContext):
   if (spec.arch !== "fast_rcnn") rpnHead(b, p, 3, ctx);
   if (spec.arch === "rpn") return p;
   const cascade = spec.arch === "cascade_rcnn" || spec.arch === "cascade_mask_rcnn";
-  const stages = cascade ? 3 : 1;
+  const stages = cascade ? (ctx.conv?.cascadeStages ?? 3) : 1;
   const withMask = spec.arch === "mask_rcnn" || spec.arch === "cascade_mask_rcnn";
   const boxKind = spec.boxHead ?? "2fc";
   // torchvision's predictor regresses 4 values for every class incl. background; MMDetection/detectron2
@@ -302,7 +302,7 @@ function twoStage(b: GraphBuilder, x: T, spec: DetectorSpec, ctx: BuildContext):
   }
   if (spec.arch === "keypoint_rcnn") outs.push(keypointHead(b, roiLevels, counts.mask * n, ctx.conv?.keypoints ?? 17, ctx));
 
-  if (spec.arch === "panoptic_fpn") outs.push(semanticHead(b, p, spec.stuffClasses ?? 54, [img.shape[2], img.shape[3]], ctx));
+  if (spec.arch === "panoptic_fpn") outs.push(semanticHead(b, p, ctx.conv?.stuffClasses ?? spec.stuffClasses ?? (spec.framework === "mmdet" ? 53 : 54), [img.shape[2], img.shape[3]], ctx));
   return outs;
 }
 

@@ -16,6 +16,10 @@ export interface Conventions {
   auxHead?: boolean;
   /** Keypoints of a pose head. */
   keypoints?: number;
+  /** Stuff classes of a panoptic semantic head. */
+  stuffClasses?: number;
+  /** Cascade R-CNN stages. */
+  cascadeStages?: number;
   /** Object queries of a DETR-style decoder. */
   numQueries?: number;
   /** Activation checkpointing of backbone blocks (MMCV with_cp, timm grad_checkpointing). */
