@@ -3,6 +3,7 @@
  * parameter count) produces and what the estimation core consumes. It holds shapes, never weights.
  */
 import type { VisionModel } from "../vision/registry.js";
+import type { PipelineSpec } from "../diffusion/pipelines.js";
 
 /** What a group of identical tensors is, for quantization, LoRA targeting and sharding decisions. */
 export type TensorKind =
@@ -228,7 +229,7 @@ export interface AudioTowerShape {
 
 /** Where each fact came from, so `inspect` can say it and estimates can be traced. */
 export interface ModelSource {
-  kind: "catalog" | "config" | "hub" | "safetensors" | "gguf" | "onnx" | "param-count" | "vision-builtin";
+  kind: "catalog" | "config" | "hub" | "safetensors" | "gguf" | "onnx" | "param-count" | "vision-builtin" | "diffusion-builtin";
   /** File path, URL, catalog entry or the text the user typed. */
   ref: string;
   /** Upstream origin of the data (e.g. the HF repo and commit a catalog config was taken from). */
@@ -268,6 +269,12 @@ export interface VisionModelDescription extends ModelBase {
   vision: VisionModel;
 }
 
+/** A diffusion pipeline (text encoders, UNet/DiT, VAE): it carries the component configs its engine builds graphs from. */
+export interface DiffusionModelDescription extends ModelBase {
+  family: "diffusion";
+  diffusion: PipelineSpec;
+}
+
 /** Weights without an architecture (safetensors headers without config.json): weights only, no estimate. */
 export interface GenericModel extends ModelBase {
   family: "generic";
@@ -277,7 +284,7 @@ export interface GenericModel extends ModelBase {
  * What every reader produces and every engine consumes, one variant per model family. The variant
  * carries what its engine needs (the transformer shape, the vision graph), so nothing is looked up again.
  */
-export type ModelDescription = TransformerModel | VisionModelDescription | GenericModel;
+export type ModelDescription = TransformerModel | VisionModelDescription | DiffusionModelDescription | GenericModel;
 
 export function isTransformer(m: ModelDescription): m is TransformerModel {
   return m.family === "transformer";
