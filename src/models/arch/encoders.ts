@@ -140,7 +140,7 @@ export const MODERNBERT: ArchEntry = {
  */
 export const NOMIC_BERT: ArchEntry = {
   types: ["nomic_bert"],
-  from: "remote code nomic-ai/nomic-bert-2048 modeling_hf_nomic_bert.py (not in transformers)",
+  from: "remote code nomic-ai/nomic-bert-2048 modeling_hf_nomic_bert.py (not in transformers); not checked against an index file here",
   defaults: { vocab_size: 30528, n_positions: 2048, n_embd: 768, n_layer: 12, n_head: 12, n_inner: null, activation_function: "swiglu", type_vocab_size: 2, qkv_proj_bias: false, mlp_fc1_bias: false, mlp_fc2_bias: false, tie_word_embeddings: true },
   keys: { h: ["n_embd"], L: ["n_layer"], H: ["n_head"], I: ["n_inner"], maxPos: ["n_positions"], act: ["activation_function"] },
   embed: { tokens: "embeddings.word_embeddings", tokenTypes: { name: "embeddings.token_type_embeddings", key: "type_vocab_size" }, norm: "emb_ln" },

@@ -29,6 +29,7 @@ OVERRIDES = {
     "hunyuan_v1_dense": {"head_dim": 128},
     "hunyuan_v1_moe": {"head_dim": 128, "num_experts": 8, "moe_topk": 2},
     "ministral": {"head_dim": 128},
+    "idefics3": {"text_config": {"model_type": "llama", "vocab_size": 128259, "pad_token_id": 128002}},
 }
 AUTO = ["AutoModelForImageTextToText", "AutoModelForCausalLM", "AutoModelForSeq2SeqLM", "AutoModel"]
 
