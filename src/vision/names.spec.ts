@@ -31,6 +31,12 @@ describe("names", () => {
     expect(getVisionModel(name).family).toBe(family);
   });
 
+  it("SAM image encoders: transformers' SamVisionModel counts (transformers 5.18, default and L/H configs)", () => {
+    expect(estimateVision(getVisionModel("sam_vit_b"), {}).model.parameters).toBe(89_670_912);
+    expect(estimateVision(getVisionModel("sam_vit_l"), {}).model.parameters).toBe(308_278_272);
+    expect(estimateVision(getVisionModel("facebook/sam-vit-huge"), {}).model.parameters).toBe(637_026_048);
+  });
+
   it("every listed example builds, and the family lists them", () => {
     const ids = new Set(visionFamily.builtins!().map((b) => b.id));
     for (const n of VISION_NAME_EXAMPLES) expect(ids.has(getVisionModel(n).id), n).toBe(true);

@@ -11,6 +11,7 @@ import { CONVNEXTS, type ConvNextSpec, convnext } from "./models/convnext.js";
 import { resnet, resnetD } from "./models/resnet.js";
 import { type BackboneSpec, composedDetector, type DetArch, type DetectorSpec, type DetFramework } from "./models/detectors.js";
 import { type SegHead, type SegmenterSpec, segmenter } from "./models/mmseg.js";
+import { samEncoder } from "./models/sam.js";
 import { swin, swinSpec } from "./models/swin.js";
 import { defaultClasses, type YoloTask, yolo11, yolov8 } from "./models/yolo.js";
 import type { VisionModel } from "./registry.js";
@@ -299,4 +300,28 @@ export const VISION_NAME_EXAMPLES: readonly string[] = [
   "swin_s", "swin_b", "swin_base_patch4_window12_384", "swin_large_patch4_window7_224",
   "vit_b_32", "vit_h_14", "vit_tiny_patch16_224", "vit_small_patch16_224", "vit_base_patch16_384", "vit_large_patch16_224", "deit_small_patch16_224", "deit3_base_patch16_224",
   "vit_small_patch14_dinov2", "vit_base_patch14_dinov2", "vit_large_patch14_dinov2",
+  "sam_vit_b", "sam_vit_l", "sam_vit_h",
 ];
+
+// ---- Segment Anything image encoders ---------------------------------------------------------------
+
+function parseSam(name: string): VisionModel | undefined {
+  const m = /^(?:sam[_-]vit[_-]([blh])|facebook\/sam-vit-(base|large|huge))(?:_[0-9a-f]+)?$/i.exec(name);
+  if (!m) return undefined;
+  const size = (m[1] ?? m[2][0]).toLowerCase() as "b" | "l" | "h";
+  return {
+    id: `sam_vit_${size}`,
+    aliases: [],
+    family: "vit",
+    architecture: `Segment Anything ViT-${size.toUpperCase()} image encoder (windowed attention, relative positions, 256-channel neck)`,
+    build: samEncoder(size),
+    default_image: [1024, 1024],
+    classes: 1,
+    published_params: null,
+    params_source: "segment_anything ImageEncoderViT; equals transformers SamVisionModel (ViT-B 89,670,912 / L 308,278,272 / H 637,026,048 with transformers 5.18)",
+    attention: "eager",
+    notes: "image encoder only (the prompt encoder and mask decoder are small); the image must be 1024×1024 for the checkpoint's position embedding",
+  };
+}
+
+PARSERS.push(parseSam);
