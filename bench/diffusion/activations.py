@@ -3,6 +3,7 @@ bytes (no_grad inference) and, for training cases, the saved-for-backward bytes,
 transformers 5.18.0 modules built from the catalog configs (some shrunk to fewer layers so they fit a CPU),
 measured with bench/torch2/memtrack.py's LiveTracker (storages counted once; parameters excluded).
 
+Convolutional models run in fp32 (bf16 convolutions have no fast CPU kernel here); the DiTs and T5 in bf16.
 Writes bench/diffusion/activations.json; src/diffusion/ground-truth.spec.ts compares vramfit with it.
 Run: PYTHONPATH=<diffusers>/src python3 bench/diffusion/activations.py
 """
@@ -97,9 +98,9 @@ def run(case):
 CASES = [
     {"id": "vae-sd15-fp32-32", "kind": "vae_decoder", "class": "AutoencoderKL", "config": "sd-1.5/vae/config.json", "dtype": "fp32", "batch": 1, "h": 32, "w": 32},
     {"id": "vae-sd15-fp32-b2-24x40", "kind": "vae_decoder", "class": "AutoencoderKL", "config": "sd-1.5/vae/config.json", "dtype": "fp32", "batch": 2, "h": 24, "w": 40},
-    {"id": "vae-flux-bf16-32", "kind": "vae_decoder", "class": "AutoencoderKL", "config": "flux.1-schnell/vae/config.json", "dtype": "bf16", "batch": 1, "h": 32, "w": 32},
+    {"id": "vae-flux-fp32-32", "kind": "vae_decoder", "class": "AutoencoderKL", "config": "flux.1-schnell/vae/config.json", "dtype": "fp32", "batch": 1, "h": 32, "w": 32},
     {"id": "unet-sd15-fp32-16-b2", "kind": "unet", "class": "UNet2DConditionModel", "config": "sd-1.5/unet/config.json", "dtype": "fp32", "batch": 2, "h": 16, "w": 16, "ctx": 77},
-    {"id": "unet-sdxl-1layer-bf16-16-b2", "kind": "unet", "class": "UNet2DConditionModel", "config": "sdxl-base/unet/config.json", "override": {"transformer_layers_per_block": [1, 1, 1]}, "dtype": "bf16", "batch": 2, "h": 16, "w": 16, "ctx": 77},
+    {"id": "unet-sdxl-1layer-fp32-16-b2", "kind": "unet", "class": "UNet2DConditionModel", "config": "sdxl-base/unet/config.json", "override": {"transformer_layers_per_block": [1, 1, 1]}, "dtype": "fp32", "batch": 2, "h": 16, "w": 16, "ctx": 77},
     {"id": "flux-2+2-bf16-32", "kind": "flux", "class": "FluxTransformer2DModel", "config": "flux.1-dev/transformer/config.json", "override": {"num_layers": 2, "num_single_layers": 2}, "dtype": "bf16", "batch": 1, "h": 32, "w": 32, "txt": 64},
     {"id": "sd35m-3-bf16-32", "kind": "sd3", "class": "SD3Transformer2DModel", "config": "sd3.5-medium/transformer/config.json", "override": {"num_layers": 3, "dual_attention_layers": [0]}, "dtype": "bf16", "batch": 2, "h": 32, "w": 32, "txt": 64},
     {"id": "wan13-2-bf16", "kind": "wan", "class": "WanTransformer3DModel", "config": "wan2.1-1.3b/transformer/config.json", "override": {"num_layers": 2}, "dtype": "bf16", "batch": 1, "frames": 3, "h": 16, "w": 16, "txt": 64},

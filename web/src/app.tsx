@@ -251,7 +251,8 @@ function ErrorBox({ o, hubId, onHub }: { o: Outcome & { ok: false }; hubId?: str
 }
 
 function Answer({ cfg, e, onApply }: { cfg: Config; e: Estimate; onApply(change: Record<string, Value | undefined>): void }) {
-  const vision = e.model.family === "vision";
+  // Image models (vision, diffusion): memory against the image side, and the largest image that fits.
+  const vision = e.model.family === "vision" || e.model.family === "diffusion";
   const limits = useMemo(() => limitsOf(cfg), [cfg]);
   const sugg = useMemo(() => suggestions(cfg, e), [cfg, e]);
   const maxPos = useMemo(() => {

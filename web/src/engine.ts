@@ -197,7 +197,7 @@ export function limitsOf(c: Config): Limits {
       out.seqCap = m.transformer.maxPositions;
       out.seq = est.maxSeq(m, o).value;
     }
-    if (m.family === "vision" && o.gpu !== undefined) out.image = est.maxImage(m, o, 32, 4096).image;
+    if ((m.family === "vision" || m.family === "diffusion") && o.gpu !== undefined) out.image = est.maxImage(m, o, 32, 4096).image;
   } catch {
     /* shown by the main estimate's error */
   }
