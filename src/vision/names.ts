@@ -88,6 +88,7 @@ function detectorModel(id: string, spec: DetectorSpec, source: string): VisionMo
 function describeBackbone(bb: BackboneSpec): string {
   if (bb.kind === "swin") return `Swin (embed ${bb.spec.embed}, window ${bb.spec.window})`;
   if (bb.kind === "convnext") return `ConvNeXt (dims ${bb.spec.dims.join("/")})`;
+  if (bb.kind === "vitdet") return `ViTDet ViT-${bb.size.toUpperCase()} + SimpleFeaturePyramid`;
   const x = bb.groups && bb.groups > 1 ? `ResNeXt-${bb.depth} ${bb.groups}x${bb.width}d` : `ResNet-${bb.depth}`;
   return `${x}${bb.style === "caffe" ? " caffe" : ""}${bb.deepStem ? " V1c" : ""}${bb.avgDown ? "d" : ""}`;
 }
@@ -300,7 +301,7 @@ export const VISION_NAME_EXAMPLES: readonly string[] = [
   "swin_s", "swin_b", "swin_base_patch4_window12_384", "swin_large_patch4_window7_224",
   "vit_b_32", "vit_h_14", "vit_tiny_patch16_224", "vit_small_patch16_224", "vit_base_patch16_384", "vit_large_patch16_224", "deit_small_patch16_224", "deit3_base_patch16_224",
   "vit_small_patch14_dinov2", "vit_base_patch14_dinov2", "vit_large_patch14_dinov2",
-  "sam_vit_b", "sam_vit_l", "sam_vit_h",
+  "sam_vit_b", "sam_vit_l", "sam_vit_h", "mask_rcnn_vitdet_b_100ep", "cascade_mask_rcnn_vitdet_l_100ep",
 ];
 
 // ---- Segment Anything image encoders ---------------------------------------------------------------
@@ -325,3 +326,22 @@ function parseSam(name: string): VisionModel | undefined {
 }
 
 PARSERS.push(parseSam);
+
+/**
+ * detectron2 projects/ViTDet: mask_rcnn_vitdet_{b,l,h}_*ep and cascade_mask_rcnn_vitdet_* (LayerNorm in the
+ * pyramid and in the 4-conv box head and mask head, LSJ 1024² input), cascade_mask_rcnn_swin_{b,l}_in21k_*ep
+ * (Swin window 7 + FPN with LayerNorm heads).
+ */
+function parseVitdet(name: string): VisionModel | undefined {
+  const m = /^(mask_rcnn|cascade_mask_rcnn)_(vitdet|swin)_([bhl])(?:_in21k)?_\d+ep$/.exec(name.toLowerCase());
+  if (!m) return undefined;
+  const bb: BackboneSpec = m[2] === "vitdet" ? { kind: "vitdet", size: m[3] as "b" | "l" | "h" } : { kind: "swin", spec: swinSpec(m[3], 7, m[3] === "b" ? 0.3 : 0.3) };
+  if (bb.kind === "swin" && m[3] === "h") return undefined;
+  const spec: DetectorSpec = { framework: "detectron2", arch: m[1] === "mask_rcnn" ? "mask_rcnn" : "cascade_mask_rcnn", backbone: bb, boxHead: "4conv1fc", headNorm: "ln" };
+  const model = detectorModel(name.toLowerCase(), spec, `detectron2 projects/ViTDet/configs/COCO/${name.toLowerCase()}.py`);
+  model.default_image = [1024, 1024];
+  model.attention = "eager";
+  return model;
+}
+
+PARSERS.push(parseVitdet);

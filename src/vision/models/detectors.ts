@@ -27,6 +27,7 @@ import { VramfitError } from "../../core/errors.js";
 import type { GraphBuilder, T } from "../builder.js";
 import { type ConvNextSpec, convnextTrunk } from "./convnext.js";
 import { type Norm, type ResNetStyle, norm as applyNorm, resnetSpec, resnetTrunk } from "./resnet.js";
+import { vitdetTrunk } from "./sam.js";
 import { type SwinSpec, swinTrunk } from "./swin.js";
 import type { BuildContext, BuildFn, Conventions } from "./types.js";
 
@@ -35,7 +36,8 @@ export type DetFramework = "mmdet" | "detectron2" | "torchvision";
 export type BackboneSpec =
   | { kind: "resnet"; depth: number; groups?: number; width?: number; style?: ResNetStyle; deepStem?: boolean; avgDown?: boolean; dilateLast?: boolean; c4?: boolean }
   | { kind: "swin"; spec: SwinSpec }
-  | { kind: "convnext"; spec: ConvNextSpec };
+  | { kind: "convnext"; spec: ConvNextSpec }
+  | { kind: "vitdet"; size: "b" | "l" | "h" };
 
 export type DetArch = "faster_rcnn" | "mask_rcnn" | "cascade_rcnn" | "cascade_mask_rcnn" | "rpn" | "fast_rcnn" | "keypoint_rcnn" | "panoptic_fpn" | "retinanet" | "fcos" | "atss";
 
@@ -47,8 +49,8 @@ export interface DetectorSpec {
   neck?: "fpn" | "pafpn" | "c4" | "dc5";
   /** RoI box head: 2fc (default) or 4conv1fc (GN / SyncBN configs). */
   boxHead?: "2fc" | "4conv1fc";
-  /** Norm inside the heads and the FPN (detectron2 GN/SyncBN configs, FCOS/ATSS GroupNorm heads). */
-  headNorm?: "gn" | "bn";
+  /** Norm inside the heads and the FPN (detectron2 GN/SyncBN configs, FCOS/ATSS GroupNorm heads, ViTDet LayerNorm). */
+  headNorm?: "gn" | "bn" | "ln";
   /** FCOS "centeronreg" variant: centerness on the regression branch (no parameter change). */
   stuffClasses?: number;
 }
@@ -81,10 +83,16 @@ export function resolveConventions(spec: DetectorSpec, conv: Conventions = {}): 
 
 // ---- building blocks -----------------------------------------------------------------------------
 
-function convNormAct(b: GraphBuilder, x: T, out: number, k: number, o: { s?: number; norm?: "gn" | "bn"; act?: boolean } = {}): T {
+function layerNorm2d(b: GraphBuilder, x: T): T {
+  const [n, c, h, w] = x.shape;
+  return b.view(b.layerNorm(b.view(x, [n, h, w, c])), [n, c, h, w]);
+}
+
+function convNormAct(b: GraphBuilder, x: T, out: number, k: number, o: { s?: number; norm?: "gn" | "bn" | "ln"; act?: boolean } = {}): T {
   let y = b.conv(x, { out, k, s: o.s ?? 1, p: Math.floor(k / 2), bias: !o.norm });
   if (o.norm === "gn") y = b.groupNorm(y, 32);
   else if (o.norm === "bn") y = b.batchNorm(y);
+  else if (o.norm === "ln") y = layerNorm2d(b, y);
   return o.act === false ? y : b.act(y, "relu", true);
 }
 
@@ -103,6 +111,7 @@ function backbone(b: GraphBuilder, x: T, spec: DetectorSpec, r: Resolved, ctx: B
   const bb = spec.backbone;
   if (bb.kind === "swin") return b.scope("backbone", () => swinTrunk(b, x, bb.spec, ctx, true).feats);
   if (bb.kind === "convnext") return b.scope("backbone", () => convnextTrunk(b, x, bb.spec, ctx, true).feats);
+  if (bb.kind === "vitdet") throw new VramfitError("unsupported", "ViTDet's backbone feeds a SimpleFeaturePyramid, not a multi-level neck");
   const rs = resnetSpec(bb.depth, bb.groups ?? 1, bb.width ?? 64);
   return b.scope("backbone", () =>
     resnetTrunk(b, x, rs, { norm: r.norm, frozenStages: r.frozenStages, style: r.style, deepStem: bb.deepStem, avgDown: bb.avgDown, dilate: [false, false, !!bb.dilateLast], ...(bb.c4 ? { stages: 3 } : {}) }),
@@ -114,7 +123,7 @@ function backbone(b: GraphBuilder, x: T, spec: DetectorSpec, r: Resolved, ctx: B
  * 1×1 laterals from `start` on, nearest top-down upsampling + add, 3×3 outputs; extra levels up to `numOuts` by
  * max-pool (stride 2, kernel 1) or by 3×3/2 convs on the last input ("on_input") or output ("on_output").
  */
-export function fpn(b: GraphBuilder, feats: T[], o: { start?: number; numOuts?: number; extra?: "pool" | "on_input" | "on_output"; reluBeforeExtra?: boolean; norm?: "gn" | "bn"; out?: number } = {}): T[] {
+export function fpn(b: GraphBuilder, feats: T[], o: { start?: number; numOuts?: number; extra?: "pool" | "on_input" | "on_output"; reluBeforeExtra?: boolean; norm?: "gn" | "bn" | "ln"; out?: number } = {}): T[] {
   const out = o.out ?? 256;
   const ins = feats.slice(o.start ?? 0);
   return b.block("neck", ins, () => {
@@ -130,6 +139,32 @@ export function fpn(b: GraphBuilder, feats: T[], o: { start?: number; numOuts?: 
         outs.push(b.scope(`fpn_convs.${k}`, () => b.conv(src, { out, k: 3, s: 2, p: 1, bias: true })));
       }
     }
+    return outs;
+  });
+}
+
+/**
+ * ViTDet's SimpleFeaturePyramid (detectron2 modeling/backbone/vit.py): from the stride-16 map, scale 4 = two 2×2/2
+ * transposed convs (LayerNorm + GELU between), 2 = one, 1 = identity, 0.5 = 2×2 max pool; each then 1×1 and 3×3
+ * convs to 256 with LayerNorm; P6 by max pool.
+ */
+function simpleFeaturePyramid(b: GraphBuilder, x: T): T[] {
+  const dim = x.shape[1];
+  return b.block("simfp", x, () => {
+    const outs = [4, 2, 1, 0.5].map((scale) =>
+      b.scope(`simfp_${scale}`, () => {
+        let t = x;
+        if (scale === 4) {
+          t = b.convTranspose(t, { out: dim / 2, k: 2, s: 2 });
+          t = b.act(layerNorm2d(b, t), "gelu");
+          t = b.convTranspose(t, { out: dim / 4, k: 2, s: 2 });
+        } else if (scale === 2) t = b.convTranspose(t, { out: dim / 2, k: 2, s: 2 });
+        else if (scale === 0.5) t = b.maxPool(t, 2, 2);
+        t = convNormAct(b, t, 256, 1, { norm: "ln", act: false });
+        return convNormAct(b, t, 256, 3, { norm: "ln", act: false });
+      }),
+    );
+    outs.push(b.maxPool(outs[3], 1, 2, 0));
     return outs;
   });
 }
@@ -203,7 +238,7 @@ function roiAlign(b: GraphBuilder, levels: T[], rois: number, size: number, what
   return b.approx("roi_align", levels, [rois, levels[0].shape[1], size, size], levels[0].dtype, `${what}: RoIAlign ${size}×${size} of ${rois} RoIs (the feature maps are not saved, only the RoIs)`);
 }
 
-function boxHead(b: GraphBuilder, pooled: T, kind: "2fc" | "4conv1fc", norm: "gn" | "bn" | undefined, classes: number, regOut: number, name: string, ctx: BuildContext): T {
+function boxHead(b: GraphBuilder, pooled: T, kind: "2fc" | "4conv1fc", norm: "gn" | "bn" | "ln" | undefined, classes: number, regOut: number, name: string, ctx: BuildContext): T {
   return b.block(name, pooled, () => {
     let h = pooled;
     if (kind === "4conv1fc") for (let i = 0; i < 4; i++) h = b.scope(`shared_convs.${i}`, () => convNormAct(b, h, 256, 3, { norm: norm ?? "gn" }));
@@ -219,7 +254,7 @@ function boxHead(b: GraphBuilder, pooled: T, kind: "2fc" | "4conv1fc", norm: "gn
 }
 
 /** FCNMaskHead / MaskRCNNConvUpsampleHead: 4 × conv 3×3 + ReLU on 14×14 RoIs, deconv 2×2/2 + ReLU, 1×1 logits per class; BCE on the 28×28 targets of each RoI's class. */
-function maskHead(b: GraphBuilder, levels: T[], rois: number, classes: number, norm: "gn" | "bn" | undefined, name: string, ctx: BuildContext): T {
+function maskHead(b: GraphBuilder, levels: T[], rois: number, classes: number, norm: "gn" | "bn" | "ln" | undefined, name: string, ctx: BuildContext): T {
   const pooled = roiAlign(b, levels, rois, 14, `${name} RoIs`);
   return b.block(name, pooled, () => {
     let h = pooled;
@@ -280,8 +315,13 @@ function twoStage(b: GraphBuilder, x: T, spec: DetectorSpec, ctx: BuildContext):
   const counts = roiCounts(fw, ctx.training);
   const headNorm = spec.headNorm;
   if (spec.neck === "c4" || spec.neck === "dc5") return resnetC4(b, img, spec, r, ctx);
-  const c = backbone(b, img, spec, r, ctx);
-  const p = spec.neck === "pafpn" ? pafpn(b, c) : fpn(b, c, { norm: headNorm });
+  const bb = spec.backbone;
+  const p =
+    bb.kind === "vitdet"
+      ? simpleFeaturePyramid(b, b.scope("backbone.net", () => vitdetTrunk(b, img, bb.size, ctx.training)))
+      : spec.neck === "pafpn"
+        ? pafpn(b, backbone(b, img, spec, r, ctx))
+        : fpn(b, backbone(b, img, spec, r, ctx), { norm: headNorm });
   const roiLevels = p.slice(0, 4);
   const outs: T[] = [];
   if (spec.arch !== "fast_rcnn") rpnHead(b, p, 3, ctx);

@@ -15,7 +15,7 @@ export const SAM_SIZES: Record<string, { dim: number; depth: number; heads: numb
   h: { dim: 1280, depth: 32, heads: 16, global: [7, 15, 23, 31] },
 };
 
-function attention(b: GraphBuilder, x: T, heads: number, size: number): T {
+export function relPosAttention(b: GraphBuilder, x: T, heads: number, size: number): T {
   const [bw, h, w, c] = x.shape;
   const hd = c / heads;
   const S = h * w;
@@ -52,13 +52,13 @@ export function samEncoder(size: "b" | "l" | "h"): BuildFn {
         const inp = y;
         const ln = b.layerNorm(inp);
         let a: T;
-        if (global) a = b.block("attn", ln, () => attention(b, ln, s.heads, gh));
+        if (global) a = b.block("attn", ln, () => relPosAttention(b, ln, s.heads, gh));
         else {
           const ph = Math.ceil(gh / win) * win;
           const pw = Math.ceil(gw / win) * win;
           const nw = (ph / win) * (pw / win);
           const wins = b.copy(ln, [n * nw, win, win, s.dim], "window_partition");
-          const o = b.block("attn", wins, () => attention(b, wins, s.heads, win));
+          const o = b.block("attn", wins, () => relPosAttention(b, wins, s.heads, win));
           a = b.copy(o, [n, gh, gw, s.dim], "window_unpartition");
         }
         const r = b.add(inp, a);
@@ -76,4 +76,44 @@ export function samEncoder(size: "b" | "l" | "h"): BuildFn {
       return z;
     })];
   };
+}
+
+/**
+ * ViTDet's plain ViT backbone (detectron2 modeling/backbone/vit.py, projects/ViTDet): the SAM block structure with
+ * pretraining position embedding (224² → (14² + 1) × C, interpolated to the grid at run time), drop path, windowed
+ * attention (14) and global attention at four blocks; returns the stride-16 map as N×C×H×W.
+ */
+export function vitdetTrunk(b: GraphBuilder, x: T, size: "b" | "l" | "h", training: boolean): T {
+  const s = SAM_SIZES[size];
+  const win = 14;
+  const sd = size === "b" ? 0.1 : size === "l" ? 0.4 : 0.5;
+  const pe = b.scope("patch_embed", () => b.conv(x, { out: s.dim, k: 16, s: 16, p: 0, bias: true }));
+  const [n, , gh, gw] = pe.shape;
+  let y = b.copy(pe, [n, gh, gw, s.dim], "permute");
+  const pos = b.parameter([1, 197, s.dim]);
+  y = b.add(y, b.copy(pos, [1, gh, gw, s.dim], "interpolate_pos_embed"));
+  for (let i = 0; i < s.depth; i++) {
+    const global = s.global.includes(i);
+    const dp = (sd * i) / Math.max(1, s.depth - 1);
+    y = b.block(`blocks.${i}`, y, () => {
+      const inp = y;
+      const ln = b.layerNorm(inp);
+      let a: T;
+      if (global) a = b.block("attn", ln, () => relPosAttention(b, ln, s.heads, gh));
+      else {
+        const ph = Math.ceil(gh / win) * win;
+        const pw = Math.ceil(gw / win) * win;
+        const wins = b.copy(ln, [n * (ph / win) * (pw / win), win, win, s.dim], "window_partition");
+        const o = b.block("attn", wins, () => relPosAttention(b, wins, s.heads, win));
+        a = b.copy(o, [n, gh, gw, s.dim], "window_unpartition");
+      }
+      const r = b.add(inp, b.stochasticDepth(a, dp, training));
+      const m = b.block("mlp", r, () => {
+        const t = b.act(b.scope("fc1", () => b.linear(b.layerNorm(r), 4 * s.dim)), "gelu");
+        return b.scope("fc2", () => b.linear(t, s.dim));
+      });
+      return b.add(r, b.stochasticDepth(m, dp, training));
+    });
+  }
+  return b.copy(y, [n, s.dim, gh, gw], "permute");
 }
