@@ -402,7 +402,8 @@ function intOrOne(c: ConfigReader, key: string): number {
 /** Sliding-window layers as transformers builds them (an explicit `layer_types` list always wins). */
 export function readLayerTypes(spec: ArchSpec, c: ConfigReader, L: number): ("full" | "sliding")[] {
   const explicit = c.array("layer_types");
-  if (explicit && explicit.length === L) return explicit.map((x) => (String(x).includes("sliding") ? "sliding" : "full"));
+  // Llama 4's chunked_attention layers keep at most attention_chunk_size tokens: read as a window of that size.
+  if (explicit && explicit.length === L) return explicit.map((x) => (/sliding|chunked/.test(String(x)) ? "sliding" : "full"));
   const r = spec.layerTypes;
   const all = (f: (i: number) => boolean) => Array.from({ length: L }, (_, i) => (f(i) ? ("sliding" as const) : ("full" as const)));
   if (!r || r.rule === "explicit") return all(() => false);
