@@ -18,6 +18,7 @@ import {
   type T,
   cast,
   checkpointed,
+  composedAct,
   conv,
   extraInput,
   feedForward,
@@ -63,13 +64,14 @@ export function clipText(c: BuildCtx, cfg: Cfg, batch: number, withProjection: b
   for (let i = 0; i < cfg.num_hidden_layers; i++) {
     x = checkpointed(c, `text_model.encoder.layers.${i}`, [x], () => {
       const n = layerNorm(c, "layer_norm1", x);
-      const a = b.scope("self_attn", () => {
+      const a = b.block("self_attn", n, () => {
         const o = sdpa(c, linear(c, "q_proj", n, h), linear(c, "k_proj", n, h), linear(c, "v_proj", n, h), heads, false);
         return linear(c, "out_proj", o, h);
       });
       const r = b.add(x, a);
       const n2 = layerNorm(c, "layer_norm2", r);
-      const m = b.scope("mlp", () => linear(c, "fc2", b.act(linear(c, "fc1", n2, cfg.intermediate_size), "gelu"), h));
+      // quick_gelu = x * sigmoid(1.702 x): one intermediate beside input and output.
+      const m = b.block("mlp", n2, () => linear(c, "fc2", composedAct(b, linear(c, "fc1", n2, cfg.intermediate_size), cfg.hidden_act === "quick_gelu" ? 1 : 0, cfg.hidden_act ?? "gelu"), h));
       return b.add(r, m);
     });
   }
@@ -100,7 +102,7 @@ export function t5Encoder(c: BuildCtx, cfg: Cfg, batch: number, seq: number, opt
   for (let i = 0; i < cfg.num_layers; i++) {
     x = checkpointed(c, `encoder.block.${i}`, [x], () => {
       const n = t5Norm(c, "layer.0.layer_norm", x);
-      const a = b.scope("layer.0.SelfAttention", () => {
+      const a = b.block("layer.0.SelfAttention", n, () => {
         const q = linear(c, "q", n, inner, false);
         const k = linear(c, "k", n, inner, false);
         const v = linear(c, "v", n, inner, false);
@@ -120,8 +122,9 @@ export function t5Encoder(c: BuildCtx, cfg: Cfg, batch: number, seq: number, opt
       });
       const r = b.add(x, a);
       const n2 = t5Norm(c, "layer.1.layer_norm", r);
-      const f = b.scope("layer.1.DenseReluDense", () => {
-        const g = b.act(linear(c, "wi_0", n2, cfg.d_ff, false), "gelu");
+      const f = b.block("layer.1.DenseReluDense", n2, () => {
+        // gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) as eager ops: two intermediates live together.
+        const g = composedAct(b, linear(c, "wi_0", n2, cfg.d_ff, false), 2, "gelu_new");
         const l = linear(c, "wi_1", n2, cfg.d_ff, false);
         let hid = b.mul(g, l);
         if (opts.woFp32) hid = cast(b, hid, "f32");
@@ -157,9 +160,10 @@ export function resnet2d(c: BuildCtx, name: string, x: T, out: number, temb: T |
 function attention(c: BuildCtx, name: string, x: T, ctx: T, heads: number, eager: boolean): T {
   const b = c.b;
   const inner = x.shape[2];
-  return b.scope(name, () => {
+  return b.block(name, x, () => {
     const o = sdpa(c, linear(c, "to_q", x, inner, false), linear(c, "to_k", ctx, inner, false), linear(c, "to_v", ctx, inner, false), heads, eager);
-    return linear(c, "to_out.0", o, inner);
+    // hidden_states / attn.rescale_output_factor: a new tensor even for 1.0
+    return b.scale(linear(c, "to_out.0", o, inner));
   });
 }
 
@@ -177,11 +181,14 @@ function transformer2d(c: BuildCtx, name: string, x: T, ctx: T, heads: number, l
     for (let i = 0; i < layers; i++) {
       const hin = h;
       h = checkpointed(c, `transformer_blocks.${i}`, [hin], () => {
+        // Python locals keep `attn_output` (attn2's) and `norm_hidden_states` (norm3's) alive to the block's end.
         const n1 = layerNorm(c, "norm1", hin);
         let y = b.add(attention(c, "attn1", n1, n1, heads, eager), hin);
         const n2 = layerNorm(c, "norm2", y);
-        y = b.add(attention(c, "attn2", n2, ctx, heads, eager), y);
-        return b.add(feedForward(c, "ff", layerNorm(c, "norm3", y), ch * 4, ch, "geglu"), y);
+        const a2 = b.retain(attention(c, "attn2", n2, ctx, heads, eager));
+        y = b.add(a2, y);
+        const n3 = b.retain(layerNorm(c, "norm3", y));
+        return b.add(feedForward(c, "ff", n3, ch * 4, ch, "geglu"), y);
       });
     }
     let o: T;
@@ -227,8 +234,9 @@ export function unet2dCondition(c: BuildCtx, cfg: Cfg, io: UNetIO): T {
   let h = conv(c, "conv_in", x, blocks[0], cfg.conv_in_kernel ?? 3);
   const res: T[] = [h];
   const hasAttn = (t: string) => t.startsWith("CrossAttn");
+  // Each block's input stays referenced by the caller's `sample` until the block returns.
   (cfg.down_block_types as string[]).forEach((type, i) => {
-    b.scope(`down_blocks.${i}`, () => {
+    b.block(`down_blocks.${i}`, h, () => {
       for (let j = 0; j < lpb[i]; j++) {
         h = resnet2d(c, `resnets.${j}`, h, blocks[i], emb, groups);
         if (hasAttn(type)) h = transformer2d(c, `attentions.${j}`, h, ctx, heads[i], list(tLayers[i], lpb[i], 1)[j], linearProj, io.eager);
@@ -240,7 +248,7 @@ export function unet2dCondition(c: BuildCtx, cfg: Cfg, io: UNetIO): T {
       }
     });
   });
-  b.scope("mid_block", () => {
+  b.block("mid_block", h, () => {
     h = resnet2d(c, "resnets.0", h, blocks[nb - 1], emb, groups);
     h = transformer2d(c, "attentions.0", h, ctx, heads[nb - 1], tLayers[nb - 1], linearProj, io.eager);
     h = resnet2d(c, "resnets.1", h, blocks[nb - 1], emb, groups);
@@ -250,7 +258,7 @@ export function unet2dCondition(c: BuildCtx, cfg: Cfg, io: UNetIO): T {
   const revT = [...tLayers].reverse();
   const revL = [...lpb].reverse();
   (cfg.up_block_types as string[]).forEach((type, i) => {
-    b.scope(`up_blocks.${i}`, () => {
+    b.block(`up_blocks.${i}`, h, () => {
       const outCh = rev[i];
       const layers = revL[i] + 1;
       for (let j = 0; j < layers; j++) {
@@ -431,9 +439,10 @@ export function fluxTransformer(c: BuildCtx, cfg: Cfg, io: DitIO): T {
     [ctx, x] = checkpointed(c, `transformer_blocks.${i}`, [x, ctx], () => {
       const mod = adaLN(c, "norm1", temb, dim, 6);
       const cmod = adaLN(c, "norm1_context", temb, dim, 6);
-      const nx = modulate(b, layerNorm(c, "norm1.norm", x, false), chunk(b, mod, dim));
-      const nc = modulate(b, layerNorm(c, "norm1_context.norm", ctx, false), chunk(b, cmod, dim));
-      const [ao, co] = b.scope("attn", () => {
+      // `norm_hidden_states` locals live on after the attention call (until reassigned near the block's end).
+      const nx = b.retain(modulate(b, layerNorm(c, "norm1.norm", x, false), chunk(b, mod, dim)));
+      const nc = b.retain(modulate(b, layerNorm(c, "norm1_context.norm", ctx, false), chunk(b, cmod, dim)));
+      const [ao, co] = b.block("attn", [nx, nc], () => {
         const [q, k, v] = qkv(c, nx, ["to_q", "to_k", "to_v"], dim, heads, ["norm_q", "norm_k"]);
         const [eq, ek, ev] = qkv(c, nc, ["add_q_proj", "add_k_proj", "add_v_proj"], dim, heads, ["norm_added_q", "norm_added_k"]);
         const qa = rotary(c, b.cat([eq, q], 1));
@@ -455,9 +464,9 @@ export function fluxTransformer(c: BuildCtx, cfg: Cfg, io: DitIO): T {
     [ctx, x] = checkpointed(c, `single_transformer_blocks.${i}`, [x, ctx], () => {
       const hcat = b.cat([ctx, x], 1);
       const mod = adaLN(c, "norm", temb, dim, 3);
-      const n = modulate(b, layerNorm(c, "norm.norm", hcat, false), chunk(b, mod, dim));
+      const n = b.retain(modulate(b, layerNorm(c, "norm.norm", hcat, false), chunk(b, mod, dim)));
       const mlp = b.act(linear(c, "proj_mlp", n, 4 * dim), "gelu");
-      const a = b.scope("attn", () => {
+      const a = b.block("attn", n, () => {
         const [q, k, v] = qkv(c, n, ["to_q", "to_k", "to_v"], dim, heads, ["norm_q", "norm_k"]);
         return attend(c, rotary(c, q), rotary(c, k), v, io.eager);
       });
@@ -502,9 +511,9 @@ export function sd3Transformer(c: BuildCtx, cfg: Cfg, io: DitIO): T {
       const c0 = ctx!;
       const mod = adaLN(c, "norm1", temb, dim, isDual ? 9 : 6);
       const cmod = adaLN(c, "norm1_context", temb, dim, last ? 2 : 6);
-      const nx = modulate(b, layerNorm(c, "norm1.norm", x, false), chunk(b, mod, dim));
-      const nc = modulate(b, layerNorm(c, "norm1_context.norm", c0, false), chunk(b, cmod, dim));
-      const [ao, co] = b.scope("attn", () => {
+      const nx = b.retain(modulate(b, layerNorm(c, "norm1.norm", x, false), chunk(b, mod, dim)));
+      const nc = b.retain(modulate(b, layerNorm(c, "norm1_context.norm", c0, false), chunk(b, cmod, dim)));
+      const [ao, co] = b.block("attn", [nx, nc], () => {
         const [q, k, v] = qkv(c, nx, ["to_q", "to_k", "to_v"], dim, heads, qkNorm ? ["norm_q", "norm_k"] : null);
         const [eq, ek, ev] = qkv(c, nc, ["add_q_proj", "add_k_proj", "add_v_proj"], dim, heads, qkNorm ? ["norm_added_q", "norm_added_k"] : null);
         const o = attend(c, b.cat([q, eq], 1), b.cat([k, ek], 1), b.cat([v, ev], 1), io.eager);
@@ -513,8 +522,8 @@ export function sd3Transformer(c: BuildCtx, cfg: Cfg, io: DitIO): T {
       });
       let hx = gatedResidual(b, x, ao, chunk(b, mod, dim));
       if (isDual) {
-        const a2 = b.scope("attn2", () => {
-          const n2 = modulate(b, layerNorm(c, "norm", x, false), chunk(b, mod, dim));
+        const n2 = modulate(b, layerNorm(c, "norm", x, false), chunk(b, mod, dim));
+        const a2 = b.block("attn2", n2, () => {
           const [q, k, v] = qkv(c, n2, ["to_q", "to_k", "to_v"], dim, heads, qkNorm ? ["norm_q", "norm_k"] : null);
           return linear(c, "to_out.0", attend(c, q, k, v, io.eager), dim);
         });
@@ -569,7 +578,7 @@ export function wanTransformer(c: BuildCtx, cfg: Cfg, io: DitIO): T {
       b.extraParams("scale_shift_table", [[1, 6, dim]]);
       const mod = chunk(b, modOf(tproj), dim);
       const n1 = cast(b, modulate(b, layerNorm(c, "norm1", cast(b, x, "f32"), false), mod), dtype);
-      const a1 = b.scope("attn1", () => {
+      const a1 = b.block("attn1", n1, () => {
         const q = rmsNorm(c, "norm_q", linear(c, "to_q", n1, dim));
         const k = rmsNorm(c, "norm_k", linear(c, "to_k", n1, dim));
         const v = linear(c, "to_v", n1, dim);
@@ -579,7 +588,7 @@ export function wanTransformer(c: BuildCtx, cfg: Cfg, io: DitIO): T {
       });
       let h = cast(b, b.add(cast(b, x, "f32"), b.mul(a1, mod)), dtype);
       const n2 = cast(b, layerNorm(c, "norm2", cast(b, h, "f32"), cfg.cross_attn_norm !== false), dtype);
-      const a2 = b.scope("attn2", () => {
+      const a2 = b.block("attn2", n2, () => {
         const q = rmsNorm(c, "norm_q", linear(c, "to_q", n2, dim));
         const k = rmsNorm(c, "norm_k", linear(c, "to_k", ctx, dim));
         const v = linear(c, "to_v", ctx, dim);
@@ -587,7 +596,8 @@ export function wanTransformer(c: BuildCtx, cfg: Cfg, io: DitIO): T {
         return linear(c, "to_out.0", o, dim);
       });
       h = b.add(h, a2);
-      const n3 = cast(b, modulate(b, layerNorm(c, "norm3", cast(b, h, "f32"), false), mod), dtype);
+      b.retain(a2);
+      const n3 = b.retain(cast(b, modulate(b, layerNorm(c, "norm3", cast(b, h, "f32"), false), mod), dtype));
       const ff = feedForward(c, "ffn", n3, cfg.ffn_dim, dim, "gelu");
       return cast(b, b.add(cast(b, h, "f32"), b.mul(cast(b, ff, "f32"), mod)), dtype);
     });

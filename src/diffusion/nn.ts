@@ -118,19 +118,34 @@ export function sdpa(c: BuildCtx, q: T, k: T, v: T, heads: number, eager: boolea
 /** Rotary embedding on q or k (apply_rotary_emb, embeddings.py): x.float()·cos + rotate(x).float()·sin, cast back. */
 export function rotary(c: BuildCtx, x: T): T {
   const b = c.b;
-  const rot = b.approx("rotate_half", [x], x.shape, x.dtype, "stack([-x_imag, x_real]).flatten", false, true);
-  const xf = cast(b, x, "f32");
-  const a = b.approx("rope_mul_cos", [xf], x.shape, "f32", "x.float() * cos", true, true);
-  const rf = cast(b, rot, "f32");
-  const s = b.approx("rope_mul_sin", [rf], x.shape, "f32", "rotated.float() * sin", true, true);
-  const sum = b.add(a, s);
-  return cast(b, sum, x.dtype);
+  // The function's argument and its local `x_rotated` live until it returns.
+  return b.block("rope", x, () => {
+    const rot = b.retain(b.approx("rotate_half", [x], x.shape, x.dtype, "stack([-x_imag, x_real]).flatten", false, true));
+    const xf = cast(b, x, "f32");
+    const a = b.approx("rope_mul_cos", [xf], x.shape, "f32", "x.float() * cos", true, true);
+    const rf = cast(b, rot, "f32");
+    const s = b.approx("rope_mul_sin", [rf], x.shape, "f32", "rotated.float() * sin", true, true);
+    const sum = b.add(a, s);
+    return cast(b, sum, x.dtype);
+  });
+}
+
+/**
+ * An activation computed as several eager ops (transformers' quick_gelu = x·sigmoid(1.702x); gelu_new's tanh
+ * formula): `temps` intermediates of the input's size live together before the output is produced.
+ */
+export function composedAct(b: GraphBuilder, x: T, temps: number, what: string): T {
+  const t: T[] = [];
+  for (let i = 0; i < temps; i++) t.push(b.approx(`${what}_tmp`, [x], x.shape, x.dtype, `${what} intermediate`, false, true));
+  const y = b.approx(what, [x, ...t], x.shape, x.dtype, `${what} (eager elementwise ops)`, true, true);
+  return y;
 }
 
 /** FeedForward (attention.py): GELU / GELU(tanh) / GEGLU projection, dropout (identity), output Linear. */
 export function feedForward(c: BuildCtx, name: string, x: T, inner: number, out: number, act: "gelu" | "geglu"): T {
   const b = c.b;
-  return b.scope(name, () => {
+  // A module call: its input argument stays referenced until it returns.
+  return b.block(name, x, () => {
     let h: T;
     if (act === "geglu") {
       // GEGLU: hidden, gate = proj(x).chunk(2); hidden * gelu(gate)
