@@ -1,7 +1,7 @@
 /**
  * vramfit: GPU memory planner for deep learning. The public API: what a user calls.
  * Readers, runtimes, the planner and the vision engine have their own entry points
- * (vramfit/readers, vramfit/runtimes, vramfit/planner, vramfit/vision).
+ * (vramfit/readers, vramfit/runtimes, vramfit/planner, vramfit/vision, and vramfit/mcp for the MCP server).
  */
 import type { Estimator } from "./core/estimator.js";
 import { defaultEstimator } from "./default-estimator.js";
@@ -42,6 +42,17 @@ export function estimateConfig(files: readonly ConfigFile[], options: ConfigEsti
   return estimateTrainingConfig(files, { resolveModel: (s) => resolveModel(s), ...options });
 }
 export type { ConfigFile, ConfigEstimate, ConfigEstimateOptions, ConfigAdvice } from "./frameworks/config-estimate.js";
+
+/** "Paste the command": a vllm / llama-server / ollama / sglang command line → the estimate for that engine. */
+export { estimateCommand, type CommandEstimate, type CommandOptions } from "./commands/estimate.js";
+export { parseEngineCommand } from "./commands/index.js";
+export type { EngineCommand, Engine } from "./commands/types.js";
+/** "Get the flags that fit": the engine flags (context, slots, GPU layers, utilization) that fit the GPUs. */
+export { fitCommand, fitModel, type CommandFit, type CommandFitOptions, type FitFlag } from "./fit/command.js";
+export type { FitOptions, FitResult, FitDeviceSpec, FitEngine } from "./fit/index.js";
+/** "Check against the real log": a startup log or memory summary → measured vs estimated, line by line. */
+export { checkLog, logToCases, type CheckOptions, type CheckResult, type CheckRow, type LogCaseMeta } from "./check/index.js";
+export { parseLog, type ParsedLog, type Measured, type LogKind, type LogEngine } from "./check/parse.js";
 
 export { createEstimator, type Estimator, type EstimatorConfig } from "./core/estimator.js";
 export { plan, type PlanOptions, type PlanResult } from "./planner/advisor.js";
