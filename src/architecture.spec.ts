@@ -100,3 +100,17 @@ describe("architecture", () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe("tests never read ../shared", () => {
+  it("the suite's setup makes any read of ../shared throw (vitest.config.ts setupFiles)", async () => {
+    const { SHARED_DIR } = await import("./test-support/no-shared.js");
+    const { readFileSync, existsSync } = await import("node:fs");
+    const fsp = await import("node:fs/promises");
+    expect(() => fs.readFileSync(path.join(SHARED_DIR, "README.md"))).toThrow(/not part of the repository/);
+    expect(() => readFileSync(path.join(root, "..", "shared", "fixtures"))).toThrow(/not part of the repository/);
+    expect(() => existsSync(SHARED_DIR)).toThrow(/not part of the repository/);
+    await expect(fsp.readFile(path.join(SHARED_DIR, "README.md"))).rejects.toThrow(/not part of the repository/);
+    // the repository's own fixtures stay readable
+    expect(fs.existsSync(path.join(root, "fixtures"))).toBe(true);
+  });
+});

@@ -21,7 +21,8 @@ import { visionModelDescription } from "../../src/vision/family.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const shared = resolve(repo, "..", "shared");
+// The real model files copied into the repository (fixtures/SOURCES.md); tests never read ../shared.
+const fixtures = resolve(repo, "fixtures");
 const results = join(repo, "test-results");
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`web e2e skipped: ${CHROMIUM} not found (install it with: apt-get install -y chromium)`);
@@ -144,7 +145,7 @@ describe.skipIf(!hasChromium)("web calculator in headless Chromium", () => {
   });
 
   it("a Hugging Face id outside the catalog is read from the Hub only on request (Hub stubbed), and its link re-reads it", async () => {
-    const cfgPath = join(shared, "fixtures/hf/llama-3.2-1b/config.json");
+    const cfgPath = join(fixtures, "hf/llama-3.2-1b/config.json");
     const requests: string[] = [];
     const stubHub = async (p: Page) =>
       p.route("https://huggingface.co/**", (route) => {
@@ -183,7 +184,7 @@ describe.skipIf(!hasChromium)("web calculator in headless Chromium", () => {
 
   it("a dropped config.json is read in the browser and estimated like the CLI reads it", async () => {
     const page = await open("?gpu=rtx-3090");
-    const file = join(shared, "fixtures/hf/llama-3.2-3b/config.json");
+    const file = join(fixtures, "hf/llama-3.2-3b/config.json");
     await page.setInputFiles("#file-input", file);
     await page.waitForSelector("[data-testid=file-note]:has-text('Nothing was uploaded')");
     const fromDisk = (await readLocalConfig(file)).model;
@@ -194,7 +195,7 @@ describe.skipIf(!hasChromium)("web calculator in headless Chromium", () => {
 
   it("a file dropped by drag and drop goes through the same reader; a bad file gives one clear message", async () => {
     const page = await open();
-    const bytes = readFileSync(join(shared, "fixtures/gguf/ggml-vocab-gpt-2.gguf")).toString("base64");
+    const bytes = readFileSync(join(fixtures, "gguf/ggml-vocab-gpt-2.gguf")).toString("base64");
     await page.evaluate(async (b64) => {
       const bin = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
       const dt = new DataTransfer();

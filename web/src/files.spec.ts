@@ -1,13 +1,13 @@
 import { readFileSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, join } from "node:path";
 import type { TransformerModel } from "../../src/core/model.js";
 import { describe, expect, it } from "vitest";
 import { readLocalConfig, readLocalIndex, readOnnxFile } from "../../src/readers/index.js";
+import { FIXTURES } from "../../src/test-support/paths.js";
 import { readDroppedFiles } from "./files.js";
 
-const shared = resolve(dirname(fileURLToPath(import.meta.url)), "../../..", "shared");
-const fixture = (p: string) => join(shared, "fixtures", p);
+// The real model files copied into the repository (fixtures/SOURCES.md); tests never read ../shared.
+const fixture = (p: string) => join(FIXTURES, p);
 
 /** A browser File with the fixture's bytes; counts the bytes the reader asks for through slice(). */
 function fileOf(path: string): File & { sliced: () => number } {
