@@ -4,11 +4,27 @@ import type { TransformerModel } from "../core/model.js";
 import { modelFromHfConfig } from "../models/hf-config.js";
 import data from "./catalog.generated.json" with { type: "json" };
 
+/**
+ * Another checkpoint that shares this entry's config.json (the same shapes, context length and vocabulary):
+ * an Instruct/chat/base sibling or a re-release. It keeps its own id and Hub id in every answer and
+ * generated command; its description is built from the entry's config. A sibling whose config differs
+ * (another context length or vocabulary) is an entry of its own, never a variant.
+ */
+export interface CatalogVariant {
+  id: string;
+  hf_id: string;
+  aliases?: string[];
+  note?: string;
+}
+
 export interface CatalogModelEntry {
   id: string;
   hf_id: string;
   name?: string;
   aliases?: string[];
+  variants?: CatalogVariant[];
+  /** Set on the entry findCatalogModel returns for a variant: the id of the entry whose config it shares. */
+  variant_of?: string;
   source?: { repo?: string; path?: string; commit?: string; note?: string };
   published?: { total_size?: number; dtype?: string; parameters?: number; source?: string };
   config: Record<string, unknown>;
@@ -18,6 +34,11 @@ const entries = (data as { models: CatalogModelEntry[] }).models;
 const byKey = new Map<string, CatalogModelEntry>();
 for (const e of entries) {
   for (const k of [e.id, e.hf_id, ...(e.aliases ?? [])]) if (k) byKey.set(k.toLowerCase(), e);
+  for (const v of e.variants ?? []) {
+    // The variant as an entry of its own name, sharing the config (and nothing else: no published figure).
+    const ve: CatalogModelEntry = { id: v.id, hf_id: v.hf_id, name: v.id, aliases: v.aliases ?? [], variant_of: e.id, source: e.source, config: e.config };
+    for (const k of [v.id, v.hf_id, ...(v.aliases ?? [])]) if (k) byKey.set(k.toLowerCase(), ve);
+  }
 }
 const parsed = new Map<string, TransformerModel>();
 
@@ -25,11 +46,17 @@ export function catalogModelEntries(): readonly CatalogModelEntry[] {
   return entries;
 }
 
+/** Every variant with the entry it shares its config with. */
+export function catalogVariants(): readonly { variant: CatalogVariant; entry: CatalogModelEntry }[] {
+  return entries.flatMap((entry) => (entry.variants ?? []).map((variant) => ({ variant, entry })));
+}
+
+/** The entry for a catalog id, Hub id or alias; for a variant, an entry named as the variant (variant_of says whose config). */
 export function findCatalogModel(spec: string): CatalogModelEntry | undefined {
   return byKey.get(spec.trim().toLowerCase());
 }
 
-/** The model description of a catalog entry (parsed once). */
+/** The model description of a catalog entry or variant (parsed once), named as the user's spec names it. */
 export function catalogModel(spec: string): TransformerModel {
   const entry = findCatalogModel(spec);
   if (!entry) {
@@ -38,7 +65,9 @@ export function catalogModel(spec: string): TransformerModel {
   }
   let m = parsed.get(entry.id);
   if (!m) {
-    const origin = entry.source ? [entry.source.repo, entry.source.path, entry.source.commit].filter(Boolean).join(" ") : undefined;
+    const from = entry.source ? [entry.source.repo, entry.source.path, entry.source.commit].filter(Boolean).join(" ") : undefined;
+    const base = entry.variant_of ? entries.find((e) => e.id === entry.variant_of) : undefined;
+    const origin = base ? `config.json of ${base.hf_id}, which ${entry.hf_id} shares${from ? `; ${from}` : ""}` : from;
     m = modelFromHfConfig(entry.config, { kind: "catalog", ref: entry.id, origin }, { id: entry.id, hfId: entry.hf_id });
     parsed.set(entry.id, m);
   }
