@@ -9,6 +9,7 @@ import { DEFAULT_PROFILES } from "./profiles.js";
 import { resolveModel as readModel, type ResolveOptions } from "./readers/resolve.js";
 import type { ModelDescription } from "./core/model.js";
 import { onnxModelDescription } from "./vision/family.js";
+import { visionConfigToModel } from "./vision/hf-config.js";
 import { estimateTrainingConfig, type ConfigEstimate, type ConfigEstimateOptions, type ConfigFile } from "./frameworks/config-estimate.js";
 
 /** The estimator built from src/profiles.ts: every runtime, training stack and family vramfit knows. */
@@ -30,7 +31,7 @@ export const leverForTight: Estimator["leverForTight"] = (model, options) => def
  * files and folders, GGUF URLs, Hugging Face ids (headers only, cached).
  */
 export function resolveModel(spec: string, options: ResolveOptions = {}): Promise<ModelDescription> {
-  return readModel(spec, { resolveName: DEFAULT_PROFILES.resolveName, onnxToModel: onnxModelDescription, ...options });
+  return readModel(spec, { resolveName: DEFAULT_PROFILES.resolveName, onnxToModel: onnxModelDescription, configToModel: visionConfigToModel, ...options });
 }
 
 /**

@@ -15,11 +15,12 @@ export interface ModelArgOptions {
 }
 
 export async function resolveModelArgWithFacts(spec: string, opts: ModelArgOptions = {}): Promise<ResolvedModel> {
-  const [{ resolveModelWithFacts }, { progressLine }, { DEFAULT_PROFILES }, { onnxModelDescription }] = await Promise.all([
+  const [{ resolveModelWithFacts }, { progressLine }, { DEFAULT_PROFILES }, { onnxModelDescription }, { visionConfigToModel }] = await Promise.all([
     import("../readers/resolve.js"),
     import("../readers/progress.js"),
     import("../profiles.js"),
     import("../vision/family.js"),
+    import("../vision/hf-config.js"),
   ]);
   const tty = Boolean(process.stderr.isTTY);
   let shown = false;
@@ -29,7 +30,7 @@ export async function resolveModelArgWithFacts(spec: string, opts: ModelArgOptio
     process.stderr.write(`\r${progressLine(p)}\x1b[K`);
   };
   try {
-    return await resolveModelWithFacts(spec, { resolveName: DEFAULT_PROFILES.resolveName, onnxToModel: onnxModelDescription, onProgress, refresh: opts.refresh, ...(opts.offline ? { offline: true } : {}) });
+    return await resolveModelWithFacts(spec, { resolveName: DEFAULT_PROFILES.resolveName, onnxToModel: onnxModelDescription, configToModel: visionConfigToModel, onProgress, refresh: opts.refresh, ...(opts.offline ? { offline: true } : {}) });
   } finally {
     if (shown) process.stderr.write("\r\x1b[K");
   }

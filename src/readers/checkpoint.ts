@@ -21,7 +21,12 @@ export interface Checkpoint {
   index?: SafetensorsIndex;
   /** Human-readable facts for `inspect`: what was read from where. */
   provenance?: Provenance;
+  /** A family that reads this config.json itself (vision models): its description replaces the transformer reading. */
+  configToModel?: ConfigToModel;
 }
+
+/** config.json → a description from a model family the readers do not import (undefined: not that family's). */
+export type ConfigToModel = (config: unknown, source: ModelSource, id: string) => ModelDescription | undefined;
 
 export interface Provenance {
   config?: string;
@@ -70,6 +75,8 @@ export function modelFromCheckpoint(c: Checkpoint): ReadModel {
     facts.tensorCount = c.index.weightMap.size;
   }
 
+  const own = c.config !== undefined ? c.configToModel?.(c.config, c.source, c.id) : undefined;
+  if (own) return recordFacts(own, facts);
   if (c.config !== undefined) {
     const model = modelFromHfConfig(c.config, c.source, { id: c.id, hfId: c.hfId });
     const warnings = [...model.warnings];

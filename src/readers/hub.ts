@@ -8,7 +8,7 @@
  */
 import { downloadFile, InvalidApiResponseFormatError, modelInfo } from "@huggingface/hub";
 import { VramfitError } from "../core/errors.js";
-import { type Checkpoint, modelFromCheckpoint, type ReadModel } from "./checkpoint.js";
+import { type Checkpoint, type ConfigToModel, modelFromCheckpoint, type ReadModel } from "./checkpoint.js";
 import { DiskCache, defaultCacheDir } from "./disk-cache.js";
 import { hubHttpError, hubNetworkError } from "./hub-errors.js";
 import type { ProgressFn } from "./progress.js";
@@ -43,6 +43,8 @@ export interface HubOptions {
   fetch?: typeof fetch;
   onProgress?: ProgressFn;
   env?: NodeJS.ProcessEnv;
+  /** A family that reads config.json itself (Checkpoint.configToModel). */
+  configToModel?: ConfigToModel;
 }
 
 interface Settings {
@@ -56,6 +58,7 @@ interface Settings {
   concurrency: number;
   baseFetch: typeof fetch;
   onProgress?: ProgressFn;
+  configToModel?: ConfigToModel;
 }
 
 export function hubSettings(opts: HubOptions = {}): Settings {
@@ -72,6 +75,7 @@ export function hubSettings(opts: HubOptions = {}): Settings {
     concurrency: opts.concurrency ?? 8,
     baseFetch: opts.fetch ?? fetch,
     onProgress: opts.onProgress,
+    configToModel: opts.configToModel,
   };
 }
 
@@ -134,6 +138,7 @@ class HubReader {
       hfId: this.repo,
       source: { kind: "hub", ref: this.repo, origin: `${this.s.endpoint}/${this.repo}@${snap.sha ?? this.s.revision}` },
       provenance: {},
+      configToModel: this.s.configToModel,
     };
     const where = `${this.s.endpoint}/${this.repo}`;
     if (snap.hasConfig) {

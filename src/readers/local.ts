@@ -8,7 +8,7 @@ import { basename, dirname, join } from "node:path";
 import { VramfitError } from "../core/errors.js";
 import type { ModelSource } from "../core/model.js";
 import { fileSource } from "./byte-source.js";
-import { type Checkpoint, modelFromCheckpoint, type ReadModel } from "./checkpoint.js";
+import { type Checkpoint, type ConfigToModel, modelFromCheckpoint, type ReadModel } from "./checkpoint.js";
 import type { ProgressFn } from "./progress.js";
 import { runLimited } from "./progress.js";
 import { parseSafetensorsIndex, type SafetensorsIndex } from "./safetensors-index.js";
@@ -18,6 +18,8 @@ export const MAX_CONFIG_BYTES = 10 * 1024 * 1024;
 
 export interface LocalReadOptions {
   onProgress?: ProgressFn;
+  /** A family that reads config.json itself (Checkpoint.configToModel). */
+  configToModel?: ConfigToModel;
 }
 
 export interface LocalHeaders {
@@ -77,7 +79,7 @@ export async function readLocalFolder(dir: string, opts: LocalReadOptions = {}):
   }
   const id = basename(dir);
   const source: ModelSource = { kind: hasConfig ? "config" : "safetensors", ref: dir };
-  const c: Checkpoint = { id, source, provenance: {} };
+  const c: Checkpoint = { id, source, provenance: {}, configToModel: opts.configToModel };
   if (hasConfig) {
     c.config = await readJsonFile(configPath, "config.json");
     c.provenance!.config = configPath;
@@ -152,10 +154,10 @@ export async function readLocalIndex(path: string, opts: LocalReadOptions = {}):
 }
 
 /** A config.json on its own (any file name, e.g. llama-config.json). */
-export async function readLocalConfig(path: string): Promise<ReadModel> {
+export async function readLocalConfig(path: string, opts: LocalReadOptions = {}): Promise<ReadModel> {
   const config = await readJsonFile(path, "config.json");
   const name = basename(path) === "config.json" ? basename(dirname(path)) : basename(path).replace(/\.json$/, "");
-  return modelFromCheckpoint({ id: name, source: { kind: "config", ref: path }, config, provenance: { config: path } });
+  return modelFromCheckpoint({ id: name, source: { kind: "config", ref: path }, config, provenance: { config: path }, configToModel: opts.configToModel });
 }
 
 /**

@@ -87,7 +87,7 @@ async function readLocalPath(p: string, isDir: boolean, opts: ResolveOptions): P
       if (gguf.length > 1) throw new VramfitError("invalid_option", `${p} holds several GGUF files`, { suggestion: `pick one: ${gguf.slice(0, 4).join(", ")}` });
       if (onnx.length === 1) return readLocalPath(join(p, onnx[0]), false, opts);
     }
-    return readLocalFolder(p, { onProgress: opts.onProgress });
+    return readLocalFolder(p, { onProgress: opts.onProgress, configToModel: opts.configToModel });
   }
   const magic = await readMagic(p);
   if (magic === "GGUF") return modelFromGguf(await readGguf(p));
@@ -97,7 +97,7 @@ async function readLocalPath(p: string, isDir: boolean, opts: ResolveOptions): P
   }
   if (/\.safetensors$/i.test(p)) return readLocalSafetensors(p, { onProgress: opts.onProgress });
   if (/\.index\.json$/i.test(p)) return readLocalIndex(p, { onProgress: opts.onProgress });
-  if (/\.json$/i.test(p)) return readLocalConfig(p);
+  if (/\.json$/i.test(p)) return readLocalConfig(p, { configToModel: opts.configToModel });
   if (/\.gguf$/i.test(p)) throw new VramfitError("invalid_file", `${p}: not a GGUF file (it does not start with "GGUF")`);
   throw new VramfitError("unsupported", `${p}: unrecognized model file`, { suggestion: "vramfit reads config.json, *.safetensors, *.safetensors.index.json, *.gguf and *.onnx" });
 }

@@ -9,7 +9,7 @@
  * transformers 5.18).
  */
 import { VramfitError } from "../core/errors.js";
-import type { VisionModelDescription } from "../core/model.js";
+import type { ModelSource, VisionModelDescription } from "../core/model.js";
 import { visionDescription } from "./family.js";
 import { timmVit } from "./models/classifiers.js";
 import { convnext } from "./models/convnext.js";
@@ -119,4 +119,14 @@ export function visionModelFromHfConfig(raw: unknown, id = "config.json"): Visio
 export function visionFromHfConfig(raw: unknown, id = "config.json"): VisionModelDescription | undefined {
   const m = visionModelFromHfConfig(raw, id);
   return m ? visionDescription(m, { source: { kind: "config", ref: id } }) : undefined;
+}
+
+/**
+ * The readers' `configToModel` hook (resolveModel, `vramfit estimate <folder|config.json|org/name>`): a vision
+ * config.json becomes the vision description, keeping where it was read from; other model types go on to the
+ * transformer reader.
+ */
+export function visionConfigToModel(config: unknown, source: ModelSource, id: string): VisionModelDescription | undefined {
+  const m = visionModelFromHfConfig(config, id);
+  return m ? visionDescription(m, { source, ...(source.kind === "hub" ? { hfId: id } : {}) }) : undefined;
 }
