@@ -31,6 +31,10 @@ const DIFFERENCES: Record<string, { reason: string; delta: (c: Record<string, un
     reason: "T5 v1.1 checkpoints store an untied lm_head (tie_word_embeddings: false); transformers 5.18 T5Config forces the tie, so it builds none",
     delta: (c) => (c.vocab_size as number) * (c.d_model as number),
   },
+  "bart-base": {
+    reason: "facebook/bart-base's config names BartModel, so transformers builds the bare encoder-decoder; we lay out the generation model (BartForConditionalGeneration), whose final_logits_bias buffer [1, vocab] the GPU holds",
+    delta: (c) => c.vocab_size as number,
+  },
 };
 
 /** Catalog entries whose config transformers reads differently from the model the catalog names. */
