@@ -19,6 +19,7 @@ import { weightsComponent } from "../../core/weights.js";
 import type { PartialEstimate } from "../../core/profile.js";
 import type { TransformersWorkload as Workload } from "./profile.js";
 import { MiB, roundUp } from "../../core/units.js";
+import { TRANSFORMERS_DEFAULT_VERSION, transformersMechanisms } from "./version.js";
 
 export function transformersInference(model: TransformerModel, w: Workload, gpu?: Gpu): PartialEstimate {
   const shape = model.transformer;
@@ -74,51 +75,92 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
   if (mm.towerPeak && mm.towerPeak.bytes - kv.bytes > peak.bytes) {
     peak = { ...peak, bytes: mm.towerPeak.bytes - kv.bytes, phase: "vision tower", formula: `${mm.towerPeak.formula}, less the K/V not yet filled then` };
   }
-  components.push({ id: "activations", label: "Activations (prefill peak)", bytes: peak.bytes, formula: peak.formula, level: "allocated" });
   const task = resolveTask(shape, w.task);
+  const mech = transformersMechanisms(w.transformers_version ?? TRANSFORMERS_DEFAULT_VERSION, model.architecture);
   assumptions.push(task === "generate" ? `prefill processes all ${w.seq} tokens at once (the activation peak of generate's first step)` : `${task}: one forward of the batch (${w.batch} × ${w.seq} tokens), no generation`);
   if (w.attention !== "eager") assumptions.push(`attention via ${w.attention === "flash" ? "flash-attention 2" : "PyTorch SDPA (flash / memory-efficient kernels)"}: no seq² score matrix`);
+  else if (mech.eagerByDefault && w.transformers_version) assumptions.push(`transformers ${mech.version} has no SDPA path (added in 4.36): eager attention`);
 
-  // Logits: generate() computes the last position only (logits_to_keep=1) and upcasts it to fp32;
-  // a plain forward returns logits for every position in the compute dtype.
+  // Logits: generate() computes the last position only (logits_to_keep=1, since 4.45) and upcasts it to fp32;
+  // a plain forward returns logits for every position in the compute dtype. Before 4.45 generate's first
+  // forward returned every prompt position, and Llama-family forwards upcast all of them (version.ts).
   const V = shape.vocab;
   let logitsBytes: number;
+  let logitsComponent: Component;
   if (task === "generate") {
-    logitsBytes = w.logits === "all" ? w.batch * w.seq * V * e + w.batch * V * 4 : w.batch * V * (e + 4);
-    components.push({
+    const all = w.logits === "all" || mech.fullPrefillLogits;
+    const fp32All = all && mech.fullLogitsFp32;
+    logitsBytes = all ? w.batch * seq * V * e + (fp32All ? w.batch * seq * V * 4 : w.batch * V * 4) : w.batch * V * (e + 4);
+    logitsComponent = {
       id: "logits",
       label: "Logits",
       bytes: logitsBytes,
-      formula:
-        w.logits === "all"
-          ? `batch ${w.batch} × ${w.seq} positions × vocab ${V} × ${e} B + last-token fp32 copy`
+      formula: fp32All
+        ? `batch ${w.batch} × ${seq} positions × vocab ${V} × (${e} B + 4 B): transformers ${mech.version} returns every prompt position from generate's first forward and ${model.architecture} upcasts them all with logits.float()`
+        : all
+          ? `batch ${w.batch} × ${seq} positions × vocab ${V} × ${e} B${w.logits === "all" ? "" : ` (transformers ${mech.version}: no logits_to_keep before 4.45)`} + last-token fp32 copy`
           : `batch ${w.batch} × vocab ${V} × (${e} B + 4 B fp32 upcast) — last position only`,
       level: "allocated",
-    });
+    };
   } else {
     // Pooling models return last_hidden_state [B, T, H] (BertModel / AutoModel outputs; sentence-transformers pools
     // it to one vector per sequence); classifiers and rerankers return [B, num_labels] scores from it. No LM head.
     logitsBytes = w.batch * w.seq * shape.hidden * e + w.batch * shape.hidden * 4;
-    components.push({
+    logitsComponent = {
       id: "logits",
       label: task === "embed" ? "Output hidden states + pooled embeddings" : "Output hidden states + scores",
       bytes: logitsBytes,
       formula: `last_hidden_state batch ${w.batch} × ${w.seq} tokens × hidden ${shape.hidden} × ${e} B + pooled batch × hidden × 4 B (no vocabulary logits)`,
       level: "allocated",
-    });
+    };
   }
 
-  // While generating, transformers' DynamicCache grows each layer with torch.cat: one layer's K or V
-  // exists twice for a moment.
-  if (!shape.encoderOnly && attentionLayerCount(shape) > 0 && task === "generate") {
-    const oneLayer = Math.ceil(kvBytes(w.kv_dtype, (kvValuesPerToken(shape, w.runtime) / 2) * seq) * w.batch / shards);
-    components.push({
-      id: "kv_cache_growth",
-      label: "KV cache concat copy",
-      bytes: oneLayer,
-      formula: "one layer's K (or V) copied by torch.cat when DynamicCache grows (cache_utils.py)",
-      level: "allocated",
-    });
+  const generating = !shape.encoderOnly && attentionLayerCount(shape) > 0 && task === "generate";
+  let transient = peak.bytes + logitsBytes;
+  let peakPhase = `prefill (${peak.phase} of the last layer)`;
+  let peakDescription = "weights + full KV cache + one layer's largest live set + logits";
+  let phases: { phase: string; allocated_bytes: number }[] | undefined;
+  if (generating && mech.legacyCache) {
+    // Legacy tuple cache (transformers < 4.42, version.ts legacyCache): during the last decoding step the previous
+    // step's cache (one token shorter) is alive while the forward builds the new one, layer by layer.
+    const copy = seq > 1 ? Math.round((kv.bytes * (seq - 1)) / seq) : 0;
+    const step = prefillActivationPeak(shape, { batch: w.batch, tokens: 1, bytesPerValue: e, attention: w.attention });
+    // One query against `seq` keys: eager keeps b·heads·seq scores (matmul + softmax in fp32), the others none.
+    const stepScores = w.attention === "eager" ? w.batch * shape.heads * seq * 8 : 0;
+    const stepLogits = w.batch * V * (e + 4) + w.batch * V * 4;
+    const decodeTransient = copy + step.bytes + stepScores + stepLogits;
+    const fixed = weights.bytes + kv.bytes;
+    phases = [
+      { phase: "prefill", allocated_bytes: fixed + transient },
+      { phase: "last decoding step", allocated_bytes: fixed + decodeTransient },
+    ];
+    assumptions.push(`transformers ${mech.version} keeps the legacy tuple KV cache in generate(): the previous step's whole cache stays alive while each step builds the next (fixed in 4.42)`);
+    if (decodeTransient > transient) {
+      transient = decodeTransient;
+      peakPhase = "the last decoding step (legacy cache: old and new K/V both alive)";
+      peakDescription = "weights + the new KV cache + the previous step's KV cache + one token's activations and logits";
+      components.push(
+        { id: "kv_cache_legacy_copy", label: "KV cache, previous step's copy", bytes: copy, formula: `the previous step's K/V tuple (${seq - 1} tokens) still referenced by generate() while the forward builds the new one with torch.cat (modeling_llama.py v4.35 LlamaAttention; DynamicCache.from_legacy_cache / to_legacy_cache in 4.36–4.41)`, level: "allocated" },
+        { id: "activations", label: "Activations (decoding step)", bytes: step.bytes + stepScores, formula: `one token's layer peak${stepScores ? ` + eager scores batch × heads × ${seq} keys × 8 B` : ""}`, level: "allocated" },
+        { id: "logits", label: "Logits", bytes: stepLogits, formula: `batch ${w.batch} × vocab ${V} × (${e} B + 4 B fp32) for this step + the previous step's fp32 logits still referenced`, level: "allocated" },
+      );
+    } else {
+      components.push({ id: "activations", label: "Activations (prefill peak)", bytes: peak.bytes, formula: peak.formula, level: "allocated" }, logitsComponent);
+    }
+  } else {
+    components.push({ id: "activations", label: "Activations (prefill peak)", bytes: peak.bytes, formula: peak.formula, level: "allocated" }, logitsComponent);
+    // While generating, transformers' DynamicCache grows each layer with torch.cat: one layer's K or V
+    // exists twice for a moment.
+    if (generating) {
+      const oneLayer = Math.ceil(kvBytes(w.kv_dtype, (kvValuesPerToken(shape, w.runtime) / 2) * seq) * w.batch / shards);
+      components.push({
+        id: "kv_cache_growth",
+        label: "KV cache concat copy",
+        bytes: oneLayer,
+        formula: "one layer's K (or V) copied by torch.cat when DynamicCache grows (cache_utils.py)",
+        level: "allocated",
+      });
+    }
   }
 
   // bitsandbytes 4-bit matmuls dequantize one weight at a time to the compute dtype
@@ -147,7 +189,6 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
   ];
   const persistentBytes = breakdown.bytes / shards + kv.bytes + (state?.bytes ?? 0);
   const persistentReserve = Math.max(0, reservedForPersistent(persistent) - persistentBytes);
-  const transient = peak.bytes + logitsBytes;
   // Transient blocks of a layer are reused by the next layer. Tensors of 10 MiB and more get a segment
   // each and segments never merge, so the attention half's blocks (other sizes than the MLP's) stay
   // cached beside the MLP's: the reserve holds both halves except the hidden-sized blocks they share (at
@@ -172,7 +213,8 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
   }
   return {
     components,
-    peak: { phase: `prefill (${peak.phase} of the last layer)`, description: "weights + full KV cache + one layer's largest live set + logits" },
+    peak: { phase: peakPhase, description: peakDescription },
+    ...(phases ? { phases } : {}),
     warnings,
     assumptions,
   };
