@@ -11,6 +11,7 @@ import { DEFAULT_BAND } from "../../src/core/uncertainty.js";
 import { bandsOf, calibrateAll, inside, observe, type CategoryCalibration } from "./calibrate.js";
 import { ACCURACY_DIR, evaluateAll, median, REPO_ROOT, type CaseResult, type Evaluation } from "./cases.js";
 import { APPROXIMATE, FITTED } from "./fitted.js";
+import { frameworkTable } from "./frameworks-table.js";
 import { mechanismFor } from "./mechanisms.js";
 
 const GiB = 2 ** 30;
@@ -301,6 +302,10 @@ export function buildReport(ev: Evaluation, cals: CategoryCalibration[]): { repo
       .slice(0, 4)
       .map((p) => `${p.key} ${p.cases}`)
       .join(", ")}). ‡ fewer than 3 sources: a wide default band, labelled in the output.`,
+    "",
+    "Training answers per framework profile (`--framework`), on that framework's own measurements:",
+    "",
+    ...frameworkTable(ev, cals),
   ].join("\n");
   return { report: report.replace(README_TEXT_MARK, readme), readme };
 }
