@@ -149,6 +149,8 @@ export function frameworkEstimate(spec: FrameworkSpec, model: TransformerModel, 
     offload: sharding.offload,
     offloadDevice: "cpu",
     gpusPerNode: Math.min(w.gpus, 8),
+    fsdpNoSync: w.fsdp_no_sync,
+    fsdpUseOrigParams: w.fsdp_use_orig_params,
   };
   const r = perRankTraining(model, c, base, { seq: w.seq });
   return {

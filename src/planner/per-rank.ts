@@ -83,7 +83,17 @@ export function perRankTraining(model: ModelDescription, c: TrainingConfig, base
   const W = bytesOf(base, "weights") + bytesOf(base, "lora_weights");
   const O = bytesOf(base, "optimizer_states");
   const cublas = bytesOf(base, "cublas_workspace");
-  const G = trainable * gradBytesPerParam;
+  // FSDP1 use_orig_params=True with frozen and trainable parameters in one unit (LoRA, units = decoder layers): the
+  // unit's FlatParameter requires grad, so its gradient covers every parameter of the unit, frozen ones included
+  // (FullyShardedDataParallel docstring: "equivalent to not freezing those parameters", pytorch@6d71f74c). The root
+  // unit (embedding, head, final norm) holds no adapter, so it has none.
+  const fsdp = c.dataParallel.startsWith("fsdp") && c.dp > 1;
+  const mixedUnits = fsdp && c.fsdpUseOrigParams === true && c.method !== "full";
+  const layerTotal = mixedUnits ? layerParams(model) * shape.layers : 0;
+  const gradParams = mixedUnits ? Math.max(trainable, layerTotal) : trainable;
+  const G = gradParams * gradBytesPerParam;
+  // The single-GPU step's phases hold the trainable parameters' gradients only.
+  const Gbase = trainable * gradBytesPerParam;
   const S = W + O + cublas;
   const persist = c.gradAccum > 1;
   const p = (i: number) => phases[i]?.allocated_bytes ?? 0;
@@ -93,9 +103,9 @@ export function perRankTraining(model: ModelDescription, c: TrainingConfig, base
   const amp = c.precision.startsWith("amp");
   const shares = sharesOf(model, job);
   const cast = amp && c.method === "full" ? shares.linear * 2 : 0;
-  const pg = persist ? G : 0;
+  const pg = persist ? Gbase : 0;
   const act = Math.max(0, p(0) - S - pg - cast, p(1) - S - pg - (c.checkpointing ? 0 : cast));
-  const T = Math.max(0, p(3) - S - G);
+  const T = Math.max(0, p(3) - S - Gbase);
 
   // DeepSpeed mixed precision holds 16-bit params and grads and moves the fp32 master copy into the optimizer
   // (paper: 2Ψ + 2Ψ + 12Ψ); PyTorch AMP / FSDP MixedPrecision keep fp32 params and grads (4Ψ + 4Ψ + 8Ψ).
@@ -117,7 +127,13 @@ export function perRankTraining(model: ModelDescription, c: TrainingConfig, base
   const split = (b: number) => Math.ceil(b * mp);
   states = { params: split(states.params), gradients: split(states.gradients), optimizer: split(states.optimizer), stepTemporaries: split(states.stepTemporaries) };
 
-  const sharded = shardModelStates(states, c.dataParallel, c.dp, c.gpusPerNode);
+  const sharded0 = shardModelStates(states, c.dataParallel, c.dp, c.gpusPerNode);
+  // FSDP1 no_sync() during gradient accumulation: every unit's gradient stays unsharded until the synchronising
+  // micro-batch reduce-scatters it ("FSDP will accumulate the full model gradients (instead of gradient shards) until
+  // the eventual sync", FullyShardedDataParallel.no_sync, pytorch@6d71f74c); Lightning Fabric's no_backward_sync
+  // is that context (lightning 2.1.0 fabric/strategies/fsdp.py _FSDPBackwardSyncControl).
+  const noSync = fsdp && c.fsdpNoSync === true && c.gradAccum > 1;
+  const sharded = sharded0;
   const buffers = { ...hfAutoZeroBuffers(shape.hidden), ...job.buffers };
   const half = c.precision === "fp32" ? 4 : 2;
   const gpuParts: Component[] = [];
@@ -131,11 +147,21 @@ export function perRankTraining(model: ModelDescription, c: TrainingConfig, base
 
   where(offParams).push({ id: "weights", label: `Parameters${offParams ? dev : ""}`, bytes: sharded.params, formula: `${formatBytes(held)} as held${deepspeed && amp ? " (16-bit; fp32 master in the optimizer)" : ""}${mpNote}${div(sharded.shards.params)}`, level: "allocated", ...(offParams ? { location: "cpu" as const } : {}) });
   const gradsOnGpu = !(offOpt && (c.dataParallel === "zero2" || c.dataParallel === "zero3" || offParams));
-  where(!gradsOnGpu).push({ id: "gradients", label: `Gradients${gradsOnGpu ? "" : dev}`, bytes: sharded.gradients, formula: `${formatCount(trainable)} trainable × ${deepspeed && amp ? 2 : gradBytesPerParam} B${mpNote}${div(sharded.shards.gradients)}`, level: "allocated", ...(!gradsOnGpu ? { location: "cpu" as const } : {}) });
+  const gradWhat = `${mixedUnits ? `${formatCount(gradParams)} params of the decoder-layer units (frozen ones included: use_orig_params)` : `${formatCount(trainable)} trainable`} × ${deepspeed && amp ? 2 : gradBytesPerParam} B${mpNote}`;
+  const gradPart = (bytes: number, note: string): Component => ({ id: "gradients", label: `Gradients${gradsOnGpu ? "" : dev}`, bytes, formula: gradWhat + note, level: "allocated", ...(!gradsOnGpu ? { location: "cpu" as const } : {}) });
+  // Under no_sync the forward/backward of the accumulating micro-batches holds every gradient unsharded; the
+  // synchronising backward reduce-scatters them, so the optimizer step sees the shards.
+  if (!noSync) where(!gradsOnGpu).push(gradPart(sharded.gradients, div(sharded.shards.gradients)));
   where(offOpt).push({ id: "optimizer_states", label: `Optimizer states${offOpt ? dev : ""}`, bytes: sharded.optimizer, formula: `${formatBytes(states.optimizer / mp)}${deepspeed && amp ? " incl. fp32 master" : ""}${mpNote}${div(sharded.shards.optimizer)}`, level: "allocated", ...(offOpt ? { location: "cpu" as const } : {}) });
   // Two moments compete for the peak: forward/backward (activations) and the optimizer step (temporaries).
   const stepOnly: Component[] = [];
   const fbOnly: Component[] = [];
+  if (noSync) {
+    // Inside no_sync FSDP keeps the gradients on the GPU even with CPU offload (no_sync docstring).
+    const { location: _cpu, ...onGpu } = gradPart(states.gradients, " unsharded: accumulated under no_sync until the last micro-batch");
+    fbOnly.push({ ...onGpu, label: "Gradients" });
+    (gradsOnGpu ? stepOnly : cpuParts).push(gradPart(sharded.gradients, `${div(sharded.shards.gradients)} (reduce-scattered by the last micro-batch)`));
+  }
   if (!offOpt && sharded.stepTemporaries > 0) stepOnly.push({ id: "optimizer_step_temporaries", label: "Optimizer step temporaries", bytes: sharded.stepTemporaries, formula: `foreach step temporaries follow the optimizer partition${div(sharded.shards.optimizer)}`, level: "allocated" });
   if (cast > 0 && c.dataParallel === "ddp") fbOnly.push({ id: "amp_weight_copies", label: "bf16 weight copies (autocast)", bytes: Math.ceil(cast * mp), formula: "autocast cast cache of the fp32 matmul weights (PyTorch AMP under DDP)", level: "allocated" });
 
@@ -172,10 +198,10 @@ export function perRankTraining(model: ModelDescription, c: TrainingConfig, base
     for (const g of model.tensors) if (numel(g.shape) < buffers.paramPersistenceThreshold) persistent += numel(g.shape) * g.count;
     if (persistent > 0) gpuParts.push({ id: "zero3_persistent_params", label: "ZeRO-3 persistent small parameters", bytes: persistent * half, formula: `${formatCount(persistent)} params below stage3_param_persistence_threshold ${formatCount(buffers.paramPersistenceThreshold)} stay whole on every GPU`, level: "allocated" });
   }
-  if (c.dataParallel.startsWith("fsdp") && c.dp > 1) {
+  if (fsdp) {
     const gathered = c.dataParallel === "fsdp_grad_op" ? Math.ceil(model.parameters * mp) : 2 * unit;
     gpuParts.push({ id: "fsdp_gathered_params", label: "FSDP all-gathered parameters", bytes: Math.ceil(gathered * gatherBytes), formula: c.dataParallel === "fsdp_grad_op" ? `SHARD_GRAD_OP keeps the whole model gathered from forward to the end of backward (${gb} B/param)` : `current + prefetched decoder layer (${formatCount(unit)} params) × ${gb} B (FSDP unit = decoder layer)`, level: "allocated" });
-    const unitGrads = Math.ceil(unit * trainableShare * gradBytesPerParam);
+    const unitGrads = noSync ? 0 : Math.ceil(unit * (mixedUnits ? 1 : trainableShare) * gradBytesPerParam);
     if (unitGrads > 0) gpuParts.push({ id: "fsdp_unsharded_grads", label: "FSDP unsharded gradients of one unit", bytes: unitGrads, formula: `${formatCount(Math.ceil(unit * trainableShare))} trainable params of one unit × ${gradBytesPerParam} B before reduce-scatter`, level: "allocated" });
   }
   if (c.ep > 1 && shape.moe) {

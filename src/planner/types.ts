@@ -30,6 +30,10 @@ export interface TrainingConfig {
   gpusPerNode: number;
   /** The training framework whose profile each single-GPU step comes from (default: the estimator's first). */
   framework?: string;
+  /** FSDP1 gradient accumulation under no_sync(): unsharded gradients until the sync (options.ts fsdp_no_sync). */
+  fsdpNoSync?: boolean;
+  /** FSDP1 use_orig_params with frozen and trainable parameters in one unit: gradients for the whole unit (fsdp_use_orig_params). */
+  fsdpUseOrigParams?: boolean;
   /** Framework options beyond the planner's own (liger, activation_offload, loss, optimizer_in_backward). */
   extra?: Record<string, unknown>;
 }

@@ -78,6 +78,18 @@ const shape = {
   /** FSDP CPUOffload / DeepSpeed offload as one switch: parameters, gradients and optimizer states on the CPU. */
   cpu_offload: z.boolean().default(false),
   /**
+   * FSDP1 gradient accumulation inside `no_sync()` (Lightning Fabric's no_backward_sync): every unit's gradient stays
+   * unsharded until the synchronising micro-batch ("FSDP will accumulate the full model gradients (instead of gradient
+   * shards) until the eventual sync", FullyShardedDataParallel.no_sync, pytorch@6d71f74c). Only with grad_accum > 1.
+   */
+  fsdp_no_sync: z.boolean().default(false),
+  /**
+   * FSDP1 use_orig_params=True with frozen and trainable parameters in one unit (LoRA wrapped per decoder layer): the
+   * FlatParameter's gradient covers the frozen parameters too ("equivalent to not freezing those parameters",
+   * FullyShardedDataParallel docstring, pytorch@6d71f74c). Lightning Fabric sets it by default on torch ≥ 2.0.
+   */
+  fsdp_use_orig_params: z.boolean().default(false),
+  /**
    * PEFT prepare_model_for_kbit_training on a 4/8-bit base: every non-quantized 16-bit parameter (embeddings, norms,
    * lm_head) is cast to fp32 (peft/utils/other.py), so the residual stream and the checkpoints are fp32. TRL's
    * SFTTrainer called it for quantized models through v0.21 (trl/trainer/sft_trainer.py @v0.13.0 L201), not since v0.22.
@@ -122,6 +134,8 @@ export const TRAINING_OPTIONS: readonly OptionSpec[] = [
   { key: "fsdp", schema: shape.fsdp, help: `train: FSDP ${FSDP_STRATEGIES.join(" | ")} over --gpus (per-GPU figures)`, group: "Multi-GPU training", scope: TRAIN, cli: { arg: "string", flags: "--fsdp <strategy>" }, web: { label: "FSDP sharding", kind: "select", choices: FSDP_STRATEGIES, auto: "none" } },
   { key: "kbit_fp32_upcast", schema: shape.kbit_fp32_upcast, help: "train: PEFT prepare_model_for_kbit_training casts non-quantized params to fp32 (older TRL did for QLoRA)", group: "LoRA / QLoRA", scope: TRAIN, cli: { arg: "flag" } },
   { key: "bitsandbytes_version", schema: shape.bitsandbytes_version, help: "train: bitsandbytes version (before 0.43.2 4-bit layers keep their inputs)", group: "LoRA / QLoRA", scope: TRAIN, cli: { arg: "string", flags: "--bitsandbytes-version <x.y.z>" } },
+  { key: "fsdp_no_sync", schema: shape.fsdp_no_sync, help: "train: FSDP gradient accumulation under no_sync (unsharded gradients until the sync; Lightning Fabric's no_backward_sync)", group: "Multi-GPU training", scope: TRAIN, cli: { arg: "onoff", flags: "--fsdp-no-sync <on|off>" } },
+  { key: "fsdp_use_orig_params", schema: shape.fsdp_use_orig_params, help: "train: FSDP use_orig_params with frozen and LoRA parameters in one unit (gradients for the whole unit)", group: "Multi-GPU training", scope: TRAIN, cli: { arg: "onoff", flags: "--fsdp-use-orig-params <on|off>" } },
   { key: "cpu_offload", schema: shape.cpu_offload, help: "train: FSDP/DeepSpeed CPU offload of parameters, gradients and optimizer states", group: "Multi-GPU training", scope: TRAIN, cli: { arg: "flag" } },
   { key: "optimizer_in_backward", schema: shape.optimizer_in_backward, help: "train: step each parameter during backward (torchtune optimizer_in_bwd)", group: "Training", scope: TRAIN, cli: { arg: "flag" }, web: { label: "Optimizer step in backward", kind: "bool", def: false } },
   { key: "zero_grad_set_to_none", schema: shape.zero_grad_set_to_none, help: "train: zero_grad(set_to_none=False): grads stay allocated between steps", group: "Training", scope: TRAIN, cli: { arg: "flag", flags: "--keep-grads", invert: true }, web: { label: "Free grads between steps (zero_grad set_to_none)", kind: "bool", def: true } },
