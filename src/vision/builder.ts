@@ -315,6 +315,9 @@ export class GraphBuilder {
     this.node("frozen_bn_mul", [x], [m], [scale]);
     const y = this.tensor(x.shape, x.dtype, x.requiresGrad);
     this.node("frozen_bn_add", [m], [y], []);
+    // The caller's variable (out = self.bn1(out), nn.Sequential's input) holds x until the module returns, so x,
+    // the product and the sum are live together (checked: bench/vision/detr-cpu-torch2.jsonl infer_peak_bytes).
+    this.holds.push([x.storage, this.nodes.length - 1]);
     return y;
   }
 
@@ -378,7 +381,9 @@ export class GraphBuilder {
   dropout(x: T, p: number): T {
     if (p <= 0) return x;
     const y = this.tensor(x.shape, x.dtype, x.requiresGrad);
-    const mask = this.tensor(x.shape, "bool", false);
+    // CUDA runs the fused native_dropout (a bool mask); CPU runs input * (empty_like(input).bernoulli_() / (1 − p)),
+    // whose noise has the input's dtype (aten/src/ATen/native/Dropout.cpp, is_fused_kernel_acceptable).
+    const mask = this.tensor(x.shape, this.device === "cpu" ? x.dtype : "bool", false);
     this.node("dropout", [x], [y, mask], [mask]);
     return y;
   }

@@ -12,6 +12,7 @@ import { resnet, resnetD } from "./models/resnet.js";
 import { type BackboneSpec, composedDetector, type DetArch, type DetectorSpec, type DetFramework } from "./models/detectors.js";
 import { type SegHead, type SegmenterSpec, segmenter } from "./models/mmseg.js";
 import { samEncoder } from "./models/sam.js";
+import { detr } from "./models/detr.js";
 import { swin, swinSpec } from "./models/swin.js";
 import { defaultClasses, type YoloTask, yolo11, yolov8 } from "./models/yolo.js";
 import type { VisionModel } from "./registry.js";
@@ -301,7 +302,7 @@ export const VISION_NAME_EXAMPLES: readonly string[] = [
   "swin_s", "swin_b", "swin_base_patch4_window12_384", "swin_large_patch4_window7_224",
   "vit_b_32", "vit_h_14", "vit_tiny_patch16_224", "vit_small_patch16_224", "vit_base_patch16_384", "vit_large_patch16_224", "deit_small_patch16_224", "deit3_base_patch16_224",
   "vit_small_patch14_dinov2", "vit_base_patch14_dinov2", "vit_large_patch14_dinov2",
-  "sam_vit_b", "sam_vit_l", "sam_vit_h", "mask_rcnn_vitdet_b_100ep", "cascade_mask_rcnn_vitdet_l_100ep",
+  "sam_vit_b", "sam_vit_l", "sam_vit_h", "detr_resnet50", "detr_resnet101", "detr_resnet50_dc5", "mask_rcnn_vitdet_b_100ep", "cascade_mask_rcnn_vitdet_l_100ep",
 ];
 
 // ---- Segment Anything image encoders ---------------------------------------------------------------
@@ -345,3 +346,28 @@ function parseVitdet(name: string): VisionModel | undefined {
 }
 
 PARSERS.push(parseVitdet);
+
+// ---- DETR ------------------------------------------------------------------------------------------
+
+/** facebookresearch/detr hub names (detr_resnet50, detr_resnet101_dc5), Hub ids (facebook/detr-resnet-50[-dc5]). */
+function parseDetr(name: string): VisionModel | undefined {
+  const m = /^(?:detr[_-](?:resnet|r)(50|101)(?:[_-](dc5))?|facebook\/detr-resnet-(50|101)(-dc5)?)$/i.exec(name.trim());
+  if (!m) return undefined;
+  const depth = Number(m[1] ?? m[3]) as 50 | 101;
+  const dc5 = !!(m[2] ?? m[4]);
+  return {
+    id: `detr_resnet${depth}${dc5 ? "_dc5" : ""}`,
+    aliases: [],
+    family: "detector",
+    architecture: `DETR ResNet-${depth}${dc5 ? "-DC5" : ""} (facebookresearch/detr: FrozenBN backbone, 6+6 post-norm transformer, 100 queries, auxiliary losses)`,
+    build: detr({ depth, dc5 }),
+    default_image: [800, 1333],
+    classes: 91,
+    published_params: null,
+    params_source: "facebookresearch/detr models/detr.py; equals transformers DetrForObjectDetection (R50 41,524,768 / R101 60,464,672 with transformers 5.18, 91 classes)",
+    attention: "eager",
+    notes: "nn.MultiheadAttention with need_weights=True keeps the S×S attention probabilities (math path); the Hungarian matcher and the losses are sized from --max-boxes and --num-queries",
+  };
+}
+
+PARSERS.push(parseDetr);
