@@ -4,7 +4,7 @@
  */
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { MemoryChart } from "./chart.js";
-import { addDroppedModel, contextOf, fetchHubModel, GPUS, HF_ID, isLoaded, limitsOf, modelFor, runEstimate, sweep, type Estimate, type Outcome } from "./engine.js";
+import { addDroppedModel, contextOf, ensureFamilies, fetchHubModel, GPUS, HF_ID, isLoaded, limitsOf, modelFor, needsFamilies, runEstimate, sweep, type Estimate, type Outcome } from "./engine.js";
 import type { Value } from "./fields.js";
 import { gib, short, soldAs, tokens } from "./format.js";
 import { ModelPicker } from "./model-picker.js";
@@ -51,13 +51,22 @@ export function App({ initial, notes: initialNotes }: AppProps) {
       );
     }
   }, [state.configs, hubErrors]);
+  // Vision and diffusion built-ins load on demand (./estimator.ts): a model that may be one loads them, then re-runs.
+  const [familyError, setFamilyError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!state.configs.some((c) => needsFamilies(c.model))) return;
+    ensureFamilies().then(
+      () => setLoaded((n) => n + 1),
+      (e) => setFamilyError(`the vision and diffusion models could not be loaded (${e instanceof Error ? e.message : String(e)}); reload the page`),
+    );
+  }, [state.configs]);
   const outcomes = useMemo(
     () =>
       state.configs.map((c): Outcome => {
-        const err = hubErrors[c.model];
+        const err = hubErrors[c.model] || (familyError && needsFamilies(c.model) ? familyError : "");
         return err ? { ok: false, message: err } : runEstimate(c);
       }),
-    [state.configs, loaded, hubErrors],
+    [state.configs, loaded, hubErrors, familyError],
   );
   const outcome = outcomes[state.active];
 
@@ -75,6 +84,7 @@ export function App({ initial, notes: initialNotes }: AppProps) {
         return;
       }
       const d = await readDroppedFiles(files);
+      if (d.model.family !== "transformer") await ensureFamilies(); // an .onnx graph is a vision model
       const spec = addDroppedModel(d.name, d.model);
       update((c) => ({ ...c, model: spec }));
       setFileNote({ ok: true, text: `${d.name}: ${d.read}. Nothing was uploaded.` });
@@ -238,7 +248,7 @@ function ErrorBox({ o, hubId, onHub }: { o: Outcome & { ok: false }; hubId?: str
     <div class={loading ? "loading-box" : "error-box"} role={loading ? "status" : "alert"} data-testid={loading ? "loading" : "error"}>
       {loading ? o.message : <><strong>Cannot estimate this:</strong> {o.message}</>}
       {o.suggestion && <p>{o.suggestion}</p>}
-      {hubId && (
+      {hubId && !loading && (
         <p>
           <button type="button" onClick={() => onHub(hubId)} data-testid="hub-fetch">
             Read {hubId}/config.json from huggingface.co

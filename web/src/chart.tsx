@@ -1,9 +1,11 @@
 /**
  * Memory against one input (batch size, sequence length or image side) with the GPU's memory drawn as a
  * line: uPlot, redrawn when the data or the width changes. A log2 x axis keeps powers of two evenly spaced.
+ * uPlot (about 20 KiB gzip) loads after the first estimate is on screen: the numbers never wait for it, and
+ * the table under each chart carries the same figures meanwhile.
  */
-import { useEffect, useRef } from "preact/hooks";
-import uPlot from "uplot";
+import { useEffect, useRef, useState } from "preact/hooks";
+import type uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { SweepPoint } from "./engine.js";
 import { GIB } from "./format.js";
@@ -20,13 +22,30 @@ export interface ChartProps {
 }
 
 const AXIS = "#8a8f98";
+
+type UPlotCtor = typeof uPlot;
+let uplotLoaded: UPlotCtor | undefined;
+let uplotLoading: Promise<UPlotCtor> | undefined;
+/** uPlot, imported once on first use. */
+export function loadUPlot(): Promise<UPlotCtor> {
+  return (uplotLoading ??= import("uplot").then((m) => (uplotLoaded = m.default)));
+}
 const GRID = "rgba(138,143,152,0.18)";
 
 export function MemoryChart(p: ChartProps) {
   const host = useRef<HTMLDivElement>(null);
+  const [UPlot, setUPlot] = useState<UPlotCtor | undefined>(() => uplotLoaded);
+  useEffect(() => {
+    if (UPlot) return;
+    let live = true;
+    loadUPlot().then((u) => live && setUPlot(() => u), () => {});
+    return () => {
+      live = false;
+    };
+  }, [UPlot]);
   useEffect(() => {
     const el = host.current;
-    if (!el || p.points.length === 0) return;
+    if (!el || !UPlot || p.points.length === 0) return;
     const xs = p.points.map((q) => q.x);
     const toGib = (v?: number) => (v === undefined ? null : v / GIB);
     const data: uPlot.AlignedData = [
@@ -36,7 +55,7 @@ export function MemoryChart(p: ChartProps) {
       xs.map(() => (p.gpuBytes ? p.gpuBytes / GIB : null)),
     ];
     const make = (width: number) =>
-      new uPlot(
+      new UPlot(
         {
           width,
           height: 220,
@@ -85,7 +104,7 @@ export function MemoryChart(p: ChartProps) {
       ro.disconnect();
       plot.destroy();
     };
-  }, [p.points, p.gpuBytes, p.current]);
+  }, [UPlot, p.points, p.gpuBytes, p.current]);
   return (
     <figure class="chart" aria-labelledby={`${p.id}-title`}>
       <figcaption id={`${p.id}-title`}>{p.title}</figcaption>

@@ -1,5 +1,8 @@
-import { describe, expect, it } from "vitest";
-import { fetchHubModel, isKnownGpu, isKnownModel, modelFor, searchModels } from "./engine.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ensureFamilies, fetchHubModel, isKnownGpu, isKnownModel, modelFor, searchModels } from "./engine.js";
+
+// The page as it is once the vision and diffusion families are loaded (estimator.spec.ts checks the first load).
+beforeAll(() => ensureFamilies());
 
 describe("model picker search", () => {
   it("finds a model by words in any order, by Hugging Face id, and vision built-ins", () => {

@@ -1,9 +1,10 @@
 /**
  * The page's link to the core: the same estimate()/maxBatch()/maxSeq() the CLI calls, run in the
- * browser. Models come from the catalog, the vision built-ins, a parameter count, or a dropped file
- * (kept here in memory under "file:<name>"; never uploaded).
+ * browser. Models come from the catalog, the vision and diffusion built-ins, a parameter count, or a
+ * dropped file (kept here in memory under "file:<name>"; never uploaded). The families' built-ins are
+ * known once they load (./estimator.ts); until then a name that needs them reads as loading.
  */
-import { defaultEstimator as est } from "../../src/default-estimator.js";
+import { est, familiesLoaded, loadFamilies } from "./estimator.js";
 import type { EstimateInput as EstimateOptions } from "../../src/core/profile.js";
 import type { Estimate } from "../../src/core/estimate-types.js";
 import { VramfitError } from "../../src/core/errors.js";
@@ -26,21 +27,39 @@ export interface ModelChoice {
   family: Family;
 }
 
-export const MODEL_CHOICES: ModelChoice[] = [
-  ...catalogModelEntries().map((e) => ({
-    id: e.id,
-    label: e.name ? `${e.name} — ${e.hf_id}` : e.hf_id,
-    keys: [e.id, e.hf_id, e.name ?? "", ...(e.aliases ?? [])].join(" ").toLowerCase(),
-    family: "llm" as const,
-  })),
-  ...est.families.flatMap((f) => (f.builtins?.() ?? []).map((b) => ({ id: b.id, label: b.label, keys: b.keys, family: f.id as Family }))),
-];
+const CATALOG_CHOICES: ModelChoice[] = catalogModelEntries().map((e) => ({
+  id: e.id,
+  label: e.name ? `${e.name} — ${e.hf_id}` : e.hf_id,
+  keys: [e.id, e.hf_id, e.name ?? "", ...(e.aliases ?? [])].join(" ").toLowerCase(),
+  family: "llm" as const,
+}));
 
+/** The picker's entries: the catalog, then the families' built-ins once the families are loaded. */
+export let MODEL_CHOICES: ModelChoice[] = CATALOG_CHOICES;
 /** Built-in architectures of the families (vision), by name: resolving one builds its graph, so it is kept. */
-const builtinIds = new Set(MODEL_CHOICES.filter((m) => m.family !== "llm").map((m) => m.id.toLowerCase()));
+let builtinIds = new Set<string>();
 const isBuiltin = (spec: string) => est.families.some((f) => f.resolveName?.(spec) !== undefined);
 
+/** Loads the model families (vision, diffusion) and adds their built-ins to the picker. */
+export async function ensureFamilies(): Promise<void> {
+  await loadFamilies();
+  if (MODEL_CHOICES !== CATALOG_CHOICES) return;
+  MODEL_CHOICES = [...CATALOG_CHOICES, ...est.families.flatMap((f) => (f.builtins?.() ?? []).map((b) => ({ id: b.id, label: b.label, keys: b.keys, family: f.id as Family })))];
+  builtinIds = new Set(MODEL_CHOICES.filter((m) => m.family !== "llm").map((m) => m.id.toLowerCase()));
+}
+
+/**
+ * Whether a spec may name a family's built-in, so the families must be loaded to resolve it: not a
+ * dropped file, a Hub id, a catalog entry or a parameter count (none of which is a family's name).
+ */
+export function needsFamilies(spec: string): boolean {
+  if (familiesLoaded() || dropped.has(spec) || spec.startsWith("hf:") || spec.startsWith("file:")) return false;
+  return !findCatalogModel(spec) && parseParameterCount(spec) == null;
+}
+
 export const GPUS = gpuCatalog();
+
+const dropped = new Map<string, ModelDescription>();
 
 /** Search-as-you-type: every word must appear in the entry's id, name, HF id or aliases. */
 export function searchModels(query: string, limit = 12): ModelChoice[] {
@@ -54,7 +73,6 @@ export function searchModels(query: string, limit = 12): ModelChoice[] {
 }
 const rank = (m: ModelChoice, q: string) => (m.id === q ? 0 : m.id.startsWith(q) ? 1 : 2);
 
-const dropped = new Map<string, ModelDescription>();
 
 /** Registers a model read from a dropped file; returns its spec ("file:<name>"). */
 export function addDroppedModel(name: string, model: ModelDescription): string {
@@ -113,6 +131,7 @@ export function modelFor(spec: string): ModelDescription {
   if (d) return d;
   if (spec.startsWith("file:")) throw new VramfitError("not_found", `the file ${spec.slice(5)} is not loaded`, { suggestion: "drop it on the page again" });
   if (spec.startsWith("hf:")) throw new VramfitError("network", `reading ${spec.slice(3)} from the Hugging Face Hub…`);
+  if (needsFamilies(spec)) throw new VramfitError("network", "reading the vision and diffusion models…");
   if (!findCatalogModel(spec) && builtinIds.has(spec.trim().toLowerCase())) {
     let m = builtinCache.get(spec);
     if (!m) builtinCache.set(spec, (m = est.resolveModel(spec)));

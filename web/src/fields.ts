@@ -4,8 +4,8 @@
  * the URL codec and the "make it fit" search read the fields built here. A new runtime's flags appear on
  * the page by being declared in its profile. `when` hides a field where the engine ignores it.
  */
-import { defaultEstimator } from "../../src/default-estimator.js";
 import { variantFor, type MergedOption } from "../../src/core/options.js";
+import { est, onEstimatorChange } from "./estimator.js";
 
 export type Value = string | number | boolean;
 /** "llm" for transformer language models, else the model family id (vision, ...). */
@@ -101,18 +101,25 @@ function fieldOf(o: MergedOption): Field | undefined {
   }
 }
 
-export const FIELDS: Field[] = defaultEstimator.options.map(fieldOf).filter((f): f is Field => f !== undefined);
+// Built from the estimator's options, and rebuilt in place when the model families load (their fields
+// join; the arrays and the map keep their identity, so importers always see the current list).
+export const FIELDS: Field[] = [];
+export const GROUPS: { id: GroupId; label: string }[] = [];
+export const FIELD_BY_KEY = new Map<string, Field>();
 
-export const GROUPS: { id: GroupId; label: string }[] = (() => {
+function buildFields(options: readonly MergedOption[]): void {
+  FIELDS.splice(0, FIELDS.length, ...options.map(fieldOf).filter((f): f is Field => f !== undefined));
   const seen = new Map<string, string>();
-  for (const o of defaultEstimator.options) if (o.web || o.variants.some((v) => v.web)) {
+  for (const o of options) if (o.web || o.variants.some((v) => v.web)) {
     const g = groupOf(o.group);
     if (!seen.has(g.id)) seen.set(g.id, g.label);
   }
-  return [...seen].map(([id, label]) => ({ id, label })).sort((a, b) => Number(a.id === LAST_GROUP) - Number(b.id === LAST_GROUP));
-})();
-
-export const FIELD_BY_KEY = new Map(FIELDS.map((f) => [f.key, f]));
+  GROUPS.splice(0, GROUPS.length, ...[...seen].map(([id, label]) => ({ id, label })).sort((a, b) => Number(a.id === LAST_GROUP) - Number(b.id === LAST_GROUP)));
+  FIELD_BY_KEY.clear();
+  for (const f of FIELDS) FIELD_BY_KEY.set(f.key, f);
+}
+buildFields(est.options);
+onEstimatorChange(() => buildFields(est.options));
 
 /** The fields that apply to this configuration. */
 export function visibleFields(ctx: FieldContext): Field[] {

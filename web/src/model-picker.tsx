@@ -1,9 +1,11 @@
 /**
  * Model picker: a combobox (WAI-ARIA 1.2 pattern) with search-as-you-type over the catalog and the vision
  * built-ins. Enter on free text takes it as a Hugging Face id in the catalog or a parameter count ("7b").
+ * The vision and diffusion built-ins join the list when the search is first used (they load on demand).
  */
 import { useMemo, useRef, useState } from "preact/hooks";
-import { searchModels } from "./engine.js";
+import { ensureFamilies, searchModels } from "./engine.js";
+import { familiesLoaded } from "./estimator.js";
 
 export interface ModelPickerProps {
   value: string;
@@ -16,7 +18,11 @@ export function ModelPicker({ value, onPick }: ModelPickerProps) {
   const [active, setActive] = useState(0);
   const input = useRef<HTMLInputElement>(null);
   const query = text ?? "";
-  const hits = useMemo(() => searchModels(query, 12), [query]);
+  const [withFamilies, setWithFamilies] = useState(familiesLoaded());
+  const wantFamilies = () => {
+    if (!withFamilies) ensureFamilies().then(() => setWithFamilies(true), () => {});
+  };
+  const hits = useMemo(() => searchModels(query, 12), [query, withFamilies]);
   const shown = text === null ? value.replace(/^(file|hf):/, "") : text;
 
   const choose = (spec: string) => {
@@ -58,8 +64,12 @@ export function ModelPicker({ value, onPick }: ModelPickerProps) {
         spellcheck={false}
         value={shown}
         placeholder="search: llama 8b, qwen, resnet…"
-        onFocus={(e) => (e.currentTarget as HTMLInputElement).select()}
+        onFocus={(e) => {
+          (e.currentTarget as HTMLInputElement).select();
+          wantFamilies();
+        }}
         onInput={(e) => {
+          wantFamilies();
           setText((e.currentTarget as HTMLInputElement).value);
           setOpen(true);
           setActive(0);

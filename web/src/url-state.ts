@@ -142,6 +142,32 @@ function decodeConfig(g: Map<string, string>, n: number, check: Validators, note
   return c;
 }
 
+/**
+ * Whether decoding this link needs more than the first load knows: a model for which `needsModel` says
+ * so (a family's built-in), a setting that is no field yet (a family's option), or a value a field does
+ * not take yet (a family's choice). The page loads the model families first, so the link decodes exactly
+ * as with everything loaded.
+ */
+export function linkNeedsMore(query: string, needsModel: (spec: string) => boolean): boolean {
+  let params: URLSearchParams;
+  try {
+    params = new URLSearchParams(query.startsWith("?") ? query.slice(1) : query);
+  } catch {
+    return false;
+  }
+  for (const [rawKey, value] of params) {
+    const m = /^(?:[23]\.)?([a-z_]+)$/.exec(rawKey);
+    if (!m || rawKey === "v" || rawKey === "edit" || m[1] === "gpu") continue;
+    if (m[1] === "model") {
+      if (!value.startsWith("file:") && needsModel(value)) return true;
+      continue;
+    }
+    const f = FIELD_BY_KEY.get(m[1]);
+    if (!f || parseFieldValue(f, value) === undefined) return true;
+  }
+  return false;
+}
+
 function truncate(s: string): string {
   return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 }

@@ -1,0 +1,103 @@
+/**
+ * The page's first load has no model families (vision, diffusion: they load on demand, ./estimator.ts).
+ * These checks are what make that invisible: a language model's numbers, the fields a language model
+ * shows, and the meaning of every name the first load resolves are the same as with the families loaded.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { catalogModelEntries } from "../../src/catalog/models.js";
+import { createEstimator } from "../../src/core/estimator.js";
+import { defaultEstimator } from "../../src/default-estimator.js";
+import { parseParameterCount } from "../../src/models/param-count.js";
+import { FAMILIES } from "../../src/profiles.js";
+import { profilesWith } from "../../src/profiles-base.js";
+import { ensureFamilies, isKnownModel, modelFor, needsFamilies, searchModels } from "./engine.js";
+import { est, familiesLoaded } from "./estimator.js";
+import { FIELDS, visibleFields, type Field, type FieldContext } from "./fields.js";
+import { linkNeedsMore } from "./url-state.js";
+
+const firstLoad = createEstimator(profilesWith([]));
+
+/** Language-model workloads across runtimes, training stacks and the options with the most effect. */
+const WORKLOADS: Record<string, unknown>[] = [
+  {},
+  { batch: 4, seq: 8192, kv_dtype: "fp8" },
+  { runtime: "vllm" },
+  { runtime: "llama.cpp", quant: "q4_k_m" },
+  { runtime: "sglang" },
+  { mode: "train", lora_rank: 16, qlora: true, checkpointing: true },
+  { mode: "train", framework: "trl", optimizer: "adamw-8bit" },
+];
+
+const sameOutcome = (a: () => unknown, b: () => unknown) => {
+  const run = (f: () => unknown) => {
+    try {
+      return { ok: f() };
+    } catch (e) {
+      return { err: e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e) };
+    }
+  };
+  expect(run(a)).toEqual(run(b));
+};
+
+describe("first load (no model families)", () => {
+  it("knows the catalog and parameter counts; family names wait for the families", () => {
+    expect(familiesLoaded()).toBe(false);
+    expect(needsFamilies("llama-3.1-8b")).toBe(false);
+    expect(needsFamilies("7b")).toBe(false);
+    expect(needsFamilies("hf:acme/model-1")).toBe(false);
+    expect(needsFamilies("resnet50")).toBe(true);
+    expect(isKnownModel("llama-3.1-8b")).toBe(true);
+    expect(() => modelFor("resnet50")).toThrow(/^reading the vision and diffusion models/);
+    expect(searchModels("yolov8")).toEqual([]);
+    expect(linkNeedsMore("model=llama-3.1-8b&gpu=rtx-4090&batch=4&runtime=vllm", needsFamilies)).toBe(false);
+    expect(linkNeedsMore("model=llama-3.1-8b&2.model=resnet50", needsFamilies)).toBe(true);
+    expect(linkNeedsMore("model=llama-3.1-8b&image=640", needsFamilies)).toBe(true);
+    expect(linkNeedsMore("model=llama-3.1-8b&mode=train&framework=trl", needsFamilies)).toBe(false);
+    expect(linkNeedsMore("model=llama-3.1-8b&mode=train&framework=timm", needsFamilies)).toBe(true);
+  });
+
+  it("no catalog name (id, Hub id, alias, variant) and no parameter count is a family's name", () => {
+    const keys = catalogModelEntries().flatMap((e) => [e.id, e.hf_id, ...(e.aliases ?? []), ...(e.variants ?? []).flatMap((v) => [v.id, v.hf_id, ...(v.aliases ?? [])])]);
+    for (const k of keys) for (const f of FAMILIES) expect(f.resolveName?.(k), `${k} is also a ${f.id} name`).toBeUndefined();
+    for (const f of FAMILIES) for (const b of f.builtins?.() ?? []) expect(parseParameterCount(b.id), b.id).toBeNull();
+    fc.assert(
+      fc.property(fc.tuple(fc.integer({ min: 1, max: 9999 }), fc.constantFrom("", ".5", ".25"), fc.constantFrom("m", "b", "k", "M", "B", "t")), ([n, frac, unit]) => {
+        const s = `${n}${frac}${unit}`;
+        fc.pre(parseParameterCount(s) != null);
+        for (const f of FAMILIES) expect(f.resolveName?.(s), s).toBeUndefined();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("gives every catalog model the default estimator's numbers (and the same refusals)", () => {
+    // Every model with the page's defaults; the other workloads and the batch limit on every 8th model (the suite's time budget).
+    for (const [i, e] of catalogModelEntries().entries()) {
+      for (const w of i % 8 === 0 ? WORKLOADS : WORKLOADS.slice(0, 1)) {
+        const o = { ...w, gpu: "a100-80gb" };
+        sameOutcome(() => firstLoad.estimate(e.id, o), () => defaultEstimator.estimate(e.id, o));
+      }
+      if (i % 8 === 0) sameOutcome(() => firstLoad.maxBatch(e.id, { gpu: "rtx-4090" }, 1 << 14).value, () => defaultEstimator.maxBatch(e.id, { gpu: "rtx-4090" }, 1 << 14).value);
+    }
+    for (const spec of ["7b", "350m", "70b"]) sameOutcome(() => firstLoad.estimate(spec, { gpu: "rtx-4090" }), () => defaultEstimator.estimate(spec, { gpu: "rtx-4090" }));
+  });
+
+  it("loading the families changes no language-model field, and adds theirs", async () => {
+    // Compared as shown: the choices offered here (a select's full list, which a link may name, also holds the
+    // families' values once they load), the rest of the field less its help text (a tooltip that joins every
+    // owner's line, so it grows by the families' once they load).
+    const strip = (f: Field) => JSON.stringify({ ...f, help: undefined, choices: undefined, when: undefined, choicesFor: undefined, pattern: "pattern" in f ? String(f.pattern) : undefined });
+    const contexts: FieldContext[] = WORKLOADS.map((w) => ({ family: "llm", mode: String(w.mode ?? "infer"), runtime: String(w.runtime ?? ""), opts: w as FieldContext["opts"] }));
+    const view = () => contexts.map((c) => visibleFields(c).map((f) => [strip(f), f.kind === "select" ? (f.choicesFor?.(c) ?? f.choices) : null]));
+    const before = view();
+    const keysBefore = FIELDS.map((f) => f.key);
+    await ensureFamilies();
+    expect(est).toBe(defaultEstimator);
+    expect(view()).toEqual(before);
+    expect(FIELDS.map((f) => f.key)).toEqual(expect.arrayContaining([...keysBefore, "image"]));
+    expect(searchModels("yolov8")[0].family).toBe("vision");
+    expect(modelFor("resnet50").family).toBe("vision");
+    expect(needsFamilies("resnet50")).toBe(false);
+  });
+});
