@@ -19,6 +19,10 @@ const cases: Array<[string, Record<string, unknown>, number]> = [
   ["ConvNextV2ForImageClassification defaults", { model_type: "convnextv2", architectures: ["ConvNextV2ForImageClassification"], num_labels: 1000 }, 28_635_496],
   ["SwinForImageClassification defaults", { model_type: "swin", architectures: ["SwinForImageClassification"], num_labels: 1000 }, 28_288_354],
   ["SegformerForSemanticSegmentation b0", { model_type: "segformer", architectures: ["SegformerForSemanticSegmentation"], num_labels: 150 }, 3_752_694],
+  // DetrForObjectDetection(DetrConfig(use_timm_backbone=False, backbone_config=ResNetConfig(depths=…, layer_type="bottleneck",
+  // hidden_sizes=[256, 512, 1024, 2048], out_features=["stage4"]), num_labels=91)): FrozenBatchNorm holds buffers only.
+  ["DetrForObjectDetection R50 (facebook/detr-resnet-50 fields)", { model_type: "detr", architectures: ["DetrForObjectDetection"], use_timm_backbone: true, backbone: "resnet50", num_labels: 91 }, 41_524_768],
+  ["DetrForObjectDetection R101 (ResNetConfig backbone)", { model_type: "detr", architectures: ["DetrForObjectDetection"], use_timm_backbone: false, backbone_config: { model_type: "resnet", depths: [3, 4, 23, 3] }, num_labels: 91 }, 60_464_672],
   ["SegformerForSemanticSegmentation b2", { model_type: "segformer", architectures: ["SegformerForSemanticSegmentation"], hidden_sizes: [64, 128, 320, 512], depths: [3, 4, 6, 3], decoder_hidden_size: 768, num_labels: 150 }, 27_461_974],
 ];
 
@@ -37,7 +41,7 @@ describe("vision config.json", () => {
 
   it("hostile fields are one invalid_file / unsupported error", () => {
     fc.assert(
-      fc.property(fc.constantFrom("vit", "dinov2", "convnext", "swin", "segformer"), fc.constantFrom("hidden_size", "patch_size", "depths", "hidden_sizes", "image_size", "num_attention_heads"), fc.anything(), (t, k, v) => {
+      fc.property(fc.constantFrom("vit", "dinov2", "convnext", "swin", "segformer", "detr"), fc.constantFrom("hidden_size", "patch_size", "depths", "hidden_sizes", "image_size", "num_attention_heads", "backbone", "backbone_config", "d_model", "num_queries", "encoder_attention_heads"), fc.anything(), (t, k, v) => {
         try {
           visionFromHfConfig({ model_type: t, [k]: v });
         } catch (e) {

@@ -13,12 +13,13 @@ import type { ModelSource, VisionModelDescription } from "../core/model.js";
 import { visionDescription } from "./family.js";
 import { timmVit } from "./models/classifiers.js";
 import { convnext } from "./models/convnext.js";
+import { detr } from "./models/detr.js";
 import { segmenter } from "./models/mmseg.js";
 import { swin } from "./models/swin.js";
 import type { BuildFn } from "./models/types.js";
 import type { VisionModel } from "./registry.js";
 
-export const HF_VISION_TYPES = ["vit", "deit", "dinov2", "convnext", "convnextv2", "swin", "segformer"] as const;
+export const HF_VISION_TYPES = ["vit", "deit", "dinov2", "convnext", "convnextv2", "swin", "segformer", "detr"] as const;
 
 function int(c: Record<string, unknown>, k: string, def: number, max = 1 << 20): number {
   const v = c[k] ?? def;
@@ -97,6 +98,22 @@ export function visionModelFromHfConfig(raw: unknown, id = "config.json"): Visio
       attention = "eager";
       break;
     }
+    case "detr": {
+      // DetrConfig: a timm backbone by name (use_timm_backbone, backbone "resnet50") or a ResNetConfig (depths).
+      const bc = (c.backbone_config ?? {}) as Record<string, unknown>;
+      const depths = Array.isArray(bc.depths) ? bc.depths.join(",") : undefined;
+      const name = String(c.backbone ?? (depths === "3,4,23,3" ? "resnet101" : depths === undefined || depths === "3,4,6,3" ? "resnet50" : ""));
+      const depth = /^(?:timm\/)?resnet(50|101)(?:\.|$)/.exec(name)?.[1];
+      if (!depth) throw new VramfitError("unsupported", `config.json: DETR backbone ${JSON.stringify(c.backbone ?? bc.depths)} is not ResNet-50/101`);
+      const d = int(c, "d_model", 256, 16384);
+      const heads = int(c, "encoder_attention_heads", 8, 1024);
+      if (d % heads || int(c, "decoder_attention_heads", 8, 1024) !== heads || int(c, "decoder_ffn_dim", 2048) !== int(c, "encoder_ffn_dim", 2048)) throw new VramfitError("unsupported", "config.json: DETR with different encoder and decoder attention/FFN sizes");
+      image = 800;
+      classes = labels(c, 91);
+      build = detr({ depth: Number(depth) as 50 | 101, dc5: c.dilation === true, dModel: d, heads, ffn: int(c, "encoder_ffn_dim", 2048), encLayers: int(c, "encoder_layers", 6, 1024), decLayers: int(c, "decoder_layers", 6, 1024), queries: int(c, "num_queries", 100, 100_000), auxLoss: c.auxiliary_loss === true, hf: true });
+      family = "detector";
+      break;
+    }
     default:
       return undefined;
   }
@@ -106,7 +123,7 @@ export function visionModelFromHfConfig(raw: unknown, id = "config.json"): Visio
     family,
     architecture: `transformers ${archs[0] ?? type} (config.json)`,
     build,
-    default_image: [image, image],
+    default_image: type === "detr" ? [800, 1333] : [image, image],
     classes,
     published_params: null,
     params_source: "built from config.json",

@@ -33,12 +33,17 @@ export interface DetrSpec {
   decLayers?: number;
   queries?: number;
   dropout?: number;
-  /** Auxiliary decoding losses (aux_loss, default true). */
+  /** Auxiliary decoding losses (aux_loss, default true; transformers' auxiliary_loss defaults to false). */
   auxLoss?: boolean;
+  /**
+   * transformers' DetrForObjectDetection: DetrSelfAttention / DetrCrossAttention through the attention interface
+   * (SDPA by default, eager keeps the probabilities), attention_dropout 0 (config default), batch-first.
+   */
+  hf?: boolean;
 }
 
 /** nn.MultiheadAttention(query, key, value) on sequence-first inputs [L, N, E], need_weights=True (math path). */
-export function detrAttention(b: GraphBuilder, q: T, k: T, v: T, heads: number, dropout: number, contiguous: boolean, training: boolean): T {
+export function detrAttention(b: GraphBuilder, q: T, k: T, v: T, heads: number, dropout: number, contiguous: boolean, training: boolean, sdpa = false): T {
   const [L, n, e] = q.shape;
   const S = k.shape[0];
   const dh = e / heads;
@@ -49,14 +54,16 @@ export function detrAttention(b: GraphBuilder, q: T, k: T, v: T, heads: number, 
   const qh = b.view(qp, [n * heads, L, dh]);
   const kh = b.view(kp, [n * heads, S, dh]);
   const vh = b.view(vp, [n * heads, S, dh]);
-  const o = b.eagerAttention(qh, kh, vh, training ? dropout : 0);
+  const o = sdpa ? b.sdpa(b.view(qh, [n, heads, L, dh]), b.view(kh, [n, heads, S, dh]), b.view(vh, [n, heads, S, dh])) : b.eagerAttention(qh, kh, vh, training ? dropout : 0);
   const merged = b.copy(o, [L * n, e], "transpose_contiguous");
   const out = b.scope("out_proj", () => b.linear(merged, e));
   return b.view(out, [L, n, e]);
 }
 
 /** The post-norm DETR encoder and decoder on the projected C5 map. Returns the decoder's intermediate outputs [D, N, Q, E]. */
-export function detrTransformer(b: GraphBuilder, src: T, pos: T, s: Required<Omit<DetrSpec, "depth" | "dc5" | "auxLoss">>, ctx: BuildContext): T {
+export function detrTransformer(b: GraphBuilder, src: T, pos: T, s: Required<Omit<DetrSpec, "depth" | "dc5" | "auxLoss" | "hf">> & { hf?: boolean; auxLoss?: boolean }, ctx: BuildContext): T {
+  const sdpa = !!s.hf && ctx.attention === "sdpa";
+  const attnDrop = s.hf ? 0 : s.dropout;
   const [S, n, e] = src.shape;
   const p = ctx.training ? s.dropout : 0;
   const drop = (x: T) => b.dropout(x, p);
@@ -67,7 +74,7 @@ export function detrTransformer(b: GraphBuilder, src: T, pos: T, s: Required<Omi
       const inp = mem;
       const qk = b.add(inp, pos);
       // Layer 0 sees the permuted (non-contiguous) C5 view; after the first LayerNorm the sequence is contiguous.
-      const a = b.block("self_attn", [qk, inp], () => detrAttention(b, qk, qk, inp, s.heads, s.dropout, !first, ctx.training));
+      const a = b.block("self_attn", [qk, inp], () => detrAttention(b, qk, qk, inp, s.heads, attnDrop, !first && !s.hf, ctx.training, sdpa));
       const x1 = b.layerNorm(b.add(inp, drop(a)));
       const f = b.block("ffn", x1, () => {
         const h = drop(b.act(b.scope("linear1", () => b.linear(x1, s.ffn)), "relu"));
@@ -85,11 +92,11 @@ export function detrTransformer(b: GraphBuilder, src: T, pos: T, s: Required<Omi
     tgt = b.block(`decoder.layers.${i}`, tgt, () => {
       const inp = tgt;
       const qk = b.add(inp, qpos);
-      const a = b.block("self_attn", [qk, inp], () => detrAttention(b, qk, qk, inp, s.heads, s.dropout, true, ctx.training));
+      const a = b.block("self_attn", [qk, inp], () => detrAttention(b, qk, qk, inp, s.heads, attnDrop, true, ctx.training, sdpa));
       const x1 = b.layerNorm(b.add(inp, drop(a)));
       const q2 = b.add(x1, qpos);
       const k2 = b.add(mem, pos);
-      const c = b.block("multihead_attn", [q2, k2], () => detrAttention(b, q2, k2, mem, s.heads, s.dropout, true, ctx.training));
+      const c = b.block("multihead_attn", [q2, k2], () => detrAttention(b, q2, k2, mem, s.heads, attnDrop, true, ctx.training, sdpa));
       const x2 = b.layerNorm(b.add(x1, drop(c)));
       const f = b.block("ffn", x2, () => {
         const h = drop(b.act(b.scope("linear1", () => b.linear(x2, s.ffn)), "relu"));
@@ -99,7 +106,7 @@ export function detrTransformer(b: GraphBuilder, src: T, pos: T, s: Required<Omi
     });
     // return_intermediate: the shared decoder norm after every layer (one set of parameters).
     const normed = b.scope("decoder.norm", () => (i === 0 ? b.layerNorm(tgt) : b.sharedWeights(() => b.layerNorm(tgt))));
-    inter.push(normed);
+    if (s.auxLoss !== false || i === s.decLayers - 1) inter.push(normed);
   }
   const hs = inter.length > 1 ? b.cat(inter.map((t) => b.view(t, [1, queries, n, e])), 0) : b.view(inter[0], [1, queries, n, e]);
   return b.view(hs, [hs.shape[0], n, queries, e]); // hs.transpose(1, 2): a view
