@@ -10,7 +10,7 @@ import { formatBytes, formatCount, GiB } from "../core/units.js";
 import type { PlanCommandOptions } from "../planner/render.js";
 import { resolveModelArg, resolveModelArgWithFacts } from "./model-source.js";
 import { addWorkloadOptions, intArg, tokensArg, toEstimateOptions } from "./options.js";
-import { renderEstimate } from "./render.js";
+import { renderEstimate, solveWhat } from "./render.js";
 import { addFitCommand } from "./fit.js";
 import { addCheckCommand } from "./check.js";
 import { addMcpCommand } from "./mcp.js";
@@ -55,7 +55,8 @@ parameter count (7b, 1.5b, 350m). Hub reads honour HF_TOKEN and HF_ENDPOINT and 
       const opts = toEstimateOptions(o, est);
       const e = est.estimate(model, opts);
       const lever = e.gpu?.verdict === "tight" ? est.leverForTight(model, opts) : null;
-      print(o.json ? JSON.stringify(e, null, 2) : renderEstimate(e, { formulas: Boolean(o.formulas), lever: lever?.change }));
+      const levers = e.gpu?.verdict === "does_not_fit" ? (await import("../fit/levers.js")).leversToFit(est, model, opts).map(({ patch: _p, ...l }) => l) : undefined;
+      print(o.json ? JSON.stringify(levers ? { ...e, levers } : e, null, 2) : renderEstimate(e, { formulas: Boolean(o.formulas), lever: lever?.change, levers }));
     });
 
   addWorkloadOptions(program.command("max-batch").argument("<model>").description("largest batch size that fits the GPU"), est).action(
@@ -228,7 +229,7 @@ function solveJson(key: string, r: SolveResult) {
 
 function renderSolve(key: "batch" | "seq", r: SolveResult): string {
   const g = r.estimate.gpu!;
-  const what = key === "batch" ? "batch size" : "sequence length";
+  const what = solveWhat(key, r.estimate);
   if (r.value === 0 && r.central_value > 0) {
     return pc.yellow(`~ only the central estimate fits on ${g.name} (up to ${what} ${r.central_value}); even ${what} 1 exceeds the GPU at the high bound`);
   }
@@ -239,7 +240,7 @@ function renderSolve(key: "batch" | "seq", r: SolveResult): string {
     pc.green(`✔ largest ${what} that fits on ${g.name}${g.count > 1 ? ` ×${g.count}` : ""}: ${pc.bold(String(r.value))}`),
     `  at ${r.value}: ${formatBytes(r.estimate.totals.device_bytes)} of ${formatBytes(g.memory_bytes)} (${formatBytes(g.headroom_bytes)} headroom)`,
   ];
-  if (r.next) lines.push(pc.dim(`  at ${r.next.value}: ${formatBytes(r.next.device_bytes)} — its high bound does not fit`));
+  if (r.next) lines.push(pc.dim(`  at ${r.next.value}: ${formatBytes(r.next.device_bytes)} — ${r.estimate.serving ? "the engine would not start (too few KV blocks for one sequence)" : "its high bound does not fit"}`));
   if (r.central_value > r.value) lines.push(pc.dim(`  the central estimate alone would allow ${r.central_value} (safe answer uses the high bound of the error band)`));
   return lines.join("\n");
 }

@@ -5,7 +5,23 @@ import { formatBytes, formatCount, GiB } from "../core/units.js";
 
 const BAR = 40;
 
-export function renderEstimate(e: Estimate, opts: { formulas?: boolean; lever?: string } = {}): string {
+/** A change that makes a configuration fit and what it saves (src/fit/levers.ts). */
+export interface RenderedLever {
+  change: string;
+  saves_bytes?: number;
+  device_bytes?: number;
+}
+
+function renderLevers(levers: readonly RenderedLever[] | undefined): string[] {
+  if (levers === undefined) return [];
+  if (levers.length === 0) return [pc.dim("    no single change found; try vramfit plan for combinations")];
+  return [
+    pc.yellow("    changes that make it fit, gentlest first:"),
+    ...levers.map((l) => pc.yellow(`      ${l.change}${l.saves_bytes !== undefined && l.saves_bytes > 0 ? ` (saves ${fmt(l.saves_bytes)})` : ""}`)),
+  ];
+}
+
+export function renderEstimate(e: Estimate, opts: { formulas?: boolean; lever?: string; levers?: readonly RenderedLever[] } = {}): string {
   const out: string[] = [];
   const w = e.workload;
   const params = e.model.active_parameters !== e.model.parameters ? `${formatCount(e.model.parameters)} params (${formatCount(e.model.active_parameters)} active)` : `${formatCount(e.model.parameters)} params`;
@@ -61,11 +77,17 @@ export function renderEstimate(e: Estimate, opts: { formulas?: boolean; lever?: 
       out.push(
         g.fits
           ? pc.green(`  ✔ fits, ${fmt(g.headroom_bytes)} headroom (${fmt(g.headroom_high_bytes ?? g.headroom_bytes)} at the high bound)`)
-          : pc.red(`  ✘ does not fit: ${fmt(-g.headroom_bytes)} over`),
+          : pc.red(g.reason ? `  ✘ does not fit: ${g.reason}` : `  ✘ does not fit: ${fmt(-g.headroom_bytes)} over`),
       );
+      if (!g.fits) out.push(...renderLevers(opts.levers));
     }
   }
-  if (e.serving) {
+  if (e.serving && e.serving.num_blocks === 0 && e.serving.kv_budget_bytes === 0 && e.serving.block_size === undefined) {
+    // vLLM's pooling runner (embedding / reranker models): no KV cache, one forward of the batched tokens.
+    const sv = e.serving;
+    out.push("");
+    out.push(`  vLLM pooling runner: no KV cache; each step embeds up to ${sv.max_num_batched_tokens?.toLocaleString("en-US")} tokens (${pc.bold(String(sv.sequences_per_batch))} sequences of ${sv.max_model_len} tokens)`);
+  } else if (e.serving) {
     const sv = e.serving as Record<string, number>;
     out.push("");
     out.push(
@@ -83,7 +105,7 @@ export function renderEstimate(e: Estimate, opts: { formulas?: boolean; lever?: 
     const u = e.uncertainty;
     out.push(pc.dim(`  range: ${u.source === "measured" ? `from ${u.cases} measured ${u.category} cases` : `default band for ${u.category} (${u.note ?? "few measurements"})`}`));
   }
-  for (const warn of e.warnings) out.push(pc.yellow(`  warning: ${warn}`));
+  for (const warn of e.warnings) if (warn !== e.gpu?.reason) out.push(pc.yellow(`  warning: ${warn}`));
   if (!opts.formulas) out.push(pc.dim("  (--formulas shows how each line is computed, --json the full object)"));
   return out.join("\n");
 }
@@ -94,4 +116,14 @@ function rangeText(r: [number, number]): string {
 
 function fmt(bytes: number): string {
   return bytes >= GiB ? `${(bytes / GiB).toFixed(2)} GiB` : formatBytes(bytes);
+}
+
+/** What max-batch / max-seq answer, in the runtime's own terms (issue #15, point 2). */
+export function solveWhat(key: "batch" | "seq", e: Estimate): string {
+  const rt = e.workload.mode === "train" ? undefined : e.workload.runtime;
+  if (rt === "vllm") return key === "batch" ? "number of concurrent sequences (KV blocks and --max-num-seqs)" : "--max-model-len";
+  if (rt === "sglang") return key === "batch" ? "number of concurrent requests (token pool and --max-running-requests)" : "--context-length";
+  if (rt === "llama.cpp") return key === "batch" ? "number of parallel slots (-np, each with --seq tokens)" : e.workload.parallel !== undefined ? "context (-c, shared by the slots)" : "context per slot (-c ÷ -np)";
+  if (rt === "ollama") return key === "batch" ? "number of parallel slots (OLLAMA_NUM_PARALLEL)" : "context per slot (num_ctx)";
+  return key === "batch" ? "batch size" : "sequence length";
 }

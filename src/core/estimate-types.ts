@@ -46,6 +46,8 @@ export interface GpuFit {
   fits: boolean;
   /** fits: even the high bound fits; tight: the estimate fits but the high bound does not; does_not_fit. */
   verdict?: "fits" | "tight" | "does_not_fit";
+  /** Why it does not fit when memory alone would (the runtime refuses to start). */
+  reason?: string;
   /** memory_bytes − device total (negative when it does not fit). */
   headroom_bytes: number;
   /** memory_bytes − high bound of the device total. */
@@ -83,6 +85,10 @@ export interface Estimate {
   lora?: { rank: number; targets: string[]; trainable_parameters: number };
   /** Serving runtimes (vLLM): the KV budget and how many sequences fit. */
   serving?: Record<string, number>;
+  /** The runtime would refuse to start or run this configuration (vLLM without one sequence's KV blocks): the verdict is does_not_fit with this reason. */
+  refusal?: string;
+  /** Runtimes that serve many sequences from one pre-allocated pool (vLLM, SGLang): how many run at once, the answer of max-batch. */
+  capacity?: { sequences: number; note: string };
   /** The error band applied: its category, how many measured cases it rests on. */
   uncertainty?: { category: string; cases: number; source: "measured" | "default"; note?: string };
 }

@@ -175,6 +175,8 @@ export function createEstimator(config: EstimatorConfig): Estimator {
       ...(part.cpu_bytes ? { cpu_bytes: part.cpu_bytes } : {}),
       ...(part.trainable_parameters !== undefined ? { trainable_parameters: part.trainable_parameters } : {}),
       ...(part.lora ? { lora: part.lora } : {}),
+      ...(part.refusal ? { refusal: part.refusal } : {}),
+      ...(part.capacity ? { capacity: part.capacity } : {}),
       ...(part.extra ?? {}),
     };
     return withBands(result, category, gpu, options.attention === undefined && !shape.encoderOnly);
@@ -261,5 +263,7 @@ function withBands(e: Estimate, category: string, gpu: Gpu | undefined, attentio
   e.totals = applyBand(e.components, e.totals, band);
   e.uncertainty = { category, cases: band.cases, source: band.source, ...(band.note ? { note: band.note } : {}) };
   if (gpu) e.gpu = gpuFit(gpu, (e.workload.gpus as number) ?? 1, e.totals);
+  // The engine's own refusal decides, whatever the memory totals say (issue #15: the verdict agrees with the engine).
+  if (e.gpu && e.refusal) e.gpu = { ...e.gpu, fits: false, verdict: "does_not_fit", reason: e.refusal };
   return e;
 }

@@ -22,6 +22,10 @@ export interface PartialEstimate {
   cpu_bytes?: number;
   trainable_parameters?: number;
   lora?: { rank: number; targets: string[]; trainable_parameters: number };
+  /** The runtime would refuse to start or run (its own check): the verdict becomes does_not_fit with this reason. */
+  refusal?: string;
+  /** Sequences served at once from a pre-allocated pool (vLLM, SGLang): what max-batch answers. */
+  capacity?: { sequences: number; note: string };
 }
 
 /** The values a profile's own options take after validation (its schema's output), beside the common workload. */

@@ -35,13 +35,28 @@ function solve(est: Solvable, model: string | ModelDescription, options: Estimat
   const gpu = est.resolveGpu(options.gpu);
   const m = est.resolveModel(model);
   const at = (v: number) => est.estimate(m, { ...options, gpu, [key]: v });
+  // Serving engines with one pre-allocated pool (vLLM): memory does not grow with the batch; the pool decides how
+  // many sequences run at once (the estimate's capacity), and that is the answer.
+  const one = key === "batch" ? at(1) : undefined;
+  if (one?.capacity) return { value: safe(one) ? one.capacity.sequences : 0, central_value: central(one) ? one.capacity.sequences : 0, estimate: one };
   const r = search(at, safe, limit);
   const c = search(at, central, limit);
   return { ...r, central_value: c.value };
 }
 
-function search(at: (v: number) => Estimate, fits: Criterion, limit: number): Omit<SolveResult, "central_value"> {
-  const first = at(1);
+function search(atOrThrow: (v: number) => Estimate, fits: Criterion, limit: number): Omit<SolveResult, "central_value"> {
+  // A value the runtime refuses (llama.cpp's 256 parallel sequences) is one that does not fit.
+  let refused: Estimate | undefined;
+  const at = (v: number): Estimate => {
+    try {
+      return atOrThrow(v);
+    } catch (e) {
+      if (!refused || !isVramfitError(e, "does_not_run")) throw e;
+      return { ...refused, gpu: { ...refused.gpu!, fits: false, verdict: "does_not_fit" } };
+    }
+  };
+  const first = atOrThrow(1);
+  refused = first;
   if (!fits(first)) return { value: 0, estimate: first };
   // Exponential search for a failing bound, then bisection: memory grows with batch and seq.
   let lo = 1;

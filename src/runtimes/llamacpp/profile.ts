@@ -192,8 +192,13 @@ function engine(runtime: "llama.cpp" | "ollama") {
       throw new VramfitError("invalid_option", `${runtime} needs a GGUF file or a GGUF quant type`, { suggestion: "add --quant q4_k_m (or q8_0, q5_k_m, f16 ...)" });
     }
     if (w.split_mode === "row") throw new VramfitError("unsupported", "--split-mode row (weight rows split across GPUs) is not modelled", { suggestion: "use --split-mode layer (the default)" });
-    const nSeqUser = w.parallel ?? (runtime === "ollama" ? OLLAMA_DEFAULTS.numParallel : 1);
-    const ctx = runtime === "ollama" ? ollamaLlamaCppContext(w.seq, nSeqUser) : { nCtx: w.seq, nSeq: nSeqUser };
+    // One meaning of batch and seq (issue #15): --batch is sequences served at once (-np), --seq tokens per sequence,
+    // so llama.cpp gets -np batch -c batch × seq. With llama.cpp's own --parallel, --seq/--ctx-size is its -c (the total).
+    if (w.parallel !== undefined && w.batch > 1 && w.batch !== w.parallel) throw new VramfitError("invalid_option", `--batch ${w.batch} and --parallel ${w.parallel} contradict each other: in ${runtime} the batch is the parallel slots`, { suggestion: "give one of them", details: { key: "parallel" } });
+    const batchSlots = w.parallel === undefined && w.batch > 1 ? w.batch : undefined;
+    const nSeqUser = w.parallel ?? batchSlots ?? (runtime === "ollama" ? OLLAMA_DEFAULTS.numParallel : 1);
+    const ctx = runtime === "ollama" ? ollamaLlamaCppContext(w.seq, nSeqUser) : { nCtx: batchSlots ? batchSlots * w.seq : w.seq, nSeq: nSeqUser };
+    if (batchSlots && runtime === "llama.cpp") assumptions.push(`batch ${batchSlots} × seq ${w.seq}: llama-server -np ${batchSlots} -c ${ctx.nCtx} (each slot holds ${w.seq} tokens)`);
     const typeK = w.cache_type_k ?? KV_TYPE[w.kv_dtype] ?? w.kv_dtype;
     const typeV = w.cache_type_v ?? KV_TYPE[w.kv_dtype] ?? w.kv_dtype;
     const flashAttn = w.flash_attn ?? (runtime === "llama.cpp");

@@ -39,13 +39,16 @@ export function vllmPoolingEstimate(model: TransformerModel, o: VllmOptions & { 
   components.push(cudaContextComponent({ vendor: gpu.vendor }));
   const budget = Math.floor(o.totalBytes * o.gpuMemoryUtilization);
   const used = w.bytes + act.bytes + nonTorch;
-  if (used > budget) warnings.push(`vLLM will not start: weights, activations and non-torch memory (${formatBytes(used)}) exceed ${o.gpuMemoryUtilization} × ${formatBytes(o.totalBytes)}`);
+  const refusal = used > budget ? `vLLM will not start: weights, activations and non-torch memory (${formatBytes(used)}) exceed ${o.gpuMemoryUtilization} × ${formatBytes(o.totalBytes)}` : undefined;
+  if (refusal) warnings.push(refusal);
   assumptions.push(`${task} with the pooling runner: encoder-only attention keeps no KV cache, so vLLM allocates no cache blocks (its gpu_memory_utilization budget is only an upper limit)`);
   return {
     components,
     peak: { phase: "serving", description: `weights + the activation peak of a batch of ${tokens} tokens (no KV cache)` },
     warnings,
     assumptions,
+    ...(refusal ? { refusal } : {}),
+    capacity: { sequences: Math.max(1, Math.floor(tokens / o.maxModelLen)), note: `sequences of ${o.maxModelLen} tokens per step: max_num_batched_tokens ${tokens} / max_model_len (no KV cache bounds them)` },
     extra: {
       serving: {
         kv_budget_bytes: 0,

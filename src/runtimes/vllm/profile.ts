@@ -156,9 +156,11 @@ export function vllmEngine(model: TransformerModel, w: Workload, gpu?: Gpu): Par
   const warnings: string[] = [];
   const assumptions = [...o.assumptions];
   const tp = o.tensorParallel;
+  checkTensorParallel(shape, tp);
   if (task !== "generate") warnings.push(`${model.id} served for ${task} with a decoder: vLLM still pre-allocates KV blocks up to --gpu-memory-utilization ${o.gpuMemoryUtilization}; lower it to what the batch needs`);
   if (shape.kvHeads < tp && !shape.mla) warnings.push(`${shape.kvHeads} KV heads over ${tp} GPUs: vLLM replicates KV heads, each GPU keeps one`);
 
+  let refusal: string | undefined;
   const components: Component[] = [
     { id: "weights", label: "Model weights", bytes: m.weightsBytes, formula: m.weightsFormula, level: "allocated" },
     { id: "activations", label: "Activation peak (profile run)", bytes: m.activationBytes, formula: m.activationFormula, level: "allocated" },
@@ -183,11 +185,10 @@ export function vllmEngine(model: TransformerModel, w: Workload, gpu?: Gpu): Par
     // vLLM refuses to start; what it would need is one sequence of max_model_len.
     const need = m.blocksPerSequence * stageLayers * m.pageBytesPerLayer;
     components.push({ id: "kv_cache", label: "KV cache (one sequence, the least vLLM starts with)", bytes: need, formula: `${m.blocksPerSequence} blocks of ${o.blockSize} tokens for max_model_len ${o.maxModelLen}`, level: "allocated" });
-    warnings.push(
+    refusal =
       m.kvBudgetBytes <= 0
         ? `vLLM will not start: weights, activations and non-torch memory exceed ${o.gpuMemoryUtilization} × ${formatBytes(o.totalBytes)} by ${formatBytes(-m.kvBudgetBytes)} (KV budget negative)`
-        : `vLLM will not start: the KV budget of ${formatBytes(m.kvBudgetBytes)} holds ${m.numBlocks} blocks, less than one ${o.maxModelLen}-token sequence (${m.blocksPerSequence} blocks); lower --max-model-len or raise --gpu-memory-utilization`,
-    );
+        : `vLLM will not start: the KV budget of ${formatBytes(m.kvBudgetBytes)} holds ${m.numBlocks} blocks, less than one ${o.maxModelLen}-token sequence (${m.blocksPerSequence} blocks); lower --max-model-len or raise --gpu-memory-utilization`;
   }
   // The rest of the budget (< one block) stays unused but reserved by the allocator.
   components.push({ id: "non_torch", label: "Non-torch memory (profiled)", bytes: m.nonTorchBytes, formula: m.nonTorchFormula, level: "device" });
@@ -197,12 +198,16 @@ export function vllmEngine(model: TransformerModel, w: Workload, gpu?: Gpu): Par
   assumptions.push(`profile run: ${o.maxNumBatchedTokens} batched tokens over up to ${o.maxNumSeqs} sequences; block size ${o.blockSize}; max_model_len ${o.maxModelLen}`);
   if (shape.layerTypes.includes("sliding") && shape.slidingWindow) assumptions.push(`V1 hybrid KV cache manager: ${shape.layerTypes.filter((t) => t === "sliding").length} sliding-window layers keep ${shape.slidingWindow} tokens (+ one block) per sequence; the block count follows vLLM's log convention (all layers)`);
   if (o.enforceEager) assumptions.push("enforce_eager: no CUDA graphs");
+  if (refusal) warnings.push(refusal);
   const concurrencyCap = Math.min(m.maxSequences, o.maxNumSeqs);
+  if (!refusal && w.batch > concurrencyCap) warnings.push(`${w.batch} sequences asked, ${concurrencyCap} of ${o.maxModelLen} tokens run at once (${concurrencyCap < o.maxNumSeqs ? "the KV blocks" : "--max-num-seqs"} limit it); vLLM queues or preempts the rest`);
   return {
     components,
     peak: { phase: "serving", description: "weights + pre-allocated KV blocks + the activation peak of a full batch" },
     warnings,
     assumptions,
+    ...(refusal ? { refusal } : {}),
+    capacity: { sequences: Math.max(0, concurrencyCap), note: `sequences of ${o.maxModelLen} tokens at once: the KV blocks hold ${Math.max(0, m.maxSequences)}, --max-num-seqs ${o.maxNumSeqs}` },
     extra: {
       serving: {
         kv_budget_bytes: m.kvBudgetBytes,
@@ -221,6 +226,25 @@ export function vllmEngine(model: TransformerModel, w: Workload, gpu?: Gpu): Par
       },
     },
   };
+}
+
+/**
+ * vLLM's own check (vllm/config/model.py ModelConfig.verify_with_parallel_config): "Total number of attention heads
+ * (H) must be divisible by tensor parallel size (T)." KV heads are split when T divides them and replicated when
+ * they divide T (vllm/model_executor/layers/linear.py QKVParallelLinear: num_kv_head_replicas = divide(T, KV)),
+ * which asserts divisibility either way.
+ */
+export function checkTensorParallel(shape: TransformerModel["transformer"], tp: number): void {
+  if (tp <= 1) return;
+  const kvOk = (t: number) => shape.mla !== null || shape.kvHeads <= 0 || (shape.kvHeads >= t ? shape.kvHeads % t === 0 : t % shape.kvHeads === 0);
+  const valid = [2, 3, 4, 6, 8, 16].filter((t) => shape.heads % t === 0 && kvOk(t));
+  const suggestion = `use --gpus ${valid.length ? valid.slice(0, 4).join(", ") : "1"} (tensor parallel)${valid.length ? "" : ", or --pipeline-parallel-size to split the layers"}`;
+  if (shape.heads % tp !== 0) {
+    throw new VramfitError("does_not_run", `vLLM refuses tensor parallel ${tp}: the total number of attention heads (${shape.heads}) must be divisible by the tensor parallel size`, { suggestion, details: { key: "gpus" } });
+  }
+  if (!kvOk(tp)) {
+    throw new VramfitError("does_not_run", `vLLM refuses tensor parallel ${tp}: ${shape.kvHeads} KV heads can be neither split over nor replicated across ${tp} GPUs`, { suggestion, details: { key: "gpus" } });
+  }
 }
 
 export const vllmRuntime: RuntimeProfile<VllmFlags> = {

@@ -1,0 +1,97 @@
+/**
+ * Issue #15 audit (docs/engines/right-by-default-audit.md): each case failed before its fix.
+ */
+import { describe, expect, it } from "vitest";
+import { estimate, maxBatch, maxSeq } from "../index.js";
+import { runCli } from "./main.js";
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const errWrite = process.stderr.write.bind(process.stderr);
+  let err = "";
+  process.stderr.write = ((s: string) => {
+    err += s;
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    const code = await runCli(args, (s) => out.push(s));
+    return { code, out: out.join("\n"), err };
+  } finally {
+    process.stderr.write = errWrite;
+  }
+}
+
+describe("the verdict agrees with the engine (#15.3)", () => {
+  it("vLLM without one sequence's KV blocks is does_not_fit, with the reason, in JSON and text", async () => {
+    const e = estimate("llama-3.1-70b", { runtime: "vllm", gpus: 2, gpu: "h100-sxm", seq: 8192 });
+    expect(e.serving!.max_sequences).toBe(0);
+    expect(e.gpu!.verdict).toBe("does_not_fit");
+    expect(e.gpu!.fits).toBe(false);
+    expect(e.gpu!.reason).toMatch(/vLLM will not start/);
+    const r = await cli(["estimate", "llama-3.1-70b", "--runtime", "vllm", "--gpus", "2", "--gpu", "h100-sxm", "--seq", "8192"]);
+    expect(r.out).toMatch(/✘ does not fit: vLLM will not start/);
+    expect(r.out).not.toMatch(/✔ fits/);
+    expect(r.out).toMatch(/--max-model-len \d+ \(from 8192\)/);
+  });
+});
+
+describe("does_not_fit names the gentlest changes (#15.7)", () => {
+  it("text and JSON list changes that fit, with what each saves", async () => {
+    const r = await cli(["estimate", "llama-3.1-70b", "--gpu", "a100-80gb", "--json"]);
+    const j = JSON.parse(r.out);
+    expect(j.gpu.verdict).toBe("does_not_fit");
+    expect(j.levers.length).toBeGreaterThan(0);
+    for (const l of j.levers) {
+      expect(["fits", "tight"]).toContain(l.verdict);
+      expect(l.saves_bytes).toBeGreaterThan(0);
+    }
+    const t = await cli(["estimate", "mixtral-8x7b", "--runtime", "ollama", "--quant", "q4_k_m", "--gpu", "rtx-4090"]);
+    expect(t.out).toMatch(/changes that make it fit/);
+    expect(t.out).toMatch(/--cpu-moe .*saves/);
+  });
+});
+
+describe("max-batch / max-seq answer the runtime's own question (#15.2)", () => {
+  it("vLLM: max-batch is the concurrent sequences the KV blocks hold, not 65536", () => {
+    const r = maxBatch("llama-3.1-8b", { runtime: "vllm", gpu: "a100-80gb", seq: 8192 });
+    const e = estimate("llama-3.1-8b", { runtime: "vllm", gpu: "a100-80gb", seq: 8192 });
+    expect(r.value).toBe(Math.min(e.serving!.max_sequences, e.serving!.max_num_seqs));
+    expect(r.value).toBeLessThan(1000);
+  });
+  it("vLLM: max-seq is the longest --max-model-len vLLM starts with", () => {
+    const r = maxSeq("llama-3.1-70b", { runtime: "vllm", gpu: "h100-sxm", gpus: 2 });
+    expect(r.value).toBeGreaterThan(0);
+    expect(estimate("llama-3.1-70b", { runtime: "vllm", gpu: "h100-sxm", gpus: 2, seq: r.value }).serving!.max_sequences).toBeGreaterThanOrEqual(1);
+    expect(estimate("llama-3.1-70b", { runtime: "vllm", gpu: "h100-sxm", gpus: 2, seq: r.value + 1 }).gpu!.verdict).toBe("does_not_fit");
+  });
+  it("llama.cpp: --batch is parallel slots of --seq tokens (-np batch, -c batch × seq); max-batch counts slots", () => {
+    const one = estimate("llama-3.1-8b", { runtime: "llama.cpp", quant: "q4_k_m", gpu: "rtx-4090", seq: 8192 });
+    const four = estimate("llama-3.1-8b", { runtime: "llama.cpp", quant: "q4_k_m", gpu: "rtx-4090", seq: 8192, batch: 4 });
+    const kv = (e: typeof one) => e.components.find((c) => c.id === "kv_cache")!.bytes;
+    expect(kv(four)).toBe(4 * kv(one));
+    expect(four.assumptions.join(" ")).toMatch(/-np 4 -c 32768/);
+    // with llama.cpp's own --parallel, --seq is its -c (the total)
+    expect(kv(estimate("llama-3.1-8b", { runtime: "llama.cpp", quant: "q4_k_m", gpu: "rtx-4090", seq: 8192, parallel: 4 }))).toBe(kv(one));
+    expect(() => estimate("llama-3.1-8b", { runtime: "llama.cpp", quant: "q4_k_m", seq: 8192, parallel: 2, batch: 4 })).toThrow(/contradict/);
+    const mb = maxBatch("llama-3.1-8b", { runtime: "llama.cpp", quant: "q4_k_m", gpu: "rtx-4090", seq: 8192 });
+    expect(mb.value).toBeGreaterThan(1);
+    expect(mb.value).toBeLessThan(64);
+  });
+  it("sweep over batches moves llama.cpp's memory", async () => {
+    const r = await cli(["sweep", "llama-3.1-8b", "--runtime", "llama.cpp", "--quant", "q4_k_m", "--batches", "1,4", "--gpu", "rtx-4090", "--json"]);
+    const rows = JSON.parse(r.out);
+    expect(rows[1].device_bytes).toBeGreaterThan(rows[0].device_bytes);
+  });
+});
+
+describe("vLLM's own checks (#15.4)", () => {
+  it("tensor parallel must divide the attention heads (64 heads over 3 GPUs is refused)", () => {
+    expect(() => estimate("llama-3.1-70b", { runtime: "vllm", gpus: 3, gpu: "h100-sxm" })).toThrow(/attention heads \(64\) must be divisible/);
+    expect(estimate("llama-3.1-70b", { runtime: "vllm", gpus: 4, gpu: "h100-sxm" }).gpu!.verdict).toBe("fits");
+  });
+  it("the pooling runner says what vLLM does instead of a KV budget", async () => {
+    const r = await cli(["estimate", "snowflake-arctic-embed-m", "--runtime", "vllm", "--gpu", "a100-80gb"]);
+    expect(r.out).not.toMatch(/undefined/);
+    expect(r.out).toMatch(/pooling runner: no KV cache/);
+  });
+});
