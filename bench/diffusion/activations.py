@@ -4,7 +4,7 @@ transformers 5.18.0 modules built from the catalog configs (some shrunk to fewer
 measured with bench/torch2/memtrack.py's LiveTracker (storages counted once; parameters excluded).
 
 Convolutional models run in fp32 (bf16 convolutions have no fast CPU kernel here); the DiTs and T5 in bf16.
-Writes bench/diffusion/activations.json; src/diffusion/ground-truth.spec.ts compares vramfit with it.
+Writes bench/diffusion/activations.json; src/diffusion/activations.spec.ts compares vramfit with it (`python3 activations.py <id>...` re-runs some cases in place).
 Run: PYTHONPATH=<diffusers>/src python3 bench/diffusion/activations.py
 """
 import copy
@@ -104,6 +104,10 @@ CASES = [
     {"id": "flux-2+2-bf16-32", "kind": "flux", "class": "FluxTransformer2DModel", "config": "flux.1-dev/transformer/config.json", "override": {"num_layers": 2, "num_single_layers": 2}, "dtype": "bf16", "batch": 1, "h": 32, "w": 32, "txt": 64},
     {"id": "sd35m-3-bf16-32", "kind": "sd3", "class": "SD3Transformer2DModel", "config": "sd3.5-medium/transformer/config.json", "override": {"num_layers": 3, "dual_attention_layers": [0]}, "dtype": "bf16", "batch": 2, "h": 32, "w": 32, "txt": 64},
     {"id": "wan13-2-bf16", "kind": "wan", "class": "WanTransformer3DModel", "config": "wan2.1-1.3b/transformer/config.json", "override": {"num_layers": 2}, "dtype": "bf16", "batch": 1, "frames": 3, "h": 16, "w": 16, "txt": 64},
+    {"id": "flux-2+2-bf16-32-b2", "kind": "flux", "class": "FluxTransformer2DModel", "config": "flux.1-dev/transformer/config.json", "override": {"num_layers": 2, "num_single_layers": 2}, "dtype": "bf16", "batch": 2, "h": 32, "w": 32, "txt": 64},
+    {"id": "sd3m-2-bf16-32-b1", "kind": "sd3", "class": "SD3Transformer2DModel", "config": "sd3-medium/transformer/config.json", "override": {"num_layers": 2}, "dtype": "bf16", "batch": 1, "h": 32, "w": 32, "txt": 64},
+    {"id": "unet-sd21-fp32-16x24-b2", "kind": "unet", "class": "UNet2DConditionModel", "config": "sd-2.1/unet/config.json", "dtype": "fp32", "batch": 2, "h": 16, "w": 24, "ctx": 77},
+    {"id": "clip-bigg-2-fp32-b2", "kind": "clip", "class": "CLIPTextModelWithProjection", "config": "sdxl-base/text_encoder_2/config.json", "override": {"num_hidden_layers": 2}, "dtype": "fp32", "batch": 2},
     {"id": "clip-l-fp32-b2", "kind": "clip", "class": "CLIPTextModel", "config": "sd-1.5/text_encoder/config.json", "dtype": "fp32", "batch": 2},
     {"id": "t5-2-bf16-64", "kind": "t5", "class": "T5EncoderModel", "config": "flux.1-schnell/text_encoder_2/config.json", "override": {"num_layers": 2}, "dtype": "bf16", "batch": 1, "seq": 64},
 ]
@@ -119,8 +123,14 @@ def main():
         r = run(case)
         out["cases"].append({**case, **r})
         print(case["id"], r, file=sys.stderr)
-    if not only:
-        json.dump(out, open(os.path.join(os.path.dirname(__file__), "activations.json"), "w"), indent=1)
+    path = os.path.join(os.path.dirname(__file__), "activations.json")
+    if only:
+        # Re-run some cases: replace (or add) them in the existing file, keeping the CASES order.
+        old = json.load(open(path))
+        assert (old["diffusers"], old["transformers"], old["torch"]) == (out["diffusers"], out["transformers"], out["torch"]), "versions differ: re-run every case"
+        got = {c["id"]: c for c in old["cases"] + out["cases"]}
+        out["cases"] = [got[c["id"]] for c in CASES if c["id"] in got]
+    json.dump(out, open(path, "w"), indent=1)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import {
   feedForward,
   gatedResidual,
   groupNorm,
+  heldUntilNow,
   layerNorm,
   linear,
   mlpEmbedding,
@@ -31,6 +32,7 @@ import {
   rmsNorm,
   rotary,
   sdpa,
+  wanRotary,
   timesteps,
 } from "./nn.js";
 
@@ -61,6 +63,9 @@ export function clipText(c: BuildCtx, cfg: Cfg, batch: number, withProjection: b
     return b.add(tok, pos);
   });
   const heads = cfg.num_attention_heads as number;
+  // CLIPEncoder.forward: `hidden_states = inputs_embeds`, and the local `inputs_embeds` keeps the embeddings'
+  // output alive through every layer (the peak is in layer 1, not 0).
+  const embeds = x;
   for (let i = 0; i < cfg.num_hidden_layers; i++) {
     x = checkpointed(c, `text_model.encoder.layers.${i}`, [x], () => {
       const n = layerNorm(c, "layer_norm1", x);
@@ -75,6 +80,7 @@ export function clipText(c: BuildCtx, cfg: Cfg, batch: number, withProjection: b
       return b.add(r, m);
     });
   }
+  heldUntilNow(b, embeds);
   const last = layerNorm(c, "text_model.final_layer_norm", x);
   const pooled = b.copy(last, [batch, h], "pooled_gather");
   if (!withProjection) return [last, pooled];
@@ -98,6 +104,9 @@ export function t5Encoder(c: BuildCtx, cfg: Cfg, batch: number, seq: number, opt
   const inner = heads * (cfg.d_kv as number);
   const ids = b.input([batch, seq]);
   let x = b.scope("shared", () => b.fusedOp("embedding", [ids], [batch, seq, d], [], [[cfg.vocab_size, d]]));
+  // T5Stack.forward: `hidden_states = self.dropout(inputs_embeds)` is the same tensor in eval, and the local
+  // `inputs_embeds` holds it through every block.
+  const embeds = x;
   let bias: T | null = null;
   for (let i = 0; i < cfg.num_layers; i++) {
     x = checkpointed(c, `encoder.block.${i}`, [x], () => {
@@ -134,6 +143,7 @@ export function t5Encoder(c: BuildCtx, cfg: Cfg, batch: number, seq: number, opt
     });
   }
   if (bias) b.holds.push([(bias as T).storage, b.nodes.length - 1]);
+  heldUntilNow(b, embeds);
   return t5Norm(c, "encoder.final_layer_norm", x);
 }
 
@@ -175,9 +185,11 @@ function transformer2d(c: BuildCtx, name: string, x: T, ctx: T, heads: number, l
   const b = c.b;
   const [n, ch, hh, ww] = x.shape;
   return b.block(name, x, () => {
+    // permute(0, 2, 3, 1).reshape(batch, H·W, C) of an NCHW map is a (transposed) view: H and W merge. With
+    // use_linear_projection, proj_in then sees a non-contiguous input (copy, mm, bias added out of place).
     let h = groupNorm(c, "norm", x, 32);
-    if (linearProj) h = linear(c, "proj_in", b.copy(h, [n, hh * ww, ch], "permute_reshape"), ch);
-    else h = b.copy(conv(c, "proj_in", h, ch, 1, 1, 0), [n, hh * ww, ch], "permute_reshape");
+    if (linearProj) h = linear(c, "proj_in", b.view(h, [n, hh * ww, ch]), ch, true, { contiguous: false });
+    else h = b.view(conv(c, "proj_in", h, ch, 1, 1, 0), [n, hh * ww, ch]);
     for (let i = 0; i < layers; i++) {
       const hin = h;
       h = checkpointed(c, `transformer_blocks.${i}`, [hin], () => {
@@ -222,12 +234,16 @@ export function unet2dCondition(c: BuildCtx, cfg: Cfg, io: UNetIO): T {
   const x = b.input([io.batch, cfg.in_channels, io.h, io.w]);
   const ctx = extraInput(b, [io.batch, io.ctxLen, cfg.cross_attention_dim], dtype, "encoder_hidden_states");
 
-  let emb = mlpEmbedding(c, "time_embedding", timesteps(c, io.batch, blocks[0], dtype), tembDim);
+  // UNet2DConditionModel.forward's locals `t_emb` and `aug_emb` live to its end.
+  const tEmb = timesteps(c, io.batch, blocks[0], dtype);
+  const locals: T[] = [tEmb];
+  let emb = mlpEmbedding(c, "time_embedding", tEmb, tembDim);
   if (cfg.addition_embed_type === "text_time") {
     const text = extraInput(b, [io.batch, cfg.projection_class_embeddings_input_dim - 6 * cfg.addition_time_embed_dim], dtype, "text_embeds");
     const ids = extraInput(b, [io.batch * 6], "f32", "time_ids");
     const tproj = cast(b, b.approx("add_time_proj", [ids], [io.batch, 6 * cfg.addition_time_embed_dim], "f32", "sin/cos features", false, false), dtype);
     const add = mlpEmbedding(c, "add_embedding", b.cat([text, tproj], -1), tembDim);
+    locals.push(add);
     emb = b.add(emb, add);
   } else if (cfg.addition_embed_type) throw new VramfitError("unsupported", `UNet addition_embed_type '${cfg.addition_embed_type}' is not modelled`);
 
@@ -257,12 +273,16 @@ export function unet2dCondition(c: BuildCtx, cfg: Cfg, io: UNetIO): T {
   const revHeads = [...heads].reverse();
   const revT = [...tLayers].reverse();
   const revL = [...lpb].reverse();
+  // `res_samples = down_block_res_samples[-len(upsample_block.resnets):]` holds an up block's skips for the
+  // whole block call, and the last block's to the end of forward (it is never reassigned after the loop).
+  let skips: T[] = [];
   (cfg.up_block_types as string[]).forEach((type, i) => {
-    b.block(`up_blocks.${i}`, h, () => {
+    const layers = revL[i] + 1;
+    skips = res.splice(res.length - layers, layers);
+    b.block(`up_blocks.${i}`, [h, ...skips], () => {
       const outCh = rev[i];
-      const layers = revL[i] + 1;
       for (let j = 0; j < layers; j++) {
-        const skip = res.pop()!;
+        const skip = skips[layers - 1 - j];
         h = resnet2d(c, `resnets.${j}`, b.cat([h, skip], 1), outCh, emb, groups);
         if (hasAttn(type)) h = transformer2d(c, `attentions.${j}`, h, ctx, revHeads[i], revT[i], linearProj, io.eager);
       }
@@ -271,7 +291,9 @@ export function unet2dCondition(c: BuildCtx, cfg: Cfg, io: UNetIO): T {
     });
   });
   h = b.act(groupNorm(c, "conv_norm_out", h, groups), "silu");
-  return conv(c, "conv_out", h, cfg.out_channels, cfg.conv_out_kernel ?? 3);
+  const out = conv(c, "conv_out", h, cfg.out_channels, cfg.conv_out_kernel ?? 3);
+  heldUntilNow(b, ...skips, ...locals);
+  return out;
 }
 
 // ---- AutoencoderKL ---------------------------------------------------------------------------------
@@ -309,7 +331,8 @@ export function vaeDecoder(c: BuildCtx, cfg: Cfg, batch: number, h: number, w: n
   if (opts.stage === "up") return vaeUp(c, cfg, b.input([batch, top, h, w]), blocks, groups);
   let x = b.input([batch, cfg.latent_channels, h, w]);
   if (cfg.use_post_quant_conv !== false) x = conv(c, "post_quant_conv", x, cfg.latent_channels, 1, 1, 0);
-  return b.scope("decoder", () => {
+  // AutoencoderKL._decode: `z = self.post_quant_conv(z); dec = self.decoder(z)` — the local z lives through the decoder.
+  return b.block("decoder", x, () => {
     let y = conv(c, "conv_in", x, top, 3);
     y = vaeMid(c, y, top, groups, opts.eager, cfg.mid_block_add_attention !== false);
     if (opts.stage === "mid") return y;
@@ -433,6 +456,8 @@ export function fluxTransformer(c: BuildCtx, cfg: Cfg, io: DitIO): T {
     return b.add(e, mlpEmbedding(c, "text_embedder", pooled, dim));
   });
   let ctx = linear(c, "context_embedder", ctx0, dim);
+  // txt_ids / img_ids as the pipeline passes them (model dtype), and forward's local `ids = torch.cat(...)`.
+  const ids = b.cat([extraInput(b, [t, 3], dtype, "txt_ids"), extraInput(b, [s, 3], dtype, "img_ids")], 0);
   extraInput(b, [s + t, cfg.attention_head_dim], "f32", "rotary cos");
   extraInput(b, [s + t, cfg.attention_head_dim], "f32", "rotary sin");
   for (let i = 0; i < cfg.num_layers; i++) {
@@ -477,7 +502,9 @@ export function fluxTransformer(c: BuildCtx, cfg: Cfg, io: DitIO): T {
   }
   const mod = adaLN(c, "norm_out", temb, dim, 2);
   x = modulate(b, layerNorm(c, "norm_out.norm", x, false), chunk(b, mod, dim));
-  return linear(c, "proj_out", x, cfg.in_channels * (cfg.patch_size ?? 1) ** 2);
+  const out = linear(c, "proj_out", x, cfg.in_channels * (cfg.patch_size ?? 1) ** 2);
+  heldUntilNow(b, ids);
+  return out;
 }
 
 /** SD3Transformer2DModel.forward: PatchEmbed (+ cropped pos_embed), JointTransformerBlocks (MMDiT; SD3.5 dual attention), AdaLN out. */
@@ -507,34 +534,57 @@ export function sd3Transformer(c: BuildCtx, cfg: Cfg, io: DitIO): T {
     const last = i === cfg.num_layers - 1;
     const isDual = dual.has(i);
     const inputs: T[] = ctx ? [x, ctx] : [x];
+    // JointTransformerBlock.forward (attention.py) local by local: `norm_hidden_states2` (SD3.5 dual
+    // attention), the gated `attn_output`/`attn_output2`, and the last block's `norm_encoder_hidden_states`
+    // and `context_attn_output` (a view of the whole attention output) live to the block's end; locals that
+    // are reassigned (`norm_hidden_states`, `norm_encoder_hidden_states`) die when the new value exists.
     [ctx, x] = checkpointed(c, `transformer_blocks.${i}`, inputs, () => {
       const c0 = ctx!;
       const mod = adaLN(c, "norm1", temb, dim, isDual ? 9 : 6);
       const cmod = adaLN(c, "norm1_context", temb, dim, last ? 2 : 6);
-      const nx = b.retain(modulate(b, layerNorm(c, "norm1.norm", x, false), chunk(b, mod, dim)));
-      const nc = b.retain(modulate(b, layerNorm(c, "norm1_context.norm", c0, false), chunk(b, cmod, dim)));
-      const [ao, co] = b.block("attn", [nx, nc], () => {
-        const [q, k, v] = qkv(c, nx, ["to_q", "to_k", "to_v"], dim, heads, qkNorm ? ["norm_q", "norm_k"] : null);
+      let nx: T;
+      let n2: T | null = null;
+      b.scope("norm1", () => {
+        const nrm = layerNorm(c, "norm", x, false);
+        nx = modulate(b, nrm, chunk(b, mod, dim));
+        // SD35AdaLayerNormZeroX: norm_hidden_states2 from the same normalized input, computed up front.
+        if (isDual) n2 = b.retain(modulate(b, nrm, chunk(b, mod, dim)));
+      });
+      let nc = modulate(b, layerNorm(c, "norm1_context.norm", c0, false), chunk(b, cmod, dim));
+      if (last) b.retain(nc);
+      // The attention output is split along the sequence: for batch > 1 each part is a strided view, so the
+      // projections after it take nn.Linear's non-contiguous path (copy, mm, bias added out of place).
+      const contiguous = io.batch === 1;
+      const [ao, co] = b.block("attn", [nx!, nc], () => {
+        const [q, k, v] = qkv(c, nx!, ["to_q", "to_k", "to_v"], dim, heads, qkNorm ? ["norm_q", "norm_k"] : null);
         const [eq, ek, ev] = qkv(c, nc, ["add_q_proj", "add_k_proj", "add_v_proj"], dim, heads, qkNorm ? ["norm_added_q", "norm_added_k"] : null);
         const o = attend(c, b.cat([q, eq], 1), b.cat([k, ek], 1), b.cat([v, ev], 1), io.eager);
         const [ox, oc] = b.split(o, [s, t], 1);
-        return [linear(c, "to_out.0", ox, dim), last ? null : linear(c, "to_add_out", oc, dim)];
+        return [linear(c, "to_out.0", ox, dim, true, { contiguous }), last ? oc : linear(c, "to_add_out", oc, dim, true, { contiguous })];
       });
-      let hx = gatedResidual(b, x, ao, chunk(b, mod, dim));
+      let hx = b.add(x, b.retain(b.mul(ao, chunk(b, mod, dim))));
       if (isDual) {
-        const n2 = modulate(b, layerNorm(c, "norm", x, false), chunk(b, mod, dim));
-        const a2 = b.block("attn2", n2, () => {
-          const [q, k, v] = qkv(c, n2, ["to_q", "to_k", "to_v"], dim, heads, qkNorm ? ["norm_q", "norm_k"] : null);
+        const a2 = b.block("attn2", n2!, () => {
+          const [q, k, v] = qkv(c, n2!, ["to_q", "to_k", "to_v"], dim, heads, qkNorm ? ["norm_q", "norm_k"] : null);
           return linear(c, "to_out.0", attend(c, q, k, v, io.eager), dim);
         });
-        hx = gatedResidual(b, hx, a2, chunk(b, mod, dim));
+        hx = b.add(hx, b.retain(b.mul(a2, chunk(b, mod, dim))));
       }
-      const f = feedForward(c, "ff", modulate(b, layerNorm(c, "norm2", hx, false), chunk(b, mod, dim)), 4 * dim, dim, "gelu");
-      hx = gatedResidual(b, hx, f, chunk(b, mod, dim));
-      if (last) return [null, hx] as [T | null, T];
-      let hc = gatedResidual(b, c0, co!, chunk(b, cmod, dim));
-      const fc = feedForward(c, "ff_context", modulate(b, layerNorm(c, "norm2_context", hc, false), chunk(b, cmod, dim)), 4 * dim, dim, "gelu");
-      hc = gatedResidual(b, hc, fc, chunk(b, cmod, dim));
+      const nh = modulate(b, layerNorm(c, "norm2", hx, false), chunk(b, mod, dim));
+      heldUntilNow(b, nx!);
+      b.retain(nh);
+      const f = feedForward(c, "ff", nh, 4 * dim, dim, "gelu");
+      hx = b.add(hx, b.retain(b.mul(f, chunk(b, mod, dim))));
+      if (last) {
+        b.retain(co);
+        return [null, hx] as [T | null, T];
+      }
+      let hc = b.add(c0, b.retain(b.mul(co!, chunk(b, cmod, dim))));
+      const nc2 = modulate(b, layerNorm(c, "norm2_context", hc, false), chunk(b, cmod, dim));
+      heldUntilNow(b, nc);
+      nc = b.retain(nc2);
+      const fc = b.retain(feedForward(c, "ff_context", nc, 4 * dim, dim, "gelu"));
+      hc = b.add(hc, b.mul(fc, chunk(b, cmod, dim)));
       return [hc, hx] as [T | null, T];
     });
   }
@@ -560,8 +610,10 @@ export function wanTransformer(c: BuildCtx, cfg: Cfg, io: DitIO): T {
   const dtype = b.paramElem;
   const lat = b.input([io.batch, cfg.in_channels, f, io.h, io.w]);
   const ctx0 = extraInput(b, [io.batch, io.txtLen, cfg.text_dim], dtype, "encoder_hidden_states");
-  extraInput(b, [1, s, 1, cfg.attention_head_dim], "f32", "rotary cos");
-  extraInput(b, [1, s, 1, cfg.attention_head_dim], "f32", "rotary sin");
+  // WanRotaryPosEmbed: non-persistent freqs_cos/freqs_sin buffers, cast with the model (.to(dtype)); forward
+  // concatenates the per-axis slices into [1, S, 1, head_dim] in the model dtype.
+  extraInput(b, [1, s, 1, cfg.attention_head_dim], dtype, "rotary cos");
+  extraInput(b, [1, s, 1, cfg.attention_head_dim], dtype, "rotary sin");
   let x = b.scope("patch_embedding", () => {
     b.extraParams("conv3d", [[dim, cfg.in_channels, pt, ph, pw], [dim]]);
     return b.approx("conv3d", [lat], [io.batch, s, dim], dtype, "Conv3d patch embedding, flattened", false, true);
@@ -583,7 +635,7 @@ export function wanTransformer(c: BuildCtx, cfg: Cfg, io: DitIO): T {
         const k = rmsNorm(c, "norm_k", linear(c, "to_k", n1, dim));
         const v = linear(c, "to_v", n1, dim);
         const sh = [io.batch, s, heads, dim / heads];
-        const o = attend(c, rotary(c, b.view(q, sh)), rotary(c, b.view(k, sh)), b.view(v, sh), io.eager);
+        const o = attend(c, wanRotary(c, b.view(q, sh)), wanRotary(c, b.view(k, sh)), b.view(v, sh), io.eager);
         return linear(c, "to_out.0", o, dim);
       });
       let h = cast(b, b.add(cast(b, x, "f32"), b.mul(a1, mod)), dtype);

@@ -16,6 +16,8 @@ export const WAN_VAE_PARAMS = 126_892_531;
 export interface GraphOpts {
   precision: VisionPrecision;
   eager: boolean;
+  /** Op semantics to follow where CPU and CUDA differ (the CPU ground truth in activations.spec.ts); CUDA by default. */
+  device?: "cuda" | "cpu";
   lora?: BuildCtx["lora"];
   checkpointing?: boolean;
   /** Frozen parameters (LoRA training, or a component that is not trained). */
@@ -29,7 +31,7 @@ export interface BuiltGraph {
 }
 
 function build(opts: GraphOpts, f: (c: BuildCtx) => void): BuiltGraph {
-  const b = new GraphBuilder(opts.precision);
+  const b = new GraphBuilder(opts.precision, { device: opts.device });
   const segments: NonNullable<BuildCtx["checkpoint"]> = [];
   const c: BuildCtx = { b, lora: opts.lora, checkpoint: opts.checkpointing ? segments : undefined };
   const run = () => f(c);

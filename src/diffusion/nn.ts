@@ -64,6 +64,14 @@ export function holdInputs(b: GraphBuilder): void {
   held.delete(b);
 }
 
+/**
+ * A Python local that is reassigned later: `t` stays referenced until the node just built (the reassignment
+ * `norm_hidden_states = self.norm2(...)` frees the old value only once the new one exists).
+ */
+export function heldUntilNow(b: GraphBuilder, ...ts: T[]): void {
+  for (const t of ts) b.holds.push([t.storage, b.nodes.length - 1]);
+}
+
 /** A dtype cast (`.float()`, `.to(dtype)`, `.type_as`): a new tensor unless the dtype is already right. */
 export function cast(b: GraphBuilder, x: T, dtype: T["dtype"]): T {
   if (x.dtype === dtype) return x;
@@ -127,6 +135,26 @@ export function rotary(c: BuildCtx, x: T): T {
     const s = b.approx("rope_mul_sin", [rf], x.shape, "f32", "rotated.float() * sin", true, true);
     const sum = b.add(a, s);
     return cast(b, sum, x.dtype);
+  });
+}
+
+/**
+ * WanAttnProcessor's apply_rotary_emb (transformer_wan.py): out = empty_like(x); out[..., 0::2] = x1·cos − x2·sin;
+ * out[..., 1::2] = x1·sin + x2·cos — in the model dtype, each half-size product and their sum live while
+ * the slice is written.
+ */
+export function wanRotary(c: BuildCtx, x: T): T {
+  const b = c.b;
+  const half = [...x.shape.slice(0, -1), x.shape[x.shape.length - 1] / 2];
+  return b.block("rope", x, () => {
+    const out = b.approx("empty_like", [x], x.shape, x.dtype, "torch.empty_like(hidden_states)", false, true);
+    for (const part of ["even", "odd"]) {
+      const p1 = b.approx(`rope_${part}_a`, [x], half, x.dtype, "x1 * cos (or x1 * sin)", true, true);
+      const p2 = b.approx(`rope_${part}_b`, [x], half, x.dtype, "x2 * sin (or x2 * cos)", true, true);
+      b.approx(`rope_${part}_sum`, [p1, p2], half, x.dtype, "difference / sum written into out's slice", false, true);
+      heldUntilNow(b, out);
+    }
+    return b.view(out, x.shape);
   });
 }
 
