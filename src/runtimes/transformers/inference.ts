@@ -20,6 +20,7 @@ import type { PartialEstimate } from "../../core/profile.js";
 import type { TransformersWorkload as Workload } from "./profile.js";
 import { MiB, roundUp } from "../../core/units.js";
 import { TRANSFORMERS_DEFAULT_VERSION, transformersMechanisms } from "./version.js";
+import { gptqKernelComponent } from "./gptq.js";
 
 export function transformersInference(model: TransformerModel, w: Workload, gpu?: Gpu): PartialEstimate {
   const shape = model.transformer;
@@ -176,6 +177,17 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
       formula: `largest quantized linear (${largest.toLocaleString("en-US")} weights) dequantized to ${computeDtype} for the matmul (bitsandbytes MatMul4Bit)`,
       level: "allocated",
     });
+  }
+
+  // GPTQ kernels keep their own scratch buffers from load time on (gptq.ts).
+  if (w.quant === "gptq" && w.gptq_kernel) {
+    const buffers = gptqKernelComponent(model, w.gptq_kernel);
+    if (buffers) {
+      // exllama's buffers are one per device (the largest module's); marlin's workspaces follow their modules.
+      if (w.gptq_kernel === "marlin") buffers.bytes = Math.ceil(buffers.bytes / shards);
+      components.push(buffers);
+      if (w.gptq_kernel === "exllamav1") assumptions.push("GPTQ without act-order (desc_act false): exllama's temp_state is 1 × 1 (with act-order: 2048 × max(in, out) fp16 more)");
+    }
   }
 
   const cublas = cublasWorkspaceComponent(gpu?.arch);
