@@ -80,5 +80,8 @@ describe("Instruct ids keep their name and config", () => {
     expect(plan).not.toMatch(/vllm serve meta-llama\/Llama-3\.1-8B /);
     const planQ = await cli(["plan", "Qwen/Qwen2.5-7B-Instruct", "--gpu", "h100-sxm"]);
     expect(planQ).toMatch(/vllm serve Qwen\/Qwen2\.5-7B-Instruct /);
+    const listed = JSON.parse(await cli(["models", "--json"])) as { id: string; hf_id: string }[];
+    expect(listed.find((r) => r.id === "llama-3.1-8b-instruct")?.hf_id).toBe("meta-llama/Llama-3.1-8B-Instruct");
+    expect(listed.find((r) => r.id === "qwen2.5-7b-instruct")?.hf_id).toBe("Qwen/Qwen2.5-7B-Instruct");
   });
 });

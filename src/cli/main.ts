@@ -1,7 +1,7 @@
 /** The vramfit command line: parses input, calls the library, renders the answer. */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import pc from "picocolors";
-import { catalogModel, catalogModelEntries } from "../catalog/models.js";
+import { catalogModel, catalogModelEntries, catalogVariants } from "../catalog/models.js";
 import { defaultEstimator as est } from "../default-estimator.js";
 import { gpuCatalog } from "../catalog/gpus.js";
 import { VramfitError } from "../core/errors.js";
@@ -194,9 +194,10 @@ parameter count (7b, 1.5b, 350m). Hub reads honour HF_TOKEN and HF_ENDPOINT and 
     .description("list the built-in model catalog")
     .option("--json", "as JSON")
     .action((o: { json?: boolean }) => {
-      const rows = catalogModelEntries().map((e) => {
-        const m = catalogModel(e.id);
-        return { id: e.id, hf_id: e.hf_id, family: "transformer", architecture: m.architecture, parameters: m.parameters, active_parameters: m.activeParameters };
+      // Entries, then the Instruct/chat/base siblings that share an entry's config (each under its own id).
+      const rows = [...catalogModelEntries().map((e) => e.id), ...catalogVariants().map((v) => v.variant.id)].map((id) => {
+        const m = catalogModel(id);
+        return { id, hf_id: m.hfId ?? id, family: "transformer", architecture: m.architecture, parameters: m.parameters, active_parameters: m.activeParameters };
       });
       const families = est.families.map((f) => ({
         label: f.label,
