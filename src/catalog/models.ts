@@ -27,6 +27,7 @@ export interface CatalogModelEntry {
   variant_of?: string;
   source?: { repo?: string; path?: string; commit?: string; note?: string };
   published?: { total_size?: number; dtype?: string; parameters?: number; source?: string };
+  /** Always present in the library; the web page's first load has only its default model's (see addCatalogConfigs). */
   config: Record<string, unknown>;
 }
 
@@ -36,7 +37,12 @@ for (const e of entries) {
   for (const k of [e.id, e.hf_id, ...(e.aliases ?? [])]) if (k) byKey.set(k.toLowerCase(), e);
   for (const v of e.variants ?? []) {
     // The variant as an entry of its own name, sharing the config (and nothing else: no published figure).
-    const ve: CatalogModelEntry = { id: v.id, hf_id: v.hf_id, name: v.id, aliases: v.aliases ?? [], variant_of: e.id, source: e.source, config: e.config };
+    const ve: CatalogModelEntry = {
+      id: v.id, hf_id: v.hf_id, name: v.id, aliases: v.aliases ?? [], variant_of: e.id, source: e.source,
+      get config() {
+        return e.config;
+      },
+    };
     for (const k of [v.id, v.hf_id, ...(v.aliases ?? [])]) if (k) byKey.set(k.toLowerCase(), ve);
   }
 }
@@ -56,6 +62,21 @@ export function findCatalogModel(spec: string): CatalogModelEntry | undefined {
   return byKey.get(spec.trim().toLowerCase());
 }
 
+/**
+ * The web page's first load ships the catalog's names with only its default model's config.json (a build
+ * step, web/catalog-split.ts, keeps the bundle small) and adds the others here when another model is asked
+ * for. The library's catalog has every config from the start, so there this is never needed.
+ */
+export function catalogConfigLoaded(spec: string): boolean {
+  const e = findCatalogModel(spec);
+  return e === undefined || e.config !== undefined;
+}
+
+/** Gives entries without a config.json theirs (by entry id); variants follow their entry. */
+export function addCatalogConfigs(configs: Readonly<Record<string, Record<string, unknown>>>): void {
+  for (const e of entries) if (e.config === undefined && configs[e.id] !== undefined) e.config = configs[e.id];
+}
+
 /** The model description of a catalog entry or variant (parsed once), named as the user's spec names it. */
 export function catalogModel(spec: string): TransformerModel {
   const entry = findCatalogModel(spec);
@@ -63,6 +84,7 @@ export function catalogModel(spec: string): TransformerModel {
     const hint = closest(spec, entries.map((e) => e.id));
     throw new VramfitError("unknown_model", `unknown model '${spec}'`, { suggestion: hint.length ? `did you mean ${hint.join(", ")}? (vramfit models lists them all)` : "run `vramfit models` for the catalog, or give a Hugging Face id, a path or a parameter count like 7b" });
   }
+  if (entry.config === undefined) throw new VramfitError("network", `reading the catalog's config.json of ${entry.id}…`);
   let m = parsed.get(entry.id);
   if (!m) {
     const from = entry.source ? [entry.source.repo, entry.source.path, entry.source.commit].filter(Boolean).join(" ") : undefined;

@@ -18,6 +18,7 @@ import { estimate, maxBatch, maxSeq, type EstimateOptions } from "../../src/inde
 import { modelFromHfConfig, readLocalConfig } from "../../src/readers/index.js";
 import { plan } from "../../src/planner/index.js";
 import { visionModelDescription } from "../../src/vision/family.js";
+import { FIRST_LOAD_JS_BUDGET_GZIP, firstLoadJs } from "../../bench/web-budget.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -51,12 +52,26 @@ async function open(query = "", viewport = { width: 1280, height: 900 }, colorSc
 }
 const pageErrors = (p: Page) => (p as Page & { errors: string[] }).errors;
 
+// One build for the whole file (the size check below needs no browser).
+beforeAll(async () => {
+  if (!process.env.VRAMFIT_E2E_NO_BUILD || !existsSync(join(repo, "web/dist/index.html"))) {
+    const { build } = await import("vite");
+    await build({ configFile: join(repo, "web/vite.config.ts"), logLevel: "error" });
+  }
+}, 120_000);
+
+describe("web page first load", () => {
+  it(`loads at most ${FIRST_LOAD_JS_BUDGET_GZIP / 1024} KiB gzip of JavaScript before anything is asked (the rest loads on demand)`, () => {
+    const files = firstLoadJs(join(repo, "web/dist"));
+    const total = files.reduce((a, f) => a + f.gzip, 0);
+    const list = files.map((f) => `${f.file} ${(f.gzip / 1024).toFixed(1)} KiB`).join(", ");
+    expect(files.length).toBeGreaterThan(0);
+    expect(total, `first-load JavaScript ${(total / 1024).toFixed(1)} KiB gzip (${list}); budget ${FIRST_LOAD_JS_BUDGET_GZIP / 1024} KiB`).toBeLessThanOrEqual(FIRST_LOAD_JS_BUDGET_GZIP);
+  });
+});
+
 describe.skipIf(!hasChromium)("web calculator in headless Chromium", () => {
   beforeAll(async () => {
-    if (!process.env.VRAMFIT_E2E_NO_BUILD || !existsSync(join(repo, "web/dist/index.html"))) {
-      const { build } = await import("vite");
-      await build({ configFile: join(repo, "web/vite.config.ts"), logLevel: "error" });
-    }
     mkdirSync(results, { recursive: true });
     server = await serveWeb({ port: 0, log: () => {} });
     browser = await chromium.launch({
@@ -79,6 +94,28 @@ describe.skipIf(!hasChromium)("web calculator in headless Chromium", () => {
     expect(await page.textContent("[data-testid=verdict]")).toMatch(/^Fits/);
     expect(pageErrors(page)).toEqual([]);
     await page.screenshot({ path: join(results, "web-default.png"), fullPage: true });
+    await page.close();
+  });
+
+  it("the first estimate needs none of the on-demand code; a vision model from the search loads it and gives the library's numbers", async () => {
+    const page = await browser.newPage();
+    const scripts: string[] = [];
+    page.on("request", (r) => {
+      if (r.resourceType() === "script") scripts.push(new URL(r.url()).pathname.replace(/^.*\/assets\//, ""));
+    });
+    await page.goto(server.url);
+    await page.waitForSelector("[data-testid=total-device]");
+    const html = readFileSync(join(repo, "web/dist/index.html"), "utf8");
+    const initial = [...html.matchAll(/(?:src|href)="\.?\/?assets\/([^"]+\.js)"/g)].map((m) => m[1]);
+    expect(scripts.filter((s) => !initial.includes(s))).toEqual(scripts.filter((s) => /^uPlot/.test(s))); // only the charts' library follows
+    // The charts draw once uPlot arrives.
+    await page.waitForSelector("[data-testid=chart-batch] canvas");
+    await page.fill("#model-input", "yolov8s");
+    await page.waitForSelector("#model-list [role=option]:has-text('yolov8s')");
+    await page.press("#model-input", "Enter");
+    await page.waitForSelector("[data-testid=max-image]");
+    await expect.poll(() => totalsOn(page)).toEqual(totalsOf(visionModelDescription("yolov8s"), { gpu: "rtx-4090" }));
+    expect(page.url()).toContain("model=yolov8s");
     await page.close();
   });
 

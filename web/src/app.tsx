@@ -4,7 +4,7 @@
  */
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { MemoryChart } from "./chart.js";
-import { addDroppedModel, contextOf, ensureFamilies, fetchHubModel, GPUS, HF_ID, isLoaded, limitsOf, modelFor, needsFamilies, runEstimate, sweep, type Estimate, type Outcome } from "./engine.js";
+import { addDroppedModel, contextOf, ensureFamilies, ensureFor, fetchHubModel, GPUS, HF_ID, isLoaded, limitsOf, modelFor, needsLoading, runEstimate, sweep, type Estimate, type Outcome } from "./engine.js";
 import type { Value } from "./fields.js";
 import { gib, short, soldAs, tokens } from "./format.js";
 import { ModelPicker } from "./model-picker.js";
@@ -51,22 +51,24 @@ export function App({ initial, notes: initialNotes }: AppProps) {
       );
     }
   }, [state.configs, hubErrors]);
-  // Vision and diffusion built-ins load on demand (./estimator.ts): a model that may be one loads them, then re-runs.
-  const [familyError, setFamilyError] = useState<string | null>(null);
+  // Vision and diffusion built-ins and the catalog's configs load on demand (./estimator.ts, ../catalog-split.ts):
+  // a model that needs them loads them, then the estimates re-run.
+  const [loadError, setLoadError] = useState<string | null>(null);
   useEffect(() => {
-    if (!state.configs.some((c) => needsFamilies(c.model))) return;
-    ensureFamilies().then(
+    const wanted = state.configs.filter((c) => needsLoading(c.model));
+    if (wanted.length === 0) return;
+    Promise.all(wanted.map((c) => ensureFor(c.model))).then(
       () => setLoaded((n) => n + 1),
-      (e) => setFamilyError(`the vision and diffusion models could not be loaded (${e instanceof Error ? e.message : String(e)}); reload the page`),
+      (e) => setLoadError(`part of the page could not be loaded (${e instanceof Error ? e.message : String(e)}); reload the page`),
     );
   }, [state.configs]);
   const outcomes = useMemo(
     () =>
       state.configs.map((c): Outcome => {
-        const err = hubErrors[c.model] || (familyError && needsFamilies(c.model) ? familyError : "");
+        const err = hubErrors[c.model] || (loadError && needsLoading(c.model) ? loadError : "");
         return err ? { ok: false, message: err } : runEstimate(c);
       }),
-    [state.configs, loaded, hubErrors, familyError],
+    [state.configs, loaded, hubErrors, loadError],
   );
   const outcome = outcomes[state.active];
 

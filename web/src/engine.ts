@@ -9,7 +9,7 @@ import type { EstimateInput as EstimateOptions } from "../../src/core/profile.js
 import type { Estimate } from "../../src/core/estimate-types.js";
 import { VramfitError } from "../../src/core/errors.js";
 import type { ModelDescription } from "../../src/core/model.js";
-import { catalogModelEntries, findCatalogModel } from "../../src/catalog/models.js";
+import { addCatalogConfigs, catalogConfigLoaded, catalogModelEntries, findCatalogModel } from "../../src/catalog/models.js";
 import { findGpu, gpuCatalog } from "../../src/catalog/gpus.js";
 import { modelFromHfConfig } from "../../src/models/hf-config.js";
 import { parseParameterCount } from "../../src/models/param-count.js";
@@ -46,6 +46,22 @@ export async function ensureFamilies(): Promise<void> {
   if (MODEL_CHOICES !== CATALOG_CHOICES) return;
   MODEL_CHOICES = [...CATALOG_CHOICES, ...est.families.flatMap((f) => (f.builtins?.() ?? []).map((b) => ({ id: b.id, label: b.label, keys: b.keys, family: f.id as Family })))];
   builtinIds = new Set(MODEL_CHOICES.filter((m) => m.family !== "llm").map((m) => m.id.toLowerCase()));
+}
+
+let configsLoading: Promise<void> | undefined;
+/** Loads the catalog's config.json files the first load does not carry (web/catalog-split.ts). */
+export function ensureCatalogConfigs(): Promise<void> {
+  return (configsLoading ??= import("virtual:vramfit-catalog-configs").then((m) => addCatalogConfigs(m.default)));
+}
+
+/** Whether estimating a spec needs code or data the first load lacks: a family, or a catalog model's config. */
+export function needsLoading(spec: string): boolean {
+  return needsFamilies(spec) || !catalogConfigLoaded(spec);
+}
+
+/** Loads what a spec needs (see needsLoading). */
+export async function ensureFor(spec: string): Promise<void> {
+  await Promise.all([needsFamilies(spec) ? ensureFamilies() : undefined, catalogConfigLoaded(spec) ? undefined : ensureCatalogConfigs()]);
 }
 
 /**

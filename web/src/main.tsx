@@ -1,10 +1,12 @@
 /**
  * Entry: read the URL (never failing: bad links fall back to defaults with notes), then render. A link
- * naming a vision or diffusion model (or one of their settings) first loads those families.
+ * naming a vision or diffusion model (or one of their settings) first loads those families; one naming
+ * another catalog model than the default starts loading the catalog's configs.
  */
 import { render } from "preact";
 import { App } from "./app.js";
-import { ensureFamilies, isKnownGpu, isKnownModel, needsFamilies } from "./engine.js";
+import { ensureCatalogConfigs, ensureFamilies, isKnownGpu, isKnownModel, needsFamilies } from "./engine.js";
+import { catalogConfigLoaded } from "../../src/catalog/models.js";
 import "./styles.css";
 import { decodeState, defaultState, linkNeedsMore } from "./url-state.js";
 
@@ -20,5 +22,7 @@ function start() {
   }
 }
 
+// Another catalog model than the default one: its config.json starts loading now (the page shows "reading…" until then).
+if ([...new URLSearchParams(location.search)].some(([k, v]) => /^([23]\.)?model$/.test(k) && !catalogConfigLoaded(v))) void ensureCatalogConfigs().catch(() => {});
 if (linkNeedsMore(location.search, needsFamilies)) ensureFamilies().then(start, start);
 else start();

@@ -1,10 +1,11 @@
 /**
  * Model picker: a combobox (WAI-ARIA 1.2 pattern) with search-as-you-type over the catalog and the vision
  * built-ins. Enter on free text takes it as a Hugging Face id in the catalog or a parameter count ("7b").
- * The vision and diffusion built-ins join the list when the search is first used (they load on demand).
+ * The vision and diffusion built-ins join the list when the search is first used (they load on demand,
+ * with the catalog's config.json files).
  */
 import { useMemo, useRef, useState } from "preact/hooks";
-import { ensureFamilies, searchModels } from "./engine.js";
+import { ensureCatalogConfigs, ensureFamilies, searchModels } from "./engine.js";
 import { familiesLoaded } from "./estimator.js";
 
 export interface ModelPickerProps {
@@ -20,7 +21,9 @@ export function ModelPicker({ value, onPick }: ModelPickerProps) {
   const query = text ?? "";
   const [withFamilies, setWithFamilies] = useState(familiesLoaded());
   const wantFamilies = () => {
-    if (!withFamilies) ensureFamilies().then(() => setWithFamilies(true), () => {});
+    if (withFamilies) return;
+    ensureFamilies().then(() => setWithFamilies(true), () => {});
+    void ensureCatalogConfigs().catch(() => {}); // the model about to be picked will need its config
   };
   const hits = useMemo(() => searchModels(query, 12), [query, withFamilies]);
   const shown = text === null ? value.replace(/^(file|hf):/, "") : text;

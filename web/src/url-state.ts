@@ -7,6 +7,7 @@
  * unknown model or GPU, or a link from a newer version falls back to the default with a note the page
  * shows.
  */
+import { DEFAULT_GPU, DEFAULT_MODEL } from "./defaults.js";
 import { FIELD_BY_KEY, defaultOf, formatFieldValue, parseFieldValue, type Value } from "./fields.js";
 
 export const URL_VERSION = 1;
@@ -28,7 +29,7 @@ export interface PageState {
   active: number;
 }
 
-export const DEFAULT_CONFIG: Config = { model: "llama-3.1-8b", gpu: "rtx-4090", opts: {} };
+export const DEFAULT_CONFIG: Config = { model: DEFAULT_MODEL, gpu: DEFAULT_GPU, opts: {} };
 
 export function defaultState(): PageState {
   return { configs: [cloneConfig(DEFAULT_CONFIG)], active: 0 };
