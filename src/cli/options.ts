@@ -6,6 +6,7 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import type { Estimator } from "../core/estimator.js";
 import { defaultFlag, type MergedOption, type OptionArg, type OptionCli } from "../core/options.js";
+import { VramfitError } from "../core/errors.js";
 import type { EstimateInput } from "../core/profile.js";
 
 export function intArg(name: string) {
@@ -107,11 +108,11 @@ export function toEstimateOptions(o: Record<string, unknown>, est: Estimator): E
       if (opt.unset?.includes(v)) continue;
       const target = est.options.find((x) => x.key === opt.aliasOf)!;
       const given = o[attr(target)];
-      if (given !== undefined && given !== v) throw new InvalidArgumentError(`${flagOf(opt)} and ${flagOf(target)} are the same setting; give one`);
+      if (given !== undefined && given !== v) throw new VramfitError("invalid_option", `${flagOf(opt)} ${String(v)} and ${flagOf(target)} ${String(given)} are the same setting with different values; give one`, { details: { key: opt.aliasOf } });
       r[opt.aliasOf] = v;
       continue;
     }
-    if (r[opt.key] !== undefined && r[opt.key] !== v) throw new InvalidArgumentError(`${flagOf(opt)} is given twice with different values`);
+    if (r[opt.key] !== undefined && r[opt.key] !== v) throw new VramfitError("invalid_option", `${flagOf(opt)} is given twice with different values`, { details: { key: opt.key } });
     r[opt.key] = v;
   }
   if (o.gpu !== undefined) r.gpu = o.gpu;

@@ -95,3 +95,20 @@ describe("vLLM's own checks (#15.4)", () => {
     expect(r.out).toMatch(/pooling runner: no KV cache/);
   });
 });
+
+describe("strict options (#15.4)", () => {
+  it("the library refuses a misspelled key with a did-you-mean instead of a full fine-tune", () => {
+    expect(() => estimate("llama-3.1-8b", { mode: "train", loraRank: 8 } as never)).toThrow(/unknown option 'loraRank'/);
+  });
+  it("another runtime's or mode's options, and --image on a language model, are errors naming where they apply", () => {
+    expect(() => estimate("llama-3.1-8b", { runtime: "vllm", gpu: "a100-80gb", cache_type_k: "q8_0" } as never)).toThrow(/cache_type_k does not apply to vllm.*llama\.cpp/);
+    expect(() => estimate("llama-3.1-8b", { batch_size: 8 } as never)).toThrow(/batch_size does not apply to transformers/);
+    expect(() => estimate("llama-3.1-8b", { image: 640 } as never)).toThrow(/image does not apply/);
+    expect(() => estimate("llama-3.1-8b", { mode: "train", max_model_len: 8192 } as never)).toThrow(/does not apply to training/);
+  });
+  it("contradictory context options are one line on stderr, exit 1", async () => {
+    const r = await cli(["estimate", "llama-3.1-8b", "--gpu", "a100-80gb", "--seq", "4096", "--ctx-size", "8192"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/--ctx-size 8192 and --seq 4096 are the same setting/);
+  });
+});

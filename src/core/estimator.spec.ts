@@ -73,12 +73,14 @@ describe("createEstimator from fakes", () => {
     expect(err?.suggestion).toMatch(/fake/);
   });
 
-  it("a runtime may claim a model; another runtime's options are not echoed", () => {
+  it("a runtime may claim a model; another runtime's options are refused, not dropped (issue #15: strict options)", () => {
     const gguf = { ...model, source: { kind: "gguf" as const, ref: "x.gguf" } };
-    const e = est.estimate(gguf, { slots: 2 });
+    const e = est.estimate(gguf, {});
     expect(e.workload.runtime).toBe("other");
     expect(e.assumptions).toContain("claimed");
     expect(e.workload).not.toHaveProperty("slots");
+    expect(() => est.estimate(gguf, { slots: 2 })).toThrow(/slots does not apply to other inference.*fake/);
+    expect(() => est.estimate(model, { slot: 2 })).toThrow(/unknown option 'slot'/);
   });
 
   it("refuses a sequence past the context unless the runtime allows it", () => {

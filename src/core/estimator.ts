@@ -13,7 +13,7 @@ import type { Estimate } from "./estimate-types.js";
 import { gpuFit, totalsOf } from "./fit.js";
 import type { Gpu } from "./gpu.js";
 import type { ModelDescription, TransformerModel } from "./model.js";
-import { inScope, mergeOptions, type MergedOption, type OptionSpec } from "./options.js";
+import { inScope, mergeOptions, type MergedOption, type OptionScope, type OptionSpec } from "./options.js";
 import type { EstimateInput, ModelFamily, PartialEstimate, RuntimeProfile, TrainingProfile } from "./profile.js";
 import { leverForTight, maxBatch, maxImage, maxSeq, type Lever, type SolveResult } from "./solve.js";
 import { COMMON_OPTIONS, parseWorkload, workloadSchema, type Workload, type WorkloadInput } from "./workload.js";
@@ -145,6 +145,7 @@ export function createEstimator(config: EstimatorConfig): Estimator {
         }
       }
     }
+    checkStrict(given, train ? "train" : "infer", runtime.id);
     const shape = model.transformer;
     const defaultSeq = Math.min(shape.maxPositions || 4096, shape.encoderOnly ? 512 : 4096);
     const w = parseWorkload(schema, { ...input, runtime: runtime.id }, { seq: defaultSeq });
@@ -180,6 +181,27 @@ export function createEstimator(config: EstimatorConfig): Estimator {
       ...(part.extra ?? {}),
     };
     return withBands(result, category, gpu, options.attention === undefined && !shape.encoderOnly);
+  }
+
+  /**
+   * Strict options (issue #15, point 4): a key no profile declares is an error with a "did you mean", and a key
+   * declared only for another runtime, mode or family (llama.cpp's flags under vLLM, --image on a language model)
+   * is an error naming where it applies — never silently dropped.
+   */
+  const optionKeys = options.map((o) => o.key);
+  function checkStrict(given: Record<string, unknown>, mode: "infer" | "train", runtime: string): void {
+    const ctx = { family: "transformer", mode, runtime };
+    for (const [k, v] of Object.entries(given)) {
+      if (v === undefined || k === "gpu") continue;
+      const o = options.find((x) => x.key === k);
+      if (!o) {
+        const hint = closest(k, optionKeys);
+        throw new VramfitError("invalid_option", `unknown option '${k}'`, { suggestion: hint.length ? `did you mean ${hint[0]}?` : "see estimator.options for the keys", details: { key: k } });
+      }
+      if (o.variants.some((x) => inScope(x.scope, ctx))) continue;
+      const where = o.variants.map((x) => scopeText(x.scope)).filter((x, i, a) => a.indexOf(x) === i).join("; ");
+      throw new VramfitError("invalid_option", `${k} does not apply to ${mode === "train" ? "training" : `${runtime} inference`} of a language model (it is an option of ${where})`, { suggestion: mode === "infer" && o.variants.some((x) => x.scope?.runtimes?.length) ? `add --runtime ${o.variants.find((x) => x.scope?.runtimes?.length)!.scope!.runtimes![0]}, or leave it out` : "leave it out", details: { key: k } });
+    }
   }
 
   /** The validated workload as echoed: the options that mean something for this mode and runtime. */
@@ -266,4 +288,14 @@ function withBands(e: Estimate, category: string, gpu: Gpu | undefined, attentio
   // The engine's own refusal decides, whatever the memory totals say (issue #15: the verdict agrees with the engine).
   if (e.gpu && e.refusal) e.gpu = { ...e.gpu, fits: false, verdict: "does_not_fit", reason: e.refusal };
   return e;
+}
+
+/** Where an option applies, in words. */
+function scopeText(scope: OptionScope | undefined): string {
+  if (!scope) return "every model";
+  const parts: string[] = [];
+  if (scope.runtimes?.length) parts.push(scope.runtimes.join("/"));
+  if (scope.modes?.length) parts.push(scope.modes.map((m) => (m === "train" ? "training" : "inference")).join("/"));
+  if (scope.families?.length && !(scope.families.length === 1 && scope.families[0] === "transformer")) parts.push(`${scope.families.join("/")} models`);
+  return parts.join(" ") || "every model";
 }
