@@ -584,6 +584,16 @@ export class GraphBuilder {
     return y;
   }
 
+  /**
+   * An op the builder has no method for (grid_sample, gathers): one output of `shape`, saving the given tensors
+   * for backward (only when autograd records it).
+   */
+  custom(op: string, inputs: T[], shape: number[], dtype: ElemType, saved: T[], requiresGrad = inputs.some((t) => t.requiresGrad)): T {
+    const y = this.tensor(shape, dtype, requiresGrad);
+    this.node(op, inputs, [y], saved);
+    return y;
+  }
+
   /** Parameters with no activation role in the graph (e.g. a frozen DFL conv counted by model.info()). */
   extraParams(op: string, shapes: number[][]): void {
     this.node(op, [], [], [], shapes);

@@ -13,6 +13,7 @@ import { type BackboneSpec, composedDetector, type DetArch, type DetectorSpec, t
 import { type SegHead, type SegmenterSpec, segmenter } from "./models/mmseg.js";
 import { samEncoder } from "./models/sam.js";
 import { detr } from "./models/detr.js";
+import { RTDETR_SPECS, rtdetr } from "./models/rtdetr.js";
 import { swin, swinSpec } from "./models/swin.js";
 import { defaultClasses, type YoloTask, yolo11, yolov8 } from "./models/yolo.js";
 import type { VisionModel } from "./registry.js";
@@ -302,7 +303,7 @@ export const VISION_NAME_EXAMPLES: readonly string[] = [
   "swin_s", "swin_b", "swin_base_patch4_window12_384", "swin_large_patch4_window7_224",
   "vit_b_32", "vit_h_14", "vit_tiny_patch16_224", "vit_small_patch16_224", "vit_base_patch16_384", "vit_large_patch16_224", "deit_small_patch16_224", "deit3_base_patch16_224",
   "vit_small_patch14_dinov2", "vit_base_patch14_dinov2", "vit_large_patch14_dinov2",
-  "sam_vit_b", "sam_vit_l", "sam_vit_h", "detr_resnet50", "detr_resnet101", "detr_resnet50_dc5", "mask_rcnn_vitdet_b_100ep", "cascade_mask_rcnn_vitdet_l_100ep",
+  "sam_vit_b", "sam_vit_l", "sam_vit_h", "detr_resnet50", "detr_resnet101", "detr_resnet50_dc5", "rtdetr_r18vd", "rtdetr_r50vd", "rtdetr_r101vd", "mask_rcnn_vitdet_b_100ep", "cascade_mask_rcnn_vitdet_l_100ep",
 ];
 
 // ---- Segment Anything image encoders ---------------------------------------------------------------
@@ -371,3 +372,27 @@ function parseDetr(name: string): VisionModel | undefined {
 }
 
 PARSERS.push(parseDetr);
+
+// ---- RT-DETR (transformers) -------------------------------------------------------------------------
+
+/** rtdetr_r18vd … rtdetr_r101vd (transformers' PekingU/rtdetr_* checkpoints; paper names rtdetr-r50). */
+function parseRtDetr(name: string): VisionModel | undefined {
+  const m = /^(?:pekingu\/)?rt[-_]?detr[-_](r18|r34|r50|r101)(?:vd)?(?:[-_](?:coco|o365)[\w-]*)?$/i.exec(name.trim());
+  if (!m) return undefined;
+  const key = m[1].toLowerCase();
+  return {
+    id: `rtdetr_${key}vd`,
+    aliases: [],
+    family: "detector",
+    architecture: `RT-DETR ${key.toUpperCase()}vd (transformers RTDetrForObjectDetection: PResNet-vd, hybrid encoder, ${RTDETR_SPECS[key].decLayers}-layer deformable decoder, 300 queries)`,
+    build: rtdetr(RTDETR_SPECS[key]),
+    default_image: [640, 640],
+    classes: 80,
+    published_params: null,
+    params_source: "transformers 5.18 RTDetrForObjectDetection with the paper's configurations (R18 20,174,608 / R34 31,424,388 / R50 42,891,372 / R101 76,556,268; RT-DETR paper: 20M / 31M / 42M / 76M)",
+    attention: "sdpa",
+    notes: "denoising queries, the Hungarian matcher and the losses are labelled approximations sized from --max-boxes",
+  };
+}
+
+PARSERS.push(parseRtDetr);

@@ -23,13 +23,13 @@ export function norm(b: GraphBuilder, x: T, kind: Norm): T {
  * (MSRA weights; MMDetection style='caffe', detectron2 STRIDE_IN_1X1=True). */
 export type ResNetStyle = "pytorch" | "caffe";
 
-function basicBlock(b: GraphBuilder, x: T, planes: number, stride: number, normKind: Norm, dilation = 1, avgDown = false): T {
+function basicBlock(b: GraphBuilder, x: T, planes: number, stride: number, normKind: Norm, dilation = 1, avgDown = false, forceProj = false): T {
   let out = b.scope("conv1", () => b.conv(x, { out: planes, k: 3, s: stride, d: dilation, p: dilation }));
   out = b.act(norm(b, out, normKind), "relu", true);
   out = b.scope("conv2", () => b.conv(out, { out: planes, k: 3, d: dilation, p: dilation }));
   out = norm(b, out, normKind);
   let identity = x;
-  if (stride !== 1 || x.shape[1] !== planes) identity = b.scope("downsample", () => norm(b, projection(b, x, planes, stride, avgDown), normKind));
+  if (forceProj || stride !== 1 || x.shape[1] !== planes) identity = b.scope("downsample", () => norm(b, projection(b, x, planes, stride, avgDown), normKind));
   out = b.add(out, identity, true);
   return b.act(out, "relu", true);
 }
@@ -112,6 +112,8 @@ export interface TrunkOptions {
   stages?: number;
   /** Run only this stage (0-based) on `x`, without the stem (detectron2 Res5ROIHeads: res5 on RoI features). */
   onlyStage?: number;
+  /** A 1×1 projection shortcut on the first block of every stage, even where shapes agree (RT-DETR's PResNet basic blocks). */
+  projectFirst?: boolean;
 }
 
 export function resnetTrunk(b: GraphBuilder, x: T, spec: ResNetSpec, opts: TrunkOptions = {}): T[] {
@@ -156,7 +158,7 @@ export function resnetTrunk(b: GraphBuilder, x: T, spec: ResNetSpec, opts: Trunk
           const d = i === 0 ? previous : dilation;
           y = b.block(String(i), y, () =>
             spec.block === "basic"
-              ? basicBlock(b, y, planes[s], stride, normKind, d, opts.avgDown)
+              ? basicBlock(b, y, planes[s], stride, normKind, d, opts.avgDown, !!opts.projectFirst && i === 0)
               : bottleneck(b, y, planes[s], stride, normKind, spec.groups, spec.widthPerGroup, d, proj, opts.style, opts.avgDown),
           );
         }
