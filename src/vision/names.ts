@@ -373,6 +373,28 @@ function parseDetr(name: string): VisionModel | undefined {
 
 PARSERS.push(parseDetr);
 
+/** MMDetection configs/detr: detr_r50_8xb2-150e_coco (3.x), detr_r50_8x2_150e_coco (2.x), detr_r101_…. */
+function parseMmdetDetr(name: string): VisionModel | undefined {
+  const m = /^detr_r(50|101)_8x(?:b)?\d+[-_]\d+e(?:_coco)?$/i.exec(name.trim());
+  if (!m) return undefined;
+  const depth = Number(m[1]) as 50 | 101;
+  return {
+    id: name.trim().toLowerCase(),
+    aliases: [],
+    family: "detector",
+    architecture: `MMDetection DETR ResNet-${depth} (BN frozen with norm_eval, frozen_stages=1; 6+6 transformer, 100 queries, 80 classes)`,
+    build: detr({ depth, mmdet: true }),
+    default_image: [800, 1333],
+    classes: 80,
+    published_params: null,
+    params_source: `composed from MMDetection configs/detr/detr_r${depth}_8xb2-150e_coco.py (the facebookresearch/detr modules with BN affine parameters and an 81-way classifier)`,
+    attention: "eager",
+    notes: "the Hungarian matcher and the losses are sized from --max-boxes and --num-queries",
+  };
+}
+
+PARSERS.push(parseMmdetDetr);
+
 // ---- RT-DETR (transformers) -------------------------------------------------------------------------
 
 /** rtdetr_r18vd … rtdetr_r101vd (transformers' PekingU/rtdetr_* checkpoints; paper names rtdetr-r50). */

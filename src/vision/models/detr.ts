@@ -40,6 +40,13 @@ export interface DetrSpec {
    * (SDPA by default, eager keeps the probabilities), attention_dropout 0 (config default), batch-first.
    */
   hf?: boolean;
+  /**
+   * MMDetection 3.x configs/detr (detr_r50_8xb2-150e_coco.py): ResNet with BN requires_grad=False, norm_eval=True,
+   * frozen_stages=1 (BN parameters exist, nothing of them trains); DetDataPreprocessor normalises on the GPU;
+   * 80 classes + background in fc_cls; the same 6+6 transformer over mmcv's MultiheadAttention (need_weights
+   * left True: the math path).
+   */
+  mmdet?: boolean;
 }
 
 /** nn.MultiheadAttention(query, key, value) on sequence-first inputs [L, N, E], need_weights=True (math path). */
@@ -116,10 +123,12 @@ export function detr(spec: DetrSpec): BuildFn {
   return (b, x, ctx) => {
     const s = { dModel: 256, heads: 8, ffn: 2048, encLayers: 6, decLayers: 6, dropout: 0.1, ...stripUndefined(spec), queries: ctx.conv?.numQueries ?? spec.queries ?? 100 };
     const e = s.dModel;
-    const classes = ctx.classes ?? 91;
+    const classes = ctx.classes ?? (spec.mmdet ? 80 : 91);
     const [n] = x.shape;
-    // The data loader normalises and pads (NestedTensor) on the host: the batch arrives ready.
-    const c5 = b.scope("backbone", () => resnetTrunk(b, x, resnetSpec(spec.depth), { norm: "frozen", frozenStages: 2, dilate: [false, false, !!spec.dc5] })[3]);
+    // DETR's data loader normalises and pads (NestedTensor) on the host: the batch arrives ready. MMDetection's
+    // DetDataPreprocessor normalises on the GPU (a new tensor).
+    const img = spec.mmdet ? b.copy(x, x.shape, "normalize") : x;
+    const c5 = b.scope("backbone", () => resnetTrunk(b, img, resnetSpec(spec.depth), { norm: spec.mmdet ? "bn_frozen" : "frozen", frozenStages: 2, dilate: [false, false, !!spec.dc5] })[3]);
     const [, , h, w] = c5.shape;
     const S = h * w;
     // NestedTensor mask interpolated to the C5 grid and PositionEmbeddingSine (cumsum, divide, sin/cos, cat): no grad.
