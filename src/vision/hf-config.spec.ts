@@ -23,6 +23,9 @@ const cases: Array<[string, Record<string, unknown>, number]> = [
   // hidden_sizes=[256, 512, 1024, 2048], out_features=["stage4"]), num_labels=91)): FrozenBatchNorm holds buffers only.
   ["DetrForObjectDetection R50 (facebook/detr-resnet-50 fields)", { model_type: "detr", architectures: ["DetrForObjectDetection"], use_timm_backbone: true, backbone: "resnet50", num_labels: 91 }, 41_524_768],
   ["DetrForObjectDetection R101 (ResNetConfig backbone)", { model_type: "detr", architectures: ["DetrForObjectDetection"], use_timm_backbone: false, backbone_config: { model_type: "resnet", depths: [3, 4, 23, 3] }, num_labels: 91 }, 60_464_672],
+  // RTDetrForObjectDetection(RTDetrConfig(backbone_config=RTDetrResNetConfig(out_features=["stage2","stage3","stage4"], …), num_labels=80)).
+  ["RTDetrForObjectDetection R18vd", { model_type: "rt_detr", architectures: ["RTDetrForObjectDetection"], backbone_config: { model_type: "rt_detr_resnet", layer_type: "basic", depths: [2, 2, 2, 2], hidden_sizes: [64, 128, 256, 512] }, encoder_in_channels: [128, 256, 512], hidden_expansion: 0.5, decoder_layers: 3, num_labels: 80 }, 20_174_608],
+  ["RTDetrForObjectDetection R101vd", { model_type: "rt_detr", architectures: ["RTDetrForObjectDetection"], backbone_config: { model_type: "rt_detr_resnet", depths: [3, 4, 23, 3] }, encoder_hidden_dim: 384, encoder_ffn_dim: 2048, decoder_in_channels: [384, 384, 384], num_labels: 80 }, 76_556_268],
   ["SegformerForSemanticSegmentation b2", { model_type: "segformer", architectures: ["SegformerForSemanticSegmentation"], hidden_sizes: [64, 128, 320, 512], depths: [3, 4, 6, 3], decoder_hidden_size: 768, num_labels: 150 }, 27_461_974],
 ];
 
@@ -41,7 +44,7 @@ describe("vision config.json", () => {
 
   it("hostile fields are one invalid_file / unsupported error", () => {
     fc.assert(
-      fc.property(fc.constantFrom("vit", "dinov2", "convnext", "swin", "segformer", "detr"), fc.constantFrom("hidden_size", "patch_size", "depths", "hidden_sizes", "image_size", "num_attention_heads", "backbone", "backbone_config", "d_model", "num_queries", "encoder_attention_heads"), fc.anything(), (t, k, v) => {
+      fc.property(fc.constantFrom("vit", "dinov2", "convnext", "swin", "segformer", "detr", "rt_detr"), fc.constantFrom("hidden_size", "patch_size", "depths", "hidden_sizes", "image_size", "num_attention_heads", "backbone", "backbone_config", "d_model", "num_queries", "encoder_attention_heads", "encoder_hidden_dim", "decoder_layers", "hidden_expansion", "num_denoising"), fc.anything(), (t, k, v) => {
         try {
           visionFromHfConfig({ model_type: t, [k]: v });
         } catch (e) {

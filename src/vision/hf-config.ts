@@ -14,12 +14,13 @@ import { visionDescription } from "./family.js";
 import { timmVit } from "./models/classifiers.js";
 import { convnext } from "./models/convnext.js";
 import { detr } from "./models/detr.js";
+import { rtdetr } from "./models/rtdetr.js";
 import { segmenter } from "./models/mmseg.js";
 import { swin } from "./models/swin.js";
 import type { BuildFn } from "./models/types.js";
 import type { VisionModel } from "./registry.js";
 
-export const HF_VISION_TYPES = ["vit", "deit", "dinov2", "convnext", "convnextv2", "swin", "segformer", "detr"] as const;
+export const HF_VISION_TYPES = ["vit", "deit", "dinov2", "convnext", "convnextv2", "swin", "segformer", "detr", "rt_detr"] as const;
 
 function int(c: Record<string, unknown>, k: string, def: number, max = 1 << 20): number {
   const v = c[k] ?? def;
@@ -111,6 +112,21 @@ export function visionModelFromHfConfig(raw: unknown, id = "config.json"): Visio
       image = 800;
       classes = labels(c, 91);
       build = detr({ depth: Number(depth) as 50 | 101, dc5: c.dilation === true, dModel: d, heads, ffn: int(c, "encoder_ffn_dim", 2048), encLayers: int(c, "encoder_layers", 6, 1024), decLayers: int(c, "decoder_layers", 6, 1024), queries: int(c, "num_queries", 100, 100_000), auxLoss: c.auxiliary_loss === true, hf: true });
+      family = "detector";
+      break;
+    }
+    case "rt_detr": {
+      // RTDetrConfig with an RTDetrResNetConfig backbone (the PekingU/rtdetr_r*vd checkpoints).
+      const bc = (c.backbone_config ?? {}) as Record<string, unknown>;
+      if (bc.model_type !== undefined && bc.model_type !== "rt_detr_resnet") throw new VramfitError("unsupported", `config.json: RT-DETR backbone ${JSON.stringify(bc.model_type)} is not RTDetrResNet`);
+      const depths = ints(bc, "depths", [3, 4, 6, 3], 4).join(",");
+      const basic = bc.layer_type === "basic";
+      const depth = ({ "2,2,2,2": 18, "3,4,6,3": basic ? 34 : 50, "3,4,23,3": 101 } as Record<string, 18 | 34 | 50 | 101>)[depths];
+      if (!depth || (depth < 50) !== basic) throw new VramfitError("unsupported", `config.json: RT-DETR backbone depths ${depths} (${String(bc.layer_type ?? "bottleneck")}) are not ResNet-18/34/50/101`);
+      if (int(c, "num_feature_levels", 3, 16) !== 3 || int(c, "encoder_layers", 1, 16) !== 1) throw new VramfitError("unsupported", "config.json: RT-DETR with other than 3 feature levels and one AIFI layer");
+      image = 640;
+      classes = labels(c, 80);
+      build = rtdetr({ depth, encHidden: int(c, "encoder_hidden_dim", 256, 16384), encFfn: int(c, "encoder_ffn_dim", 1024), expansion: Number(c.hidden_expansion ?? 1) > 0 && Number(c.hidden_expansion ?? 1) <= 8 ? Number(c.hidden_expansion ?? 1) : 1, decLayers: int(c, "decoder_layers", 6, 1024), dModel: int(c, "d_model", 256, 16384), heads: int(c, "decoder_attention_heads", 8, 1024), decFfn: int(c, "decoder_ffn_dim", 1024), points: int(c, "decoder_n_points", 4, 64), queries: int(c, "num_queries", 300, 100_000), numDenoising: typeof c.num_denoising === "number" && c.num_denoising >= 0 && c.num_denoising <= 100_000 ? Math.floor(c.num_denoising) : 100 });
       family = "detector";
       break;
     }
