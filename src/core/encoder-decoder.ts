@@ -139,6 +139,65 @@ export function encoderDecoderTrainingActivations(shape: TransformerShape, opts:
   };
 }
 
+/**
+ * What an encoder-decoder's training step saves beyond its decoder layers' self-attention and MLP (which the training
+ * engine sizes per decoder layer): the encoder stack, each decoder layer's cross-attention, and the encoder output
+ * that every cross-attention K/V projection keeps as its input (one storage, counted once).
+ *
+ * - encoder layers: per token, the two norms' inputs and outputs (4·hidden), q and the attention output, k and v,
+ *   and the MLP's input-side activations (plain: fc1 output and its activation, 2·I; gated: 4·I). Checked against
+ *   the tensors autograd saves on CPU (transformers 5.18.0, torch 2.13, SDPA, no dropout; tests/fixtures/encdec):
+ *   T5-small 50.3 MB vs 51.5 MB measured, BART-large 201.3 vs 202.6, Whisper-small 913 vs 970 (−6 %; fp32).
+ *   Not counted: dropout masks in train mode (T5/BART dropout 0.1: +88 % / +13 % on the encoder measured) and
+ *   T5's fp32 RMSNorm upcast under bf16 (+87 % measured on T5-small).
+ * - with checkpointing, one input per encoder layer;
+ * - cross-attention of each decoder layer: its normed input, q and attention output over the decoder's tokens
+ *   (3 × heads·head_dim) and the K/V projections over the encoder's tokens.
+ */
+export function encoderDecoderTrainingExtra(shape: TransformerShape, opts: { batch: number; encoderSeq: number; decoderSeq: number; bytesPerValue: number; checkpointing: boolean }): { bytes: number; formula: string } {
+  const enc = shape.encoder!;
+  const e = opts.bytesPerValue;
+  const Te = opts.batch * opts.encoderSeq;
+  const Td = opts.batch * opts.decoderSeq;
+  const encoderOutput = Te * enc.hidden * e;
+  const outFormula = `encoder output ${Te} × ${enc.hidden} × ${e} B`;
+  if (opts.checkpointing) {
+    const layers = enc.layers * Te * enc.hidden * e;
+    return { bytes: layers + encoderOutput, formula: `${enc.layers} encoder layer inputs (checkpointing) × ${Te} tokens × ${enc.hidden} × ${e} B + ${outFormula}` };
+  }
+  const inner = enc.heads * enc.headDim;
+  const kvw = enc.kvHeads * enc.headDim;
+  const perToken = 4 * enc.hidden + 2 * inner + 2 * kvw + (enc.mlp === "gated" ? 4 : 2) * enc.intermediate;
+  const encoderLayers = enc.layers * Te * perToken * e;
+  // Whisper's conv stem: conv1 keeps the mel input, GELU and conv2 keep conv1's output and its activation
+  // (2 × hidden × frames), the second GELU and the position add keep conv2's (2 × hidden × frames / 2).
+  const frames = enc.input === "audio" && enc.melBins && enc.inputFrames ? enc.inputFrames : 0;
+  const stem = frames ? opts.batch * (enc.melBins! * frames + 2 * enc.hidden * frames + enc.hidden * frames) * e : 0;
+  const crossKv = crossKvValuesPerToken(shape);
+  const cross = shape.layers * (Td * 3 * shape.heads * shape.headDim + Te * crossKv) * e;
+  return {
+    bytes: encoderLayers + stem + cross + encoderOutput,
+    formula: `${enc.layers} encoder layers × ${Te} tokens × ${perToken} values × ${e} B${stem ? ` + conv stem ${opts.batch} × (${enc.melBins} mels + 3 × ${enc.hidden}) × ${frames} frames × ${e} B` : ""} + cross-attention ${shape.layers} decoder layers × (${Td} × 3·${shape.heads * shape.headDim} + ${Te} × ${crossKv}) values × ${e} B + ${outFormula}`,
+  };
+}
+
+/**
+ * llama.cpp runs one encoder-decoder architecture: T5 (LLM_ARCH_T5; convert_hf_to_gguf.py registers T5, MT5 and UMT5
+ * as T5Model). It has no BART-family architecture, and Whisper runs in whisper.cpp, a separate program. The T5 family
+ * is the one with an RMSNorm token encoder in `encoderFromConfig`; BART-family encoders use LayerNorm and Whisper
+ * reads audio. Throws for the others (called by the llama.cpp / Ollama engine).
+ */
+export function assertLlamaCppEncoderDecoder(shape: TransformerShape, modelId: string, runtime = "llama.cpp"): void {
+  const enc = shape.encoder;
+  if (!enc) return;
+  if (enc.input === "audio") {
+    throw new VramfitError("unsupported", `${runtime} does not run ${modelId}: Whisper models run in whisper.cpp, a separate program vramfit does not model`, { suggestion: "use --runtime transformers or vllm" });
+  }
+  if (enc.norm !== "rms") {
+    throw new VramfitError("unsupported", `${runtime} does not run ${modelId}: its only encoder-decoder architecture is T5 (T5, Flan-T5, mT5, UMT5)`, { suggestion: "use --runtime transformers" });
+  }
+}
+
 type Cfg = Record<string, unknown>;
 const int = (c: Cfg, k: string, def?: number): number => {
   const v = c[k] ?? def;

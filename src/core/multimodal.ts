@@ -52,6 +52,19 @@ export const AUDIO_SECONDS_OPTION: OptionSpec = {
   web: { label: "Audio per sequence (s)", kind: "int", min: 0, max: 86400, auto: "0" },
 };
 
+/**
+ * llama.cpp (and Ollama) load a vision or audio tower from a separate mmproj GGUF (tools/mtmd), which vramfit does not
+ * size: with --images or --audio-seconds the answer would leave out the tower and the media tokens, so it refuses.
+ */
+export function assertNoMediaInput(workload: object, runtime = "llama.cpp"): void {
+  const w = workload as { images?: unknown; audio_seconds?: unknown };
+  const images = typeof w.images === "number" ? w.images : 0;
+  const audio = typeof w.audio_seconds === "number" ? w.audio_seconds : 0;
+  if (images > 0 || audio > 0) {
+    throw new VramfitError("unsupported", `${runtime}: ${images > 0 ? "--images" : "--audio-seconds"} is not modelled (the tower comes from a separate mmproj file and its tokens are not counted)`, { suggestion: "use --runtime transformers or vllm, or leave images out for the text-only memory" });
+  }
+}
+
 /** Parses --image-size (a side or WxH) into [width, height]; absent: the tower's native size (or 1024² for dynamic towers). */
 export function imageDims(v: VisionTowerShape, size: unknown): [number, number] {
   if (size === undefined || size === null) {

@@ -222,6 +222,11 @@ export interface LlamaCppStateCache {
 export function llamaCppStateCache(shape: TransformerShape, opts: { nSeq: number }): LlamaCppStateCache {
   const s = shape.state;
   if (!s) return { rBytes: 0, sBytes: 0, totalBytes: 0, rows: 0, layers: [], perLayerBytes: 0 };
+  // llama.cpp's RWKV architectures are RWKV-6 and RWKV-7 (LLM_ARCH_RWKV6, RWKV6QWEN2, RWKV7, ARWKV7); RWKV-4 (the
+  // transformers `rwkv` type) and RWKV-5 have no loader there.
+  if (s.kind === "rwkv4" || s.kind === "rwkv5") {
+    throw new VramfitError("unsupported", `llama.cpp has no ${s.kind === "rwkv4" ? "RWKV-4" : "RWKV-5"} architecture (it runs RWKV-6 and RWKV-7)`, { suggestion: "use --runtime transformers" });
+  }
   const rows = Math.max(1, opts.nSeq);
   const layers: number[] = [];
   layerMixers(shape).forEach((m, i) => {

@@ -77,6 +77,8 @@ function isQuantizable(t: GgufTensor): boolean {
   if (n.includes("_norm.weight") || n.includes("ffn_gate_inp.weight")) return false;
   if (n === "position_embd.weight" || n === "token_types.weight" || n.includes(".position_embd.")) return false;
   if (/altup|laurel|per_layer_model_proj|ssm_conv1d|shortconv\.conv|time_mix_|attn_rel_b/.test(n)) return false;
+  // llama.cpp names Mamba's A "blk.N.ssm_a" (no ".weight"): llama_model_quantize_impl never quantizes it
+  if (/\.ssm_a\./.test(n)) return false;
   return true;
 }
 

@@ -24,6 +24,12 @@ const BLOCK_NAMES: [RegExp, string][] = [
   [/^(down_proj|w2|fc2|dense_4h_to_h)$/, "ffn_down"],
   [/^gate_up_proj$/, "ffn_up"],
   [/^(sinks)$/, "attn_sinks"],
+  // recurrent mixers and T5 (llama-arch.cpp LLM_TENSOR_SSM_CONV1D "blk.%d.ssm_conv1d", SSM_A "blk.%d.ssm_a",
+  // SHORTCONV_CONV "blk.%d.shortconv.conv", ATTN_REL_B "blk.%d.attn_rel_b"): names the quantizer leaves unquantized
+  [/^conv1d$/, "ssm_conv1d"],
+  [/^A_log$/, "ssm_a"],
+  [/^conv$/, "shortconv.conv"],
+  [/^relative_attention_bias$/, "attn_rel_b"],
 ];
 
 export interface GgufNamingOptions {
@@ -54,7 +60,7 @@ export function ggufTensorsFromGroups(groups: readonly TensorGroup[], shape: Tra
       else if (g.kind === "embedding") head.push({ name: `${g.module}.weight`, ne, sourceType: "f32", group: gi });
       else if (g.kind === "lm_head") head.push({ name: "output.weight", ne, group: gi });
       else if (g.kind === "norm") head.push({ name: `output_norm.${suffix}`, ne, group: gi });
-      else for (let i = 0; i < g.count; i++) head.push({ name: `${g.module}.${suffix}`, ne, group: gi });
+      else for (let i = 0; i < g.count; i++) head.push({ name: `${g.module === "relative_attention_bias" ? "attn_rel_b" : g.module}.${suffix}`, ne, group: gi });
       continue;
     }
     const perLayer = g.name.includes("{E}") ? E : 1;

@@ -16,6 +16,7 @@ import type { PartialEstimate } from "../core/profile.js";
 import { numel, type TransformerModel as ModelDescription, type TensorGroup } from "../core/model.js";
 import { cublasWorkspaceComponent, cudaContextComponent } from "../core/overheads.js";
 import { dtypeBytes } from "../core/precision.js";
+import { encoderDecoderTrainingExtra, encoderLength } from "../core/encoder-decoder.js";
 import { formatBytes, formatCount, MiB, roundUp } from "../core/units.js";
 import { weightBreakdown } from "../core/weights.js";
 import type { TrainingWorkload as Workload } from "./options.js";
@@ -168,6 +169,13 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
     weightCast: castOf,
   };
   const acts = applyKernels(model, savedActivations(model, actCtx), actCtx, kernelsFor(w, mech, plan !== null));
+  // Encoder-decoders (issue #18, core/encoder-decoder.ts): the encoder stack, the decoder's cross-attention and the
+  // encoder output are saved beside the decoder layers, and stay until the decoder's backward reaches them.
+  const encExtra = shape.encoder
+    ? encoderDecoderTrainingExtra(shape, { batch: w.batch, encoderSeq: encoderLength(shape.encoder, { encoderSeq: (w as { encoder_seq?: number }).encoder_seq, seq: w.seq }, model.id), decoderSeq: w.seq, bytesPerValue: e, checkpointing: w.checkpointing })
+    : null;
+  const encBytes = encExtra?.bytes ?? 0;
+  const encNote = encExtra ? `; + encoder-decoder: ${encExtra.formula}` : "";
 
   let castLayers = 0;
   let castOther = 0;
@@ -234,9 +242,9 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
   const gradPart = (bytes: number, formula: string) => part("gradients", "Gradients", bytes, formula);
   const gradsFull = gradPart(gradsTotal, `${formatCount(trainableParams)} trainable params × ${gradElem} B`);
   const actsPart = (bytes: number, formula: string) => part("activations", "Activations saved for backward", bytes, formula);
-  const actsFormula = ckpt
+  const actsFormula = (ckpt
     ? `checkpointing: ${L} layer inputs × T=${T} × hidden ${shape.hidden} × ${residual} B + outside the layers ${formatBytes(acts.outsideBytes)}`
-    : acts.formula;
+    : acts.formula) + encNote;
   const castPart = (bytes: number) =>
     part("amp_weight_copies", `${computeDtypeName(policy)} weight copies (autocast)`, bytes, "compute-dtype copy of each matmul weight stored in another dtype, kept for backward (torch.autocast cast cache)");
   const dequantPart = dequant > 0 ? [part("qlora_dequant", "NF4 dequantization buffer", dequant, `largest 4-bit linear dequantized to ${e}-byte values per matmul (bitsandbytes)`)] : [];
@@ -244,7 +252,7 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
   // ---- Phase 1: end of forward ------------------------------------------------------------------------
   const fwd: Part[] = [...persistent];
   if (persistGrads) fwd.push(gradsFull);
-  fwd.push(actsPart(actsLayersSaved + acts.outsideBytes, actsFormula));
+  fwd.push(actsPart(actsLayersSaved + acts.outsideBytes + encBytes, actsFormula));
   if (castTotal > 0) fwd.push(castPart(castTotal));
   if (TV) fwd.push(part("logits", "Logits and loss", TV.forwardBytes, TV.forwardFormula));
   fwd.push(...dequantPart);
@@ -253,7 +261,7 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
   const castBackward = ckpt ? 0 : castTotal; // with checkpointing the casts are not saved, only cached until autocast exits
   const lossBwd: Part[] = [...persistent];
   if (persistGrads) lossBwd.push(gradsFull);
-  lossBwd.push(actsPart(actsLayersSaved + acts.outsideBytes, actsFormula));
+  lossBwd.push(actsPart(actsLayersSaved + acts.outsideBytes + encBytes, actsFormula));
   if (castBackward > 0) lossBwd.push(castPart(castBackward));
   if (TV) {
     // lm_head's backward allocates its weight gradient and its input's gradient while the logits' gradient lives.
@@ -288,8 +296,8 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
     if (grads > 0) p.push(gradPart(grads, gradsFormula));
     const remainingLayers = L - k;
     const onGpu = Math.min(remainingLayers, kept);
-    const saved = ckpt ? onGpu * acts.checkpointPerLayer + (k < L ? acts.perLayerBytes - acts.checkpointInputShared : 0) : onGpu * acts.perLayerBytes;
-    if (saved > 0) p.push(actsPart(saved, ckpt ? `${remainingLayers} checkpointed layer inputs + one layer recomputed (${formatBytes(acts.perLayerBytes)})` : `saved activations of the ${remainingLayers} layers not yet back-propagated`));
+    const saved = (ckpt ? onGpu * acts.checkpointPerLayer + (k < L ? acts.perLayerBytes - acts.checkpointInputShared : 0) : onGpu * acts.perLayerBytes) + encBytes;
+    if (saved > 0) p.push(actsPart(saved, (ckpt ? `${remainingLayers} checkpointed layer inputs + one layer recomputed (${formatBytes(acts.perLayerBytes)})` : `saved activations of the ${remainingLayers} layers not yet back-propagated`) + (encBytes ? " + the encoder's and cross-attention's (back-propagated after the decoder)" : "")));
     // Checkpointing recomputes the layer under the same autocast state: its weight copies are made again.
     const casts = ckpt ? (k < L ? castLayers / L : 0) : (castLayers * remainingLayers) / L;
     if (casts > 0) p.push(castPart(casts));

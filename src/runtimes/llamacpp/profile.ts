@@ -12,6 +12,8 @@ import type { TransformerModel } from "../../core/model.js";
 import type { OptionSpec } from "../../core/options.js";
 import { isGgufQuant, tensorBytes } from "../../core/precision.js";
 import { cudaContextComponent } from "../../core/overheads.js";
+import { assertLlamaCppEncoderDecoder } from "../../core/encoder-decoder.js";
+import { assertNoMediaInput } from "../../core/multimodal.js";
 import type { PartialEstimate, RuntimeProfile } from "../../core/profile.js";
 import { bytesFromFileDtype } from "../../core/weights.js";
 import { positiveInt, type Workload as CommonWorkload } from "../../core/workload.js";
@@ -192,6 +194,8 @@ function engine(runtime: "llama.cpp" | "ollama") {
       throw new VramfitError("invalid_option", `${runtime} needs a GGUF file or a GGUF quant type`, { suggestion: "add --quant q4_k_m (or q8_0, q5_k_m, f16 ...)" });
     }
     if (w.split_mode === "row") throw new VramfitError("unsupported", "--split-mode row (weight rows split across GPUs) is not modelled", { suggestion: "use --split-mode layer (the default)" });
+    assertLlamaCppEncoderDecoder(shape, model.id, runtime); // issue #18: T5 only; BART and Whisper do not load
+    assertNoMediaInput(w, runtime); // issue #18: the mmproj tower and media tokens are not modelled
     // One meaning of batch and seq (issue #15): --batch is sequences served at once (-np), --seq tokens per sequence,
     // so llama.cpp gets -np batch -c batch × seq. With llama.cpp's own --parallel, --seq/--ctx-size is its -c (the total).
     if (w.parallel !== undefined && w.batch > 1 && w.batch !== w.parallel) throw new VramfitError("invalid_option", `--batch ${w.batch} and --parallel ${w.parallel} contradict each other: in ${runtime} the batch is the parallel slots`, { suggestion: "give one of them", details: { key: "parallel" } });
