@@ -48,3 +48,41 @@ export function ollamaLlamaCppContext(numCtx: number, numParallel: number = OLLA
 export function ollamaReservedBytes(gpuOverheadBytes: number = OLLAMA_DEFAULTS.gpuOverheadBytes): number {
   return gpuOverheadBytes + OLLAMA_DEFAULTS.minimumMemoryBytes;
 }
+
+/**
+ * The Ollama release whose defaults apply (--ollama-version, default: current). Defaults that changed, in the
+ * ollama/ollama repository (git tags containing each commit):
+ * - flash attention with OLLAMA_FLASH_ATTENTION unset: off before v0.13.4 (envconfig.FlashAttention(false); from v0.11.8,
+ *   commit 85ccf7354 "gptoss: enable flash attention by default", the Ollama engine's own models such as gpt-oss turn it
+ *   on: fs/ggml/ggml.go FlashAttention()); from v0.13.4 (commit bd6c1d6b4, PR #13052 "flash attn: add auto mode for llama
+ *   engine") the llama engine passes auto; since v0.30.0 (PR #16031, llama-server only) llm/llama_server.go
+ *   LlamaServerFlashAttention passes --flash-attn auto when every GPU supports it (ml/device.go FlashAttentionSupported:
+ *   CUDA compute ≥ 6.0 and not 7.2, ROCm, Metal, Vulkan), else off. llama.cpp's auto turns it on for CUDA.
+ * - default num_ctx: the VRAM tiers from v0.15.5 (PR #13946), 4096 before.
+ */
+export const OLLAMA_CURRENT_VERSION = "0.32.15";
+
+export function parseOllamaVersion(v: string): [number, number, number] {
+  const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:-rc\d+)?$/.exec(v.trim());
+  if (!m) throw new VramfitError("invalid_option", `ollama_version takes a release such as 0.13.4, got '${v.slice(0, 40)}'`, { details: { key: "ollama_version" } });
+  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+}
+
+export function ollamaAtLeast(version: string | undefined, min: string): boolean {
+  const a = parseOllamaVersion(version ?? OLLAMA_CURRENT_VERSION);
+  const b = parseOllamaVersion(min);
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] > b[i];
+  return true;
+}
+
+/** Ollama's own flash-attention choice with OLLAMA_FLASH_ATTENTION unset, and why. */
+export function ollamaFlashAttnDefault(version: string | undefined, arch: string, gpu?: { vendor?: string; compute_capability?: string }): { on: boolean; why: string } {
+  const v = version ?? OLLAMA_CURRENT_VERSION;
+  if (!ollamaAtLeast(v, "0.13.4")) {
+    if (ollamaAtLeast(v, "0.11.8") && arch === "gpt_oss") return { on: true, why: `Ollama ${v} turns flash attention on for gpt-oss (fs/ggml/ggml.go FlashAttention(), since v0.11.8)` };
+    return { on: false, why: `flash attention off: Ollama ${v}'s default with OLLAMA_FLASH_ATTENTION unset (--flash-attn auto only from v0.13.4)` };
+  }
+  const cc = gpu?.compute_capability ? gpu.compute_capability.split(".").map(Number) : undefined;
+  if (gpu?.vendor === "nvidia" && cc && (cc[0] < 6 || (cc[0] === 7 && cc[1] === 2))) return { on: false, why: `flash attention off: Ollama ${v} passes --flash-attn off on CUDA compute ${gpu.compute_capability} (ml/device.go FlashAttentionSupported)` };
+  return { on: true, why: `flash attention on: Ollama ${v} passes --flash-attn auto with OLLAMA_FLASH_ATTENTION unset (since v0.13.4), and llama.cpp's auto enables it on this GPU` };
+}

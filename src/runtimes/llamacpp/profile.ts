@@ -20,7 +20,7 @@ import { positiveInt, type Workload as CommonWorkload } from "../../core/workloa
 import { LLAMA_CPP_KV_TYPES, llamaCppKvCache, llamaCppStateSplit } from "./kv-cache.js";
 import { llamaCppMemory } from "./memory.js";
 import type { NamedTensorBytes } from "./model-buffers.js";
-import { OLLAMA_DEFAULTS, ollamaDefaultContext, ollamaLlamaCppContext, ollamaReservedBytes } from "./ollama.js";
+import { OLLAMA_CURRENT_VERSION, OLLAMA_DEFAULTS, ollamaAtLeast, ollamaDefaultContext, ollamaFlashAttnDefault, ollamaLlamaCppContext, ollamaReservedBytes } from "./ollama.js";
 
 const flags = {
   /** --parallel / OLLAMA_NUM_PARALLEL: sequences sharing the context. */
@@ -49,6 +49,8 @@ const flags = {
   split_mode: z.enum(["none", "layer", "row"]).optional(),
   /** OLLAMA_GPU_OVERHEAD: bytes per GPU Ollama keeps free on top of its 457 MiB. */
   gpu_overhead: z.number().int().min(0, { error: "gpu_overhead must be 0 or more bytes" }).max(2 ** 50).optional(),
+  /** The Ollama release whose defaults apply (flash attention, num_ctx); default the current one. */
+  ollama_version: z.string().regex(/^v?\d+\.\d+(\.\d+)?(-rc\d+)?$/, { error: "ollama_version takes a release such as 0.13.4" }).optional(),
 };
 export type LlamaCppFlags = z.output<z.ZodObject<typeof flags>>;
 type Workload = CommonWorkload & LlamaCppFlags;
@@ -74,6 +76,7 @@ export const LLAMA_CPP_OPTIONS: readonly OptionSpec[] = [
   { key: "no_kv_offload", schema: flags.no_kv_offload, group: GROUP, scope: SCOPE, help: "--no-kv-offload: keep the KV cache in host memory", cli: { arg: "flag", flags: "--nkvo" } },
   { key: "tensor_split", schema: flags.tensor_split, group: GROUP, scope: SCOPE, help: "share of the offloaded layers per GPU, e.g. 3,1 (default: even over --gpus)", cli: { arg: "string", flags: "--ts, --tensor-split <list>" } },
   { key: "split_mode", schema: flags.split_mode, group: GROUP, scope: SCOPE, help: "layer (default): layers over the GPUs; none: one GPU", cli: { arg: "string", flags: "--split-mode <mode>" } },
+  { key: "ollama_version", schema: flags.ollama_version, group: GROUP, scope: { ...SCOPE, runtimes: ["ollama"] }, help: `Ollama release whose defaults apply (flash attention auto from 0.13.4, num_ctx by VRAM from 0.15.5; default ${OLLAMA_CURRENT_VERSION})`, cli: { arg: "string", flags: "--ollama-version <x.y.z>" } },
   { key: "gpu_overhead", schema: flags.gpu_overhead, group: GROUP, scope: { ...SCOPE, runtimes: ["ollama"] }, help: "OLLAMA_GPU_OVERHEAD: bytes per GPU Ollama keeps free", cli: { arg: "int", flags: "--gpu-overhead <bytes>" } },
 ];
 
@@ -205,9 +208,10 @@ function engine(runtime: "llama.cpp" | "ollama") {
     if (batchSlots && runtime === "llama.cpp") assumptions.push(`batch ${batchSlots} × seq ${w.seq}: llama-server -np ${batchSlots} -c ${ctx.nCtx} (each slot holds ${w.seq} tokens)`);
     const typeK = w.cache_type_k ?? KV_TYPE[w.kv_dtype] ?? w.kv_dtype;
     const typeV = w.cache_type_v ?? KV_TYPE[w.kv_dtype] ?? w.kv_dtype;
-    const flashAttn = w.flash_attn ?? (runtime === "llama.cpp");
+    const ollamaFa = runtime === "ollama" ? ollamaFlashAttnDefault(w.ollama_version, model.architecture, gpu) : undefined;
+    const flashAttn = w.flash_attn ?? (ollamaFa ? ollamaFa.on : true);
     if (w.flash_attn === undefined) {
-      assumptions.push(runtime === "llama.cpp" ? "flash attention on (llama.cpp's --flash-attn auto enables it on CUDA)" : "flash attention off (Ollama's default, OLLAMA_FLASH_ATTENTION unset)");
+      assumptions.push(ollamaFa ? ollamaFa.why : "flash attention on (llama.cpp's --flash-attn auto enables it on CUDA)");
     }
     const kvOpts = {
       nCtx: ctx.nCtx,
@@ -385,9 +389,9 @@ export const ollamaRuntime: RuntimeProfile<LlamaCppFlags> = {
   category: "llamacpp",
   allowsLongContext: true,
   options: LLAMA_CPP_OPTIONS,
-  defaults: (model, gpu) => ({
+  defaults: (model, gpu, given) => ({
     kv_dtype: "fp16",
-    ...(gpu ? { seq: ollamaDefaultContext(gpu.usable_bytes ?? gpu.memory_bytes, model.transformer.maxPositions || undefined) } : {}),
+    ...(gpu ? { seq: ollamaAtLeast(typeof given.ollama_version === "string" ? given.ollama_version : undefined, "0.15.5") ? ollamaDefaultContext(gpu.usable_bytes ?? gpu.memory_bytes, model.transformer.maxPositions || undefined) : Math.min(4096, model.transformer.maxPositions || 4096) } : {}),
   }),
   estimate: engine("ollama"),
 };
