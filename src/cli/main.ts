@@ -80,7 +80,7 @@ parameter count (7b, 1.5b, 350m). Hub reads honour HF_TOKEN and HF_ENDPOINT and 
     const model = await resolveModelArg(spec);
     const r = est.maxImage(model, toEstimateOptions(o, est));
     if (o.json) return print(JSON.stringify({ max_image: r.image, max_image_central: r.central_image, estimate: r.estimate }, null, 2));
-    if (!r.estimate) return print(pc.red(`✘ even a ${32}-pixel image does not fit at the high bound`));
+    if (!r.estimate) return print(pc.red(`✘ even a 32-pixel image does not fit at the high bound`) + (r.central_image ? pc.dim(`\n  the central estimate alone would allow ${r.central_image[1]}x${r.central_image[0]}`) : ""));
     print(pc.green(`✔ largest image that fits: ${pc.bold(`${r.image[1]}x${r.image[0]}`)} (width x height), ${formatBytes(r.estimate.totals.device_bytes)} on ${r.estimate.gpu!.name}`));
     if (r.central_image && r.central_image[0] > r.image[0]) print(pc.dim(`  the central estimate alone would allow ${r.central_image[1]}x${r.central_image[0]}`));
   });

@@ -126,7 +126,16 @@ export function maxImage(
     const long = k * step;
     return ratio >= 1 ? [long, Math.max(step, Math.round(long / ratio / step) * step)] : [Math.max(step, Math.round((long * ratio) / step) * step), long];
   };
-  const at = (k: number) => est.estimate(m, { ...options, gpu, image: sizeAt(k) });
+  // A size the model cannot run at (SD3 beyond its position-embedding grid: does_not_run) is one that does not fit.
+  const at = (k: number): Estimate => {
+    try {
+      return est.estimate(m, { ...options, gpu, image: sizeAt(k) });
+    } catch (e) {
+      if (k <= 1 || !isVramfitError(e, "does_not_run")) throw e;
+      const small = est.estimate(m, { ...options, gpu, image: sizeAt(1) });
+      return { ...small, gpu: { ...small.gpu!, fits: false, verdict: "does_not_fit" } };
+    }
+  };
   const find = (fits: Criterion) => {
     let lo = 0;
     let hi = Math.floor(limitSide / step);

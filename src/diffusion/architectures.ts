@@ -515,7 +515,9 @@ export function sd3Transformer(c: BuildCtx, cfg: Cfg, io: DitIO): T {
   const p = cfg.patch_size as number;
   need(io.h % p === 0 && io.w % p === 0, `SD3 patches the latent by ${p}: the image side must be a multiple of ${8 * p}`);
   const maxPos = cfg.pos_embed_max_size as number | undefined;
-  need(maxPos == null || (io.h / p <= maxPos && io.w / p <= maxPos), `SD3's position embedding covers at most ${maxPos}×${maxPos} patches (${maxPos! * p * 8} px per side)`);
+  // PatchEmbed.cropped_pos_embed raises beyond pos_embed_max_size (embeddings.py): the model does not run there.
+  if (maxPos != null && (io.h / p > maxPos || io.w / p > maxPos))
+    throw new VramfitError("does_not_run", `SD3's position embedding covers at most ${maxPos}×${maxPos} patches (${maxPos * p * 8} px per side)`, { suggestion: `use an image of at most ${maxPos * p * 8} px per side`, details: { key: "image" } });
   const s = (io.h / p) * (io.w / p);
   const t = io.txtLen;
   const dtype = b.paramElem;

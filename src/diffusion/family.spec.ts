@@ -151,6 +151,24 @@ describe("does it fit, and with which change", () => {
     expect(i.central_image![0]).toBeGreaterThan(512);
     expect(i.central_image![0] % 128).toBe(0);
   });
+
+  it("max-image stops at SD3's position-embedding grid (192 patches = 3072 px) on a GPU that would hold more", () => {
+    const i = est.maxImage("sd3-medium", { gpu: "200gb" }, 256, 8192);
+    expect(i.image).toEqual([3072, 3072]);
+    expect(i.central_image).toEqual([3072, 3072]);
+    const err = (() => {
+      try {
+        est.estimate("sd3-medium", { image: 3328, gpu: "200gb" });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(isVramfitError(err, "does_not_run")).toBe(true);
+  });
+
+  it("questions that do not apply are refused with one clear error", () => {
+    expect(() => est.maxSeq("flux.1-dev", { gpu: "rtx-4090" })).toThrow(/no sequence length/);
+  });
 });
 
 describe("diffusion training", () => {
