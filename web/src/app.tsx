@@ -51,13 +51,13 @@ export function App({ initial, notes: initialNotes }: AppProps) {
       );
     }
   }, [state.configs, hubErrors]);
-  // Vision and diffusion built-ins and the catalog's configs load on demand (./estimator.ts, ../catalog-split.ts):
-  // a model that needs them loads them, then the estimates re-run.
+  // The training stacks, the vision and diffusion built-ins and the catalog's configs load on demand
+  // (./estimator.ts, ../catalog-split.ts): a configuration that needs them loads them, then the estimates re-run.
   const [loadError, setLoadError] = useState<string | null>(null);
   useEffect(() => {
-    const wanted = state.configs.filter((c) => needsLoading(c.model));
+    const wanted = state.configs.filter((c) => needsLoading(c));
     if (wanted.length === 0) return;
-    Promise.all(wanted.map((c) => ensureFor(c.model))).then(
+    Promise.all(wanted.map((c) => ensureFor(c))).then(
       () => setLoaded((n) => n + 1),
       (e) => setLoadError(`part of the page could not be loaded (${e instanceof Error ? e.message : String(e)}); reload the page`),
     );
@@ -65,7 +65,7 @@ export function App({ initial, notes: initialNotes }: AppProps) {
   const outcomes = useMemo(
     () =>
       state.configs.map((c): Outcome => {
-        const err = hubErrors[c.model] || (loadError && needsLoading(c.model) ? loadError : "");
+        const err = hubErrors[c.model] || (loadError && needsLoading(c) ? loadError : "");
         return err ? { ok: false, message: err } : runEstimate(c);
       }),
     [state.configs, loaded, hubErrors, loadError],

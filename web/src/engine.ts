@@ -40,7 +40,7 @@ export let MODEL_CHOICES: ModelChoice[] = CATALOG_CHOICES;
 let builtinIds = new Set<string>();
 const isBuiltin = (spec: string) => est.families.some((f) => f.resolveName?.(spec) !== undefined);
 
-/** Loads the model families (vision, diffusion) and adds their built-ins to the picker. */
+/** Loads the training stacks and model families (vision, diffusion) and adds the families' built-ins to the picker. */
 export async function ensureFamilies(): Promise<void> {
   await loadFamilies();
   if (MODEL_CHOICES !== CATALOG_CHOICES) return;
@@ -54,14 +54,18 @@ export function ensureCatalogConfigs(): Promise<void> {
   return (configsLoading ??= import("virtual:vramfit-catalog-configs").then((m) => addCatalogConfigs(m.default)));
 }
 
-/** Whether estimating a spec needs code or data the first load lacks: a family, or a catalog model's config. */
-export function needsLoading(spec: string): boolean {
-  return needsFamilies(spec) || !catalogConfigLoaded(spec);
+/**
+ * Whether estimating a configuration needs code or data the first load lacks: the training stacks (mode
+ * train), a family (a name that may be its built-in), or a catalog model's config.json.
+ */
+export function needsLoading(c: Pick<Config, "model" | "opts">): boolean {
+  return needsFamilies(c.model) || (c.opts.mode === "train" && !familiesLoaded()) || !catalogConfigLoaded(c.model);
 }
 
-/** Loads what a spec needs (see needsLoading). */
-export async function ensureFor(spec: string): Promise<void> {
-  await Promise.all([needsFamilies(spec) ? ensureFamilies() : undefined, catalogConfigLoaded(spec) ? undefined : ensureCatalogConfigs()]);
+/** Loads what a configuration needs (see needsLoading). */
+export async function ensureFor(c: Pick<Config, "model" | "opts">): Promise<void> {
+  const full = needsFamilies(c.model) || (c.opts.mode === "train" && !familiesLoaded());
+  await Promise.all([full ? ensureFamilies() : undefined, catalogConfigLoaded(c.model) ? undefined : ensureCatalogConfigs()]);
 }
 
 /**

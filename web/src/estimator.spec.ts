@@ -1,32 +1,30 @@
 /**
- * The page's first load has no model families (vision, diffusion: they load on demand, ./estimator.ts).
- * These checks are what make that invisible: a language model's numbers, the fields a language model
- * shows, and the meaning of every name the first load resolves are the same as with the families loaded.
+ * The page's first load has the inference runtimes only: the training stacks and the model families
+ * (vision, diffusion) load on demand (./estimator.ts). These checks are what make that invisible: a
+ * language model's inference numbers, the fields it shows, and the meaning of every name the first load
+ * resolves are the same as with everything loaded; training waits for its stacks.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { catalogModelEntries } from "../../src/catalog/models.js";
-import { createEstimator } from "../../src/core/estimator.js";
 import { defaultEstimator } from "../../src/default-estimator.js";
 import { parseParameterCount } from "../../src/models/param-count.js";
-import { FAMILIES } from "../../src/profiles.js";
-import { profilesWith } from "../../src/profiles-base.js";
-import { ensureFamilies, isKnownModel, modelFor, needsFamilies, searchModels } from "./engine.js";
-import { est, familiesLoaded } from "./estimator.js";
+import { FAMILIES, TRAINING } from "../../src/profiles.js";
+import { ensureFamilies, isKnownModel, modelFor, needsFamilies, needsLoading, searchModels } from "./engine.js";
+import { DEFERRED_TRAINING, est, familiesLoaded, LOADING_TRAINING } from "./estimator.js";
 import { FIELDS, visibleFields, type Field, type FieldContext } from "./fields.js";
 import { linkNeedsMore } from "./url-state.js";
 
-const firstLoad = createEstimator(profilesWith([]));
+const firstLoad = est;
 
-/** Language-model workloads across runtimes, training stacks and the options with the most effect. */
+/** Language-model inference workloads across runtimes and the options with the most effect. */
 const WORKLOADS: Record<string, unknown>[] = [
   {},
   { batch: 4, seq: 8192, kv_dtype: "fp8" },
   { runtime: "vllm" },
   { runtime: "llama.cpp", quant: "q4_k_m" },
-  { runtime: "sglang" },
-  { mode: "train", lora_rank: 16, qlora: true, checkpointing: true },
-  { mode: "train", framework: "trl", optimizer: "adamw-8bit" },
+  { runtime: "sglang", quant: "awq" },
+  { runtime: "ollama", seq: 32768 },
 ];
 
 const sameOutcome = (a: () => unknown, b: () => unknown) => {
@@ -43,6 +41,10 @@ const sameOutcome = (a: () => unknown, b: () => unknown) => {
 describe("first load (no model families)", () => {
   it("knows the catalog and parameter counts; family names wait for the families", () => {
     expect(familiesLoaded()).toBe(false);
+    expect(DEFERRED_TRAINING.id).toBe(TRAINING[0].id);
+    expect(needsLoading({ model: "llama-3.1-8b", opts: {} })).toBe(false);
+    expect(needsLoading({ model: "llama-3.1-8b", opts: { mode: "train" } })).toBe(true);
+    expect(() => firstLoad.estimate("llama-3.1-8b", { mode: "train", gpu: "rtx-4090" })).toThrow(LOADING_TRAINING);
     expect(needsFamilies("llama-3.1-8b")).toBe(false);
     expect(needsFamilies("7b")).toBe(false);
     expect(needsFamilies("hf:acme/model-1")).toBe(false);
@@ -53,8 +55,8 @@ describe("first load (no model families)", () => {
     expect(linkNeedsMore("model=llama-3.1-8b&gpu=rtx-4090&batch=4&runtime=vllm", needsFamilies)).toBe(false);
     expect(linkNeedsMore("model=llama-3.1-8b&2.model=resnet50", needsFamilies)).toBe(true);
     expect(linkNeedsMore("model=llama-3.1-8b&image=640", needsFamilies)).toBe(true);
-    expect(linkNeedsMore("model=llama-3.1-8b&mode=train&framework=trl", needsFamilies)).toBe(false);
-    expect(linkNeedsMore("model=llama-3.1-8b&mode=train&framework=timm", needsFamilies)).toBe(true);
+    expect(linkNeedsMore("model=llama-3.1-8b&runtime=llama.cpp&quant=q4_k_m", needsFamilies)).toBe(false);
+    expect(linkNeedsMore("model=llama-3.1-8b&mode=train&lora_rank=16", needsFamilies)).toBe(true); // a training field
   });
 
   it("no catalog name (id, Hub id, alias, variant) and no parameter count is a family's name", () => {
@@ -71,7 +73,7 @@ describe("first load (no model families)", () => {
     );
   });
 
-  it("gives every catalog model the default estimator's numbers (and the same refusals)", () => {
+  it("gives every catalog model the default estimator's inference numbers (and the same refusals)", () => {
     // Every model with the page's defaults; the other workloads and the batch limit on every 8th model (the suite's time budget).
     for (const [i, e] of catalogModelEntries().entries()) {
       for (const w of i % 8 === 0 ? WORKLOADS : WORKLOADS.slice(0, 1)) {
@@ -83,7 +85,7 @@ describe("first load (no model families)", () => {
     for (const spec of ["7b", "350m", "70b"]) sameOutcome(() => firstLoad.estimate(spec, { gpu: "rtx-4090" }), () => defaultEstimator.estimate(spec, { gpu: "rtx-4090" }));
   });
 
-  it("loading the families changes no language-model field, and adds theirs", async () => {
+  it("loading the rest changes no inference field of a language model, and adds the training and family fields", async () => {
     // Compared as shown: the choices offered here (a select's full list, which a link may name, also holds the
     // families' values once they load), the rest of the field less its help text (a tooltip that joins every
     // owner's line, so it grows by the families' once they load).
@@ -95,7 +97,8 @@ describe("first load (no model families)", () => {
     await ensureFamilies();
     expect(est).toBe(defaultEstimator);
     expect(view()).toEqual(before);
-    expect(FIELDS.map((f) => f.key)).toEqual(expect.arrayContaining([...keysBefore, "image"]));
+    expect(FIELDS.map((f) => f.key)).toEqual(expect.arrayContaining([...keysBefore, "image", "lora_rank", "framework"]));
+    expect(needsLoading({ model: "llama-3.1-8b", opts: { mode: "train" } })).toBe(false);
     expect(searchModels("yolov8")[0].family).toBe("vision");
     expect(modelFor("resnet50").family).toBe("vision");
     expect(needsFamilies("resnet50")).toBe(false);

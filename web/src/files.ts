@@ -146,12 +146,14 @@ export function isTrainingConfigDrop(files: readonly File[]): boolean {
   return files.every((f) => /\.ya?ml$/i.test(f.name) || (/\.json$/i.test(f.name) && f.name !== "config.json" && !/\.safetensors\.index\.json$/i.test(f.name) && /(deepspeed|ds_|zero|trainer|training|args|sft|accelerate|fsdp|train)/i.test(f.name)));
 }
 
-/** Reads dropped training configs (the YAML parser and the config readers load only now). */
+/** Reads dropped training configs (the YAML parser, the config readers and the training stacks load only now). */
 export async function readDroppedConfig(files: File[]): Promise<DroppedConfig> {
+  // The training stacks declare the fields these files set: they load first (./estimator.ts).
   const [{ readConfigFiles, offlineModelSpec }, { configWorkload }, { FIELD_BY_KEY, parseFieldValue }] = await Promise.all([
     import("../../src/frameworks/config-estimate.js"),
     import("../../src/frameworks/config-workload.js"),
     import("./fields.js"),
+    import("./engine.js").then((m) => m.ensureFamilies()),
   ]);
   const texts = await Promise.all(
     files.map(async (f) => {

@@ -1,6 +1,7 @@
 /**
  * Entry: read the URL (never failing: bad links fall back to defaults with notes), then render. A link
- * naming a vision or diffusion model (or one of their settings) first loads those families; one naming
+ * that trains, or names a vision or diffusion model (or a setting the first load lacks), first loads the
+ * training stacks and families; one naming
  * another catalog model than the default starts loading the catalog's configs.
  */
 import { render } from "preact";
@@ -24,5 +25,6 @@ function start() {
 
 // Another catalog model than the default one: its config.json starts loading now (the page shows "reading…" until then).
 if ([...new URLSearchParams(location.search)].some(([k, v]) => /^([23]\.)?model$/.test(k) && !catalogConfigLoaded(v))) void ensureCatalogConfigs().catch(() => {});
-if (linkNeedsMore(location.search, needsFamilies)) ensureFamilies().then(start, start);
+const trains = [...new URLSearchParams(location.search)].some(([k, v]) => /^([23]\.)?mode$/.test(k) && v === "train");
+if (trains || linkNeedsMore(location.search, needsFamilies)) ensureFamilies().then(start, start);
 else start();
