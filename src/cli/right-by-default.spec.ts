@@ -112,3 +112,12 @@ describe("strict options (#15.4)", () => {
     expect(r.err).toMatch(/--ctx-size 8192 and --seq 4096 are the same setting/);
   });
 });
+
+describe("GPU facts that software sees (#15.5)", () => {
+  it("a800-80gb is the 79.25 GiB PyTorch reports (bench/accuracy/logs/sglang/yuy4o-gpt-oss-120b-a800-tp2-oom.log), not the 80 GiB label", async () => {
+    const { gpuCatalog } = await import("../catalog/gpus.js");
+    const g = gpuCatalog().find((x) => x.id === "a800-80gb")!;
+    expect(g.usable_bytes).toBe(79.25 * 2 ** 30);
+    expect(estimate("llama-3.1-8b", { gpu: "a800-80gb" }).gpu!.memory_bytes).toBe(79.25 * 2 ** 30);
+  });
+});
