@@ -3,7 +3,7 @@
  * weights + KV cache + the prefill activation peak + logits + library workspaces, then the allocator's
  * reserve and the CUDA context.
  */
-import { reservedForPersistent } from "../../core/allocator.js";
+import { MIN_LARGE_ALLOC, reservedForPersistent } from "../../core/allocator.js";
 import type { Component } from "../../core/estimate-types.js";
 import { kvCacheComponent, kvValuesPerToken } from "../../core/kv-cache.js";
 import { attentionLayerCount, statePrefillPeak, stateLayerCount, transformersStateComponent } from "../../core/state-cache.js";
@@ -136,6 +136,12 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
       { phase: "last decoding step", allocated_bytes: fixed + decodeTransient },
     ];
     assumptions.push(`transformers ${mech.version} keeps the legacy tuple KV cache in generate(): the previous step's whole cache stays alive while each step builds the next (fixed in 4.42)`);
+    // Each step's torch.cat makes every layer's K and V one token longer. From MIN_LARGE_ALLOC (10 MiB) on, each
+    // gets a segment of its own rounded to 2 MiB (CUDACachingAllocator.cpp get_allocation_size), and segments the
+    // growing cache has outgrown stay cached: reserved grows far past allocated (optimum-benchmark Llama-7B 4.35.2
+    // batch 8: 59.1 GiB reserved, 18.6 GiB allocated). Not modelled (docs/engines/transformers-accuracy.md).
+    const layerK = (kvBytes(w.kv_dtype, (kvValuesPerToken(shape, w.runtime) / 2) * seq) * w.batch) / shards;
+    if (layerK >= MIN_LARGE_ALLOC) warnings.push(`transformers ${mech.version}: each layer's K/V reaches ${(layerK / MiB).toFixed(0)} MiB and is re-allocated one token longer every step; the caching allocator keeps the outgrown blocks, so reserved and nvidia-smi memory can be several times the allocated figure (3.2× measured on Llama-2-7B at batch 8; not modelled)`);
     if (decodeTransient > transient) {
       transient = decodeTransient;
       peakPhase = "the last decoding step (legacy cache: old and new K/V both alive)";

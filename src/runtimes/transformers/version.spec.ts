@@ -51,6 +51,12 @@ describe("transformers_version", () => {
     expect(Math.abs(old.totals.allocated_bytes / 65_112e6 - 1)).toBeLessThan(0.03);
   });
 
+  it("warns when the legacy cache re-allocates per-layer K/V of 10 MiB and more every step (allocator fragmentation)", () => {
+    expect(est({ batch: 1, seq: 768, transformers_version: "4.35.2" }).warnings.join(" ")).not.toMatch(/re-allocated/);
+    expect(est({ batch: 8, seq: 768, transformers_version: "4.35.2" }).warnings.join(" ")).toMatch(/48 MiB and is re-allocated/);
+    expect(est({ batch: 8, seq: 768 }).warnings.join(" ")).not.toMatch(/re-allocated/);
+  });
+
   it("attention left unstated is eager before 4.36", () => {
     expect(est({ transformers_version: "4.35.2" }).workload.attention).toBe("eager");
     expect(est({ transformers_version: "4.36.0" }).workload.attention).toBe("sdpa");
