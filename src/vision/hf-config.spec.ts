@@ -26,6 +26,9 @@ const cases: Array<[string, Record<string, unknown>, number]> = [
   // RTDetrForObjectDetection(RTDetrConfig(backbone_config=RTDetrResNetConfig(out_features=["stage2","stage3","stage4"], …), num_labels=80)).
   ["RTDetrForObjectDetection R18vd", { model_type: "rt_detr", architectures: ["RTDetrForObjectDetection"], backbone_config: { model_type: "rt_detr_resnet", layer_type: "basic", depths: [2, 2, 2, 2], hidden_sizes: [64, 128, 256, 512] }, encoder_in_channels: [128, 256, 512], hidden_expansion: 0.5, decoder_layers: 3, num_labels: 80 }, 20_174_608],
   ["RTDetrForObjectDetection R101vd", { model_type: "rt_detr", architectures: ["RTDetrForObjectDetection"], backbone_config: { model_type: "rt_detr_resnet", depths: [3, 4, 23, 3] }, encoder_hidden_dim: 384, encoder_ffn_dim: 2048, decoder_in_channels: [384, 384, 384], num_labels: 80 }, 76_556_268],
+  ["BeitForImageClassification B/16 (microsoft/beit-base-patch16-224 fields)", { model_type: "beit", architectures: ["BeitForImageClassification"], use_relative_position_bias: true, num_labels: 1000 }, 86_530_984],
+  ["BeitForImageClassification B/16 384", { model_type: "beit", architectures: ["BeitForImageClassification"], use_relative_position_bias: true, image_size: 384, num_labels: 1000 }, 86_744_104],
+  ["BeitModel (shared bias, absolute positions, mask token, CLS pooling)", { model_type: "beit", architectures: ["BeitModel"], use_shared_relative_position_bias: true, use_mask_token: true, use_absolute_position_embeddings: true, use_mean_pooling: false }, 85_817_424],
   ["SegformerForSemanticSegmentation b2", { model_type: "segformer", architectures: ["SegformerForSemanticSegmentation"], hidden_sizes: [64, 128, 320, 512], depths: [3, 4, 6, 3], decoder_hidden_size: 768, num_labels: 150 }, 27_461_974],
 ];
 

@@ -14,13 +14,14 @@ import { visionDescription } from "./family.js";
 import { timmVit } from "./models/classifiers.js";
 import { convnext } from "./models/convnext.js";
 import { detr } from "./models/detr.js";
+import { beit } from "./models/beit.js";
 import { rtdetr } from "./models/rtdetr.js";
 import { segmenter } from "./models/mmseg.js";
 import { swin } from "./models/swin.js";
 import type { BuildFn } from "./models/types.js";
 import type { VisionModel } from "./registry.js";
 
-export const HF_VISION_TYPES = ["vit", "deit", "dinov2", "convnext", "convnextv2", "swin", "segformer", "detr", "rt_detr"] as const;
+export const HF_VISION_TYPES = ["vit", "deit", "dinov2", "convnext", "convnextv2", "swin", "segformer", "detr", "rt_detr", "beit"] as const;
 
 function int(c: Record<string, unknown>, k: string, def: number, max = 1 << 20): number {
   const v = c[k] ?? def;
@@ -113,6 +114,16 @@ export function visionModelFromHfConfig(raw: unknown, id = "config.json"): Visio
       classes = labels(c, 91);
       build = detr({ depth: Number(depth) as 50 | 101, dc5: c.dilation === true, dModel: d, heads, ffn: int(c, "encoder_ffn_dim", 2048), encLayers: int(c, "encoder_layers", 6, 1024), decLayers: int(c, "decoder_layers", 6, 1024), queries: int(c, "num_queries", 100, 100_000), auxLoss: c.auxiliary_loss === true, hf: true });
       family = "detector";
+      break;
+    }
+    case "beit": {
+      const dim = int(c, "hidden_size", 768, 16384);
+      const heads = int(c, "num_attention_heads", 12, 1024);
+      if (dim % heads) throw new VramfitError("invalid_file", `config.json: hidden_size ${dim} is not a multiple of num_attention_heads ${heads}`);
+      const patch = int(c, "patch_size", 16, 1024);
+      image = int(c, "image_size", 224, 16384);
+      if (image % patch) throw new VramfitError("invalid_file", `config.json: image_size ${image} is not a multiple of patch_size ${patch}`);
+      build = beit({ dim, heads, depth: int(c, "num_hidden_layers", 12, 1024), mlp: int(c, "intermediate_size", 3072, 1 << 20), patch, img: image, relPos: c.use_shared_relative_position_bias === true ? "shared" : c.use_relative_position_bias === true ? "layer" : "none", absPos: c.use_absolute_position_embeddings === true, maskToken: c.use_mask_token === true, layerScale: Number(c.layer_scale_init_value ?? 0.1) > 0, meanPool: c.use_mean_pooling !== false, head: classify, dropPath: Number(c.drop_path_rate ?? 0.1) || 0 });
       break;
     }
     case "rt_detr": {

@@ -13,6 +13,7 @@ import { type BackboneSpec, composedDetector, type DetArch, type DetectorSpec, t
 import { type SegHead, type SegmenterSpec, segmenter } from "./models/mmseg.js";
 import { samEncoder } from "./models/sam.js";
 import { detr } from "./models/detr.js";
+import { beit } from "./models/beit.js";
 import { RTDETR_SPECS, rtdetr } from "./models/rtdetr.js";
 import { swin, swinSpec } from "./models/swin.js";
 import { defaultClasses, type YoloTask, yolo11, yolov8 } from "./models/yolo.js";
@@ -303,7 +304,7 @@ export const VISION_NAME_EXAMPLES: readonly string[] = [
   "swin_s", "swin_b", "swin_base_patch4_window12_384", "swin_large_patch4_window7_224",
   "vit_b_32", "vit_h_14", "vit_tiny_patch16_224", "vit_small_patch16_224", "vit_base_patch16_384", "vit_large_patch16_224", "deit_small_patch16_224", "deit3_base_patch16_224",
   "vit_small_patch14_dinov2", "vit_base_patch14_dinov2", "vit_large_patch14_dinov2",
-  "sam_vit_b", "sam_vit_l", "sam_vit_h", "detr_resnet50", "detr_resnet101", "detr_resnet50_dc5", "rtdetr_r18vd", "rtdetr_r50vd", "rtdetr_r101vd", "mask_rcnn_vitdet_b_100ep", "cascade_mask_rcnn_vitdet_l_100ep",
+  "sam_vit_b", "sam_vit_l", "sam_vit_h", "detr_resnet50", "detr_resnet101", "detr_resnet50_dc5", "rtdetr_r18vd", "rtdetr_r50vd", "rtdetr_r101vd", "beit_base_patch16_224", "beit_large_patch16_224", "mask_rcnn_vitdet_b_100ep", "cascade_mask_rcnn_vitdet_l_100ep",
 ];
 
 // ---- Segment Anything image encoders ---------------------------------------------------------------
@@ -418,3 +419,28 @@ function parseRtDetr(name: string): VisionModel | undefined {
 }
 
 PARSERS.push(parseRtDetr);
+
+// ---- BEiT (transformers / timm names) --------------------------------------------------------------------
+
+/** beit_base_patch16_224, beit_large_patch16_384, microsoft/beit-base-patch16-224[-pt22k-ft22k]. */
+function parseBeit(name: string): VisionModel | undefined {
+  const m = /^(?:microsoft\/)?beit[-_](base|large)[-_]patch16[-_](224|384|512)(?:[-_.](pt22k[-_]ft22k|in22k[-_]ft_in22k|in22k[-_]ft_in22k_in1k|pt22k[-_]ft22kto1k))?$/i.exec(name.trim());
+  if (!m) return undefined;
+  const large = m[1].toLowerCase() === "large";
+  const img = Number(m[2]);
+  const in22k = !!m[3] && /ft22k$|ft_in22k$/i.test(m[3]);
+  return {
+    id: name.trim().toLowerCase(),
+    aliases: [],
+    family: "vit",
+    architecture: `BEiT-${large ? "L" : "B"}/16 at ${img} (transformers BeitForImageClassification: relative position bias per layer, layer scale, mean pooling)`,
+    build: beit({ dim: large ? 1024 : 768, depth: large ? 24 : 12, heads: large ? 16 : 12, mlp: large ? 4096 : 3072, patch: 16, img, relPos: "layer" }),
+    default_image: [img, img],
+    classes: in22k ? 21841 : 1000,
+    published_params: null,
+    params_source: "transformers 5.18 BeitForImageClassification (B/16-224 86,530,984; L/16-224 304,430,568; B/16-384 86,744,104; 21,841 labels 102,557,713)",
+    attention: "sdpa",
+  };
+}
+
+PARSERS.push(parseBeit);

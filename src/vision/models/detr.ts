@@ -68,7 +68,7 @@ export function detrAttention(b: GraphBuilder, q: T, k: T, v: T, heads: number, 
 }
 
 /** The post-norm DETR encoder and decoder on the projected C5 map. Returns the decoder's intermediate outputs [D, N, Q, E]. */
-export function detrTransformer(b: GraphBuilder, src: T, pos: T, s: Required<Omit<DetrSpec, "depth" | "dc5" | "auxLoss" | "hf">> & { hf?: boolean; auxLoss?: boolean }, ctx: BuildContext): T {
+export function detrTransformer(b: GraphBuilder, src: T, pos: T, s: Required<Omit<DetrSpec, "depth" | "dc5" | "auxLoss" | "hf" | "mmdet">> & { hf?: boolean; auxLoss?: boolean }, ctx: BuildContext): T {
   const sdpa = !!s.hf && ctx.attention === "sdpa";
   const attnDrop = s.hf ? 0 : s.dropout;
   const [S, n, e] = src.shape;
