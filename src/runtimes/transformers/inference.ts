@@ -121,6 +121,7 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
   let peakPhase = `prefill (${peak.phase} of the last layer)`;
   let peakDescription = "weights + full KV cache + one layer's largest live set + logits";
   let phases: { phase: string; allocated_bytes: number }[] | undefined;
+  let legacyPhases: { prefill: number; decode: number } | undefined;
   if (generating && mech.legacyCache) {
     // Legacy tuple cache (transformers < 4.42, version.ts legacyCache): during the last decoding step the previous
     // step's cache (one token shorter) is alive while the forward builds the new one, layer by layer.
@@ -130,11 +131,7 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
     const stepScores = w.attention === "eager" ? w.batch * shape.heads * seq * 8 : 0;
     const stepLogits = w.batch * V * (e + 4) + w.batch * V * 4;
     const decodeTransient = copy + step.bytes + stepScores + stepLogits;
-    const fixed = weights.bytes + kv.bytes;
-    phases = [
-      { phase: "prefill", allocated_bytes: fixed + transient },
-      { phase: "last decoding step", allocated_bytes: fixed + decodeTransient },
-    ];
+    legacyPhases = { prefill: transient, decode: decodeTransient };
     assumptions.push(`transformers ${mech.version} keeps the legacy tuple KV cache in generate(): the previous step's whole cache stays alive while each step builds the next (fixed in 4.42)`);
     // Each step's torch.cat makes every layer's K and V one token longer. From MIN_LARGE_ALLOC (10 MiB) on, each
     // gets a segment of its own rounded to 2 MiB (CUDACachingAllocator.cpp get_allocation_size), and segments the
@@ -198,6 +195,15 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
 
   const cublas = cublasWorkspaceComponent(gpu?.arch);
   components.push(cublas);
+
+  // The allocated total at each phase: what stays (weights, cache, kernel buffers, ...) + that phase's transients.
+  if (legacyPhases) {
+    const held = components.filter((c) => c.level === "allocated" && c.location !== "cpu").reduce((s, c) => s + c.bytes, 0) - transient;
+    phases = [
+      { phase: "prefill", allocated_bytes: held + legacyPhases.prefill },
+      { phase: "last decoding step", allocated_bytes: held + legacyPhases.decode },
+    ];
+  }
 
   // Allocator: persistent tensors pack into segments; transient ones round to 2 MiB blocks.
   const persistent = [
