@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { estimate, resolveModel } from "../index.js";
 import { encoderDecoderTrainingExtra, encoderFromConfig } from "./encoder-decoder.js";
 import { isVramfitError } from "./errors.js";
+import { transformersStateBytes } from "./state-cache.js";
 import type { TransformerModel } from "./model.js";
 
 const FIX = path.join(__dirname, "../../tests/fixtures/encdec");
@@ -82,5 +83,14 @@ describe("llama.cpp / Ollama run what llama.cpp loads, and refuse the rest in on
     for (const id of ["mamba-2.8b", "lfm2-1.2b", "t5-base"]) {
       expect(refusal(() => estimate(id, { runtime: "llama.cpp", quant: "q8_0", seq: 512 } as never)), id).toBe("no error");
     }
+  });
+});
+
+describe("transformers' state caches, byte for byte against transformers 5.18.0's own (CPU, bf16)", () => {
+  const DIR = path.join(__dirname, "../../tests/fixtures/state-cache");
+  const bytes = JSON.parse(readFileSync(path.join(DIR, "measured.json"), "utf8")) as Record<string, number>;
+  it.each(Object.keys(bytes))("%s: conv K columns in the model dtype + fp32 recurrent state (RWKV-4: 2 shifts + 3 fp32 vectors)", async (t) => {
+    const m = (await resolveModel(path.join(DIR, `${t}.json`))) as TransformerModel;
+    expect(transformersStateBytes(m.transformer, { batch: 2, dtype: "bf16" }).bytes).toBe(bytes[t]);
   });
 });
