@@ -4,7 +4,7 @@
  */
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { MemoryChart } from "./chart.js";
-import { addDroppedModel, contextOf, ensureFamilies, ensureFor, fetchHubModel, GPUS, HF_ID, isLoaded, limitsOf, modelFor, needsLoading, runEstimate, sweep, type Estimate, type Outcome } from "./engine.js";
+import { addDroppedModel, contextOf, ensureFull, ensureFor, fetchHubModel, GPUS, HF_ID, isLoaded, limitsOf, modelFor, needsLoading, runEstimate, sweep, type Estimate, type Outcome } from "./engine.js";
 import type { Value } from "./fields.js";
 import { gib, short, soldAs, tokens } from "./format.js";
 import { ModelPicker } from "./model-picker.js";
@@ -86,7 +86,7 @@ export function App({ initial, notes: initialNotes }: AppProps) {
         return;
       }
       const d = await readDroppedFiles(files);
-      if (d.model.family !== "transformer") await ensureFamilies(); // an .onnx graph is a vision model
+      if (d.model.family !== "transformer") await ensureFull(); // an .onnx graph is a vision model
       const spec = addDroppedModel(d.name, d.model);
       update((c) => ({ ...c, model: spec }));
       setFileNote({ ok: true, text: `${d.name}: ${d.read}. Nothing was uploaded.` });

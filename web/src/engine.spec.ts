@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { ensureFamilies, fetchHubModel, isKnownGpu, isKnownModel, modelFor, searchModels } from "./engine.js";
+import { ensureFull, fetchHubModel, isKnownGpu, isKnownModel, modelFor, searchModels } from "./engine.js";
 
 // The page as it is once the vision and diffusion families are loaded (estimator.spec.ts checks the first load).
-beforeAll(() => ensureFamilies());
+beforeAll(() => ensureFull());
 
 describe("model picker search", () => {
   it("finds a model by words in any order, by Hugging Face id, and vision built-ins", () => {

@@ -4,7 +4,7 @@
  * dropped file (kept here in memory under "file:<name>"; never uploaded). The families' built-ins are
  * known once they load (./estimator.ts); until then a name that needs them reads as loading.
  */
-import { est, familiesLoaded, loadFamilies } from "./estimator.js";
+import { est, fullLoaded, loadFull } from "./estimator.js";
 import type { EstimateInput as EstimateOptions } from "../../src/core/profile.js";
 import type { Estimate } from "../../src/core/estimate-types.js";
 import { VramfitError } from "../../src/core/errors.js";
@@ -41,8 +41,8 @@ let builtinIds = new Set<string>();
 const isBuiltin = (spec: string) => est.families.some((f) => f.resolveName?.(spec) !== undefined);
 
 /** Loads the training stacks and model families (vision, diffusion) and adds the families' built-ins to the picker. */
-export async function ensureFamilies(): Promise<void> {
-  await loadFamilies();
+export async function ensureFull(): Promise<void> {
+  await loadFull();
   if (MODEL_CHOICES !== CATALOG_CHOICES) return;
   MODEL_CHOICES = [...CATALOG_CHOICES, ...est.families.flatMap((f) => (f.builtins?.() ?? []).map((b) => ({ id: b.id, label: b.label, keys: b.keys, family: f.id as Family })))];
   builtinIds = new Set(MODEL_CHOICES.filter((m) => m.family !== "llm").map((m) => m.id.toLowerCase()));
@@ -59,13 +59,13 @@ export function ensureCatalogConfigs(): Promise<void> {
  * train), a family (a name that may be its built-in), or a catalog model's config.json.
  */
 export function needsLoading(c: Pick<Config, "model" | "opts">): boolean {
-  return needsFamilies(c.model) || (c.opts.mode === "train" && !familiesLoaded()) || !catalogConfigLoaded(c.model);
+  return needsFamilies(c.model) || (c.opts.mode === "train" && !fullLoaded()) || !catalogConfigLoaded(c.model);
 }
 
 /** Loads what a configuration needs (see needsLoading). */
 export async function ensureFor(c: Pick<Config, "model" | "opts">): Promise<void> {
-  const full = needsFamilies(c.model) || (c.opts.mode === "train" && !familiesLoaded());
-  await Promise.all([full ? ensureFamilies() : undefined, catalogConfigLoaded(c.model) ? undefined : ensureCatalogConfigs()]);
+  const full = needsFamilies(c.model) || (c.opts.mode === "train" && !fullLoaded());
+  await Promise.all([full ? ensureFull() : undefined, catalogConfigLoaded(c.model) ? undefined : ensureCatalogConfigs()]);
 }
 
 /**
@@ -73,7 +73,7 @@ export async function ensureFor(c: Pick<Config, "model" | "opts">): Promise<void
  * dropped file, a Hub id, a catalog entry or a parameter count (none of which is a family's name).
  */
 export function needsFamilies(spec: string): boolean {
-  if (familiesLoaded() || dropped.has(spec) || spec.startsWith("hf:") || spec.startsWith("file:")) return false;
+  if (fullLoaded() || dropped.has(spec) || spec.startsWith("hf:") || spec.startsWith("file:")) return false;
   return !findCatalogModel(spec) && parseParameterCount(spec) == null;
 }
 

@@ -10,8 +10,8 @@ import { catalogModelEntries } from "../../src/catalog/models.js";
 import { defaultEstimator } from "../../src/default-estimator.js";
 import { parseParameterCount } from "../../src/models/param-count.js";
 import { FAMILIES, TRAINING } from "../../src/profiles.js";
-import { ensureFamilies, isKnownModel, modelFor, needsFamilies, needsLoading, searchModels } from "./engine.js";
-import { DEFERRED_TRAINING, est, familiesLoaded, LOADING_TRAINING } from "./estimator.js";
+import { ensureFull, isKnownModel, modelFor, needsFamilies, needsLoading, searchModels } from "./engine.js";
+import { DEFERRED_TRAINING, est, fullLoaded, LOADING_TRAINING } from "./estimator.js";
 import { FIELDS, visibleFields, type Field, type FieldContext } from "./fields.js";
 import { linkNeedsMore } from "./url-state.js";
 
@@ -40,7 +40,7 @@ const sameOutcome = (a: () => unknown, b: () => unknown) => {
 
 describe("first load (no model families)", () => {
   it("knows the catalog and parameter counts; family names wait for the families", () => {
-    expect(familiesLoaded()).toBe(false);
+    expect(fullLoaded()).toBe(false);
     expect(DEFERRED_TRAINING.id).toBe(TRAINING[0].id);
     expect(needsLoading({ model: "llama-3.1-8b", opts: {} })).toBe(false);
     expect(needsLoading({ model: "llama-3.1-8b", opts: { mode: "train" } })).toBe(true);
@@ -94,7 +94,7 @@ describe("first load (no model families)", () => {
     const view = () => contexts.map((c) => visibleFields(c).map((f) => [strip(f), f.kind === "select" ? (f.choicesFor?.(c) ?? f.choices) : null]));
     const before = view();
     const keysBefore = FIELDS.map((f) => f.key);
-    await ensureFamilies();
+    await ensureFull();
     expect(est).toBe(defaultEstimator);
     expect(view()).toEqual(before);
     expect(FIELDS.map((f) => f.key)).toEqual(expect.arrayContaining([...keysBefore, "image", "lora_rank", "framework"]));

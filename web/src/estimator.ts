@@ -30,12 +30,12 @@ let loading: Promise<void> | undefined;
 const listeners = new Set<() => void>();
 
 /** Whether the training stacks and model families are in (the default estimator is in use). */
-export function familiesLoaded(): boolean {
+export function fullLoaded(): boolean {
   return est.families.length > 0;
 }
 
 /** Loads the training stacks and model families once; listeners run after the estimator includes them. */
-export function loadFamilies(): Promise<void> {
+export function loadFull(): Promise<void> {
   return (loading ??= import("../../src/default-estimator.js").then(({ defaultEstimator }) => {
     est = defaultEstimator;
     for (const l of listeners) l();

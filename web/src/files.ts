@@ -153,7 +153,7 @@ export async function readDroppedConfig(files: File[]): Promise<DroppedConfig> {
     import("../../src/frameworks/config-estimate.js"),
     import("../../src/frameworks/config-workload.js"),
     import("./fields.js"),
-    import("./engine.js").then((m) => m.ensureFamilies()),
+    import("./engine.js").then((m) => m.ensureFull()),
   ]);
   const texts = await Promise.all(
     files.map(async (f) => {

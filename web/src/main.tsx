@@ -6,7 +6,7 @@
  */
 import { render } from "preact";
 import { App } from "./app.js";
-import { ensureCatalogConfigs, ensureFamilies, isKnownGpu, isKnownModel, needsFamilies } from "./engine.js";
+import { ensureCatalogConfigs, ensureFull, isKnownGpu, isKnownModel, needsFamilies } from "./engine.js";
 import { catalogConfigLoaded } from "../../src/catalog/models.js";
 import "./styles.css";
 import { decodeState, defaultState, linkNeedsMore } from "./url-state.js";
@@ -26,5 +26,5 @@ function start() {
 // Another catalog model than the default one: its config.json starts loading now (the page shows "reading…" until then).
 if ([...new URLSearchParams(location.search)].some(([k, v]) => /^([23]\.)?model$/.test(k) && !catalogConfigLoaded(v))) void ensureCatalogConfigs().catch(() => {});
 const trains = [...new URLSearchParams(location.search)].some(([k, v]) => /^([23]\.)?mode$/.test(k) && v === "train");
-if (trains || linkNeedsMore(location.search, needsFamilies)) ensureFamilies().then(start, start);
+if (trains || linkNeedsMore(location.search, needsFamilies)) ensureFull().then(start, start);
 else start();

@@ -5,8 +5,8 @@
  * with the catalog's config.json files).
  */
 import { useMemo, useRef, useState } from "preact/hooks";
-import { ensureCatalogConfigs, ensureFamilies, searchModels } from "./engine.js";
-import { familiesLoaded } from "./estimator.js";
+import { ensureCatalogConfigs, ensureFull, searchModels } from "./engine.js";
+import { fullLoaded } from "./estimator.js";
 
 export interface ModelPickerProps {
   value: string;
@@ -19,10 +19,10 @@ export function ModelPicker({ value, onPick }: ModelPickerProps) {
   const [active, setActive] = useState(0);
   const input = useRef<HTMLInputElement>(null);
   const query = text ?? "";
-  const [withFamilies, setWithFamilies] = useState(familiesLoaded());
+  const [withFamilies, setWithFamilies] = useState(fullLoaded());
   const wantFamilies = () => {
     if (withFamilies) return;
-    ensureFamilies().then(() => setWithFamilies(true), () => {});
+    ensureFull().then(() => setWithFamilies(true), () => {});
     void ensureCatalogConfigs().catch(() => {}); // the model about to be picked will need its config
   };
   const hits = useMemo(() => searchModels(query, 12), [query, withFamilies]);

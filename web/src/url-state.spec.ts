@@ -1,11 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { loadFamilies } from "./estimator.js";
+import { loadFull } from "./estimator.js";
 import { FIELDS, defaultOf, type Field, type Value } from "./fields.js";
 import { DEFAULT_CONFIG, decodeState, encodeState, type Config, type PageState } from "./url-state.js";
 
 // Every field of the page (the training stacks and families load on demand, ./estimator.ts).
-await loadFamilies();
+await loadFull();
 
 // Validators independent of the catalog: a fixed set of names.
 const MODELS = new Set(["llama-3.1-8b", "qwen2.5-7b", "resnet50", "7b"]);
