@@ -420,7 +420,9 @@ function estimateTraining(p: PipelineSpec, w: DiffusionWorkload, gpu?: Gpu): Est
   const vaeSpec = p.components.find((c) => c.role === "vae")!;
   if (vaeSpec.arch === "wan_vae" && !w.cache_latents) throw new VramfitError("unsupported", "training video models without cached latents is not modelled", { suggestion: "add --cache-latents" });
   const lora = w.lora_rank !== null;
-  const half: "fp16" | "bf16" = w.precision.endsWith("fp16") ? "fp16" : "bf16";
+  // The scripts' weight_dtype: fp16/bf16 under accelerate's mixed precision, float32 with mixed_precision "no"
+  // (train_dreambooth_lora.py: `weight_dtype = torch.float32` unless accelerator.mixed_precision is fp16/bf16).
+  const half: "fp16" | "bf16" | "fp32" = w.precision === "fp32" ? "fp32" : w.precision.endsWith("fp16") ? "fp16" : "bf16";
   const fullFp32 = !lora && (w.precision === "fp32" || w.precision.startsWith("amp-"));
   const weightDtype: "fp16" | "bf16" | "fp32" = lora ? half : fullFp32 ? "fp32" : half;
   const wTrain: DiffusionWorkload = { ...w, dtype: weightDtype, quant_components: w.qlora || w.quant ? [denoiserSpec.name] : [] };

@@ -172,6 +172,14 @@ describe("does it fit, and with which change", () => {
 });
 
 describe("diffusion training", () => {
+  it("LoRA without mixed precision (--precision fp32) keeps the frozen weights and activations in fp32", () => {
+    const base = { mode: "train", image: 512, lora_rank: 16, prior_preservation: true };
+    const amp = est.estimate("sd-1.5", { ...base, precision: "amp-fp16" });
+    const f32 = est.estimate("sd-1.5", { ...base, precision: "fp32" });
+    expect(comp(f32, "weights")).toBeGreaterThan(1.9 * comp(amp, "weights"));
+    expect(comp(f32, "activations")).toBeGreaterThan(1.9 * comp(amp, "activations"));
+  });
+
   it("Flux QLoRA with cached latents and precomputed embeddings fits a 24 GB card; bf16 LoRA needs more", () => {
     const base = { mode: "train", image: "512x768", lora_rank: 4, optimizer: "adamw-8bit", checkpointing: true, cache_latents: true, precomputed_text_embeddings: true };
     const q = est.estimate("flux.1-dev", { ...base, qlora: true });
