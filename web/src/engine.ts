@@ -34,18 +34,17 @@ const CATALOG_CHOICES: ModelChoice[] = catalogModelEntries().map((e) => ({
   family: "llm" as const,
 }));
 
-/** The picker's entries: the catalog, then the families' built-ins once the families are loaded. */
-export let MODEL_CHOICES: ModelChoice[] = CATALOG_CHOICES;
-/** Built-in architectures of the families (vision), by name: resolving one builds its graph, so it is kept. */
-let builtinIds = new Set<string>();
+/** The picker's entries: the catalog, then the families' built-ins once the families are loaded (listed on the first search). */
+let familyChoices: ModelChoice[] | undefined;
+function modelChoices(): ModelChoice[] {
+  if (!fullLoaded()) return CATALOG_CHOICES;
+  return (familyChoices ??= [...CATALOG_CHOICES, ...est.families.flatMap((f) => (f.builtins?.() ?? []).map((b) => ({ id: b.id, label: b.label, keys: b.keys, family: f.id as Family })))]);
+}
 const isBuiltin = (spec: string) => est.families.some((f) => f.resolveName?.(spec) !== undefined);
 
-/** Loads the training stacks and model families (vision, diffusion) and adds the families' built-ins to the picker. */
+/** Loads the training stacks and model families (vision, diffusion); the families' built-ins join the picker. */
 export async function ensureFull(): Promise<void> {
   await loadFull();
-  if (MODEL_CHOICES !== CATALOG_CHOICES) return;
-  MODEL_CHOICES = [...CATALOG_CHOICES, ...est.families.flatMap((f) => (f.builtins?.() ?? []).map((b) => ({ id: b.id, label: b.label, keys: b.keys, family: f.id as Family })))];
-  builtinIds = new Set(MODEL_CHOICES.filter((m) => m.family !== "llm").map((m) => m.id.toLowerCase()));
 }
 
 let configsLoading: Promise<void> | undefined;
@@ -84,8 +83,9 @@ const dropped = new Map<string, ModelDescription>();
 /** Search-as-you-type: every word must appear in the entry's id, name, HF id or aliases. */
 export function searchModels(query: string, limit = 12): ModelChoice[] {
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-  if (words.length === 0) return MODEL_CHOICES.slice(0, limit);
-  const hits = MODEL_CHOICES.filter((m) => words.every((w) => m.keys.includes(w)));
+  const choices = modelChoices();
+  if (words.length === 0) return choices.slice(0, limit);
+  const hits = choices.filter((m) => words.every((w) => m.keys.includes(w)));
   // Exact and prefix id matches first.
   const q = query.trim().toLowerCase();
   hits.sort((a, b) => rank(a, q) - rank(b, q));
@@ -152,13 +152,13 @@ export function modelFor(spec: string): ModelDescription {
   if (spec.startsWith("file:")) throw new VramfitError("not_found", `the file ${spec.slice(5)} is not loaded`, { suggestion: "drop it on the page again" });
   if (spec.startsWith("hf:")) throw new VramfitError("network", `reading ${spec.slice(3)} from the Hugging Face Hub…`);
   if (needsFamilies(spec)) throw new VramfitError("network", "reading the vision and diffusion models…");
-  if (!findCatalogModel(spec) && builtinIds.has(spec.trim().toLowerCase())) {
-    let m = builtinCache.get(spec);
-    if (!m) builtinCache.set(spec, (m = est.resolveModel(spec)));
-    return m;
-  }
+  const cached = builtinCache.get(spec);
+  if (cached) return cached;
   try {
-    return est.resolveModel(spec);
+    const m = est.resolveModel(spec);
+    // A family's built-in (vision, diffusion) builds its graph: kept, not rebuilt on every estimate.
+    if (m.family !== "transformer" && m.family !== "generic") builtinCache.set(spec, m);
+    return m;
   } catch (e) {
     if (e instanceof VramfitError && /^[\w.-]+\/[\w.-]+$/.test(spec.trim())) {
       throw new VramfitError("unknown_model", `'${spec}' is not in the offline catalog`, { suggestion: "read its config.json from the Hub with the button below, drop it (or a .safetensors / .gguf / .onnx file) on the page, or run `vramfit " + spec + "` in a terminal" });
