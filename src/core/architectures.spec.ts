@@ -60,6 +60,14 @@ describe("encoder-decoder training saves the encoder stack and cross-attention (
   });
 });
 
+describe("vision-language training with --images is refused (not answered for text alone)", () => {
+  it("Qwen2-VL LoRA: --images 4 is one unsupported error; without images the text step is estimated", () => {
+    const o = { mode: "train", batch: 1, seq: 2048, lora_rank: 16, lora_targets: "all-linear" };
+    expect(refusal(() => estimate("qwen2-vl-7b", { ...o, images: 4 } as never))).toMatch(/^unsupported: training with --images/);
+    expect(refusal(() => estimate("qwen2-vl-7b", o as never))).toBe("no error");
+  });
+});
+
 describe("llama.cpp / Ollama run what llama.cpp loads, and refuse the rest in one line", () => {
   it("Whisper (whisper.cpp) and BART (no llama.cpp architecture) are refused; T5 runs", async () => {
     expect(refusal(() => estimate("whisper-small", { runtime: "llama.cpp", quant: "q4_k_m" } as never))).toMatch(/^unsupported: .*whisper\.cpp/);

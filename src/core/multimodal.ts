@@ -65,6 +65,20 @@ export function assertNoMediaInput(workload: object, runtime = "llama.cpp"): voi
   }
 }
 
+/**
+ * Training a vision- or audio-language model with --images / --audio-seconds: the image tokens in the language model's
+ * sequence and the tower's saved activations are not modelled in the training engine, so it refuses instead of
+ * answering for text alone.
+ */
+export function assertNoMediaInTraining(workload: object): void {
+  const w = workload as { images?: unknown; audio_seconds?: unknown };
+  const images = typeof w.images === "number" ? w.images : 0;
+  const audio = typeof w.audio_seconds === "number" ? w.audio_seconds : 0;
+  if (images > 0 || audio > 0) {
+    throw new VramfitError("unsupported", `training with ${images > 0 ? "--images" : "--audio-seconds"} is not modelled (the tower's saved activations and the media tokens)`, { suggestion: "count the image tokens in --seq for the language model's share, or estimate inference" });
+  }
+}
+
 /** Parses --image-size (a side or WxH) into [width, height]; absent: the tower's native size (or 1024² for dynamic towers). */
 export function imageDims(v: VisionTowerShape, size: unknown): [number, number] {
   if (size === undefined || size === null) {

@@ -17,6 +17,7 @@ import { numel, type TransformerModel as ModelDescription, type TensorGroup } fr
 import { cublasWorkspaceComponent, cudaContextComponent } from "../core/overheads.js";
 import { dtypeBytes } from "../core/precision.js";
 import { encoderDecoderTrainingExtra, encoderLength } from "../core/encoder-decoder.js";
+import { assertNoMediaInTraining } from "../core/multimodal.js";
 import { formatBytes, formatCount, MiB, roundUp } from "../core/units.js";
 import { weightBreakdown } from "../core/weights.js";
 import type { TrainingWorkload as Workload } from "./options.js";
@@ -61,6 +62,7 @@ export function trainingEstimate(model: ModelDescription, w: Workload, gpu?: Gpu
   if (w.gpus > 1) {
     throw new VramfitError("unsupported", "training over several GPUs needs a sharding plan (ZeRO/FSDP) that this estimate does not model", { suggestion: "estimate one GPU (--gpus 1) or use the planner" });
   }
+  assertNoMediaInTraining(w); // issue #18: image/audio tokens and the tower are not modelled in training
   const policy = precisionPolicy(w.precision);
   const [torchMajor, torchMinor] = w.torch_version.split(".").map(Number);
   const torchAtLeast = (major: number, minor: number) => torchMajor > major || (torchMajor === major && torchMinor >= minor);
