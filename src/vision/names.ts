@@ -12,6 +12,7 @@ import { resnet, resnetD } from "./models/resnet.js";
 import { type BackboneSpec, composedDetector, type DetArch, type DetectorSpec, type DetFramework } from "./models/detectors.js";
 import { type SegHead, type SegmenterSpec, segmenter } from "./models/mmseg.js";
 import { samEncoder } from "./models/sam.js";
+import { sam2Encoder } from "./models/sam2.js";
 import { detr } from "./models/detr.js";
 import { beit } from "./models/beit.js";
 import { RTDETR_SPECS, rtdetr } from "./models/rtdetr.js";
@@ -304,7 +305,7 @@ export const VISION_NAME_EXAMPLES: readonly string[] = [
   "swin_s", "swin_b", "swin_base_patch4_window12_384", "swin_large_patch4_window7_224",
   "vit_b_32", "vit_h_14", "vit_tiny_patch16_224", "vit_small_patch16_224", "vit_base_patch16_384", "vit_large_patch16_224", "deit_small_patch16_224", "deit3_base_patch16_224",
   "vit_small_patch14_dinov2", "vit_base_patch14_dinov2", "vit_large_patch14_dinov2",
-  "sam_vit_b", "sam_vit_l", "sam_vit_h", "detr_resnet50", "detr_resnet101", "detr_resnet50_dc5", "rtdetr_r18vd", "rtdetr_r50vd", "rtdetr_r101vd", "beit_base_patch16_224", "beit_large_patch16_224", "mask_rcnn_vitdet_b_100ep", "cascade_mask_rcnn_vitdet_l_100ep",
+  "sam_vit_b", "sam_vit_l", "sam_vit_h", "detr_resnet50", "detr_resnet101", "detr_resnet50_dc5", "rtdetr_r18vd", "rtdetr_r50vd", "rtdetr_r101vd", "beit_base_patch16_224", "beit_large_patch16_224", "sam2.1_hiera_tiny", "sam2.1_hiera_base_plus", "sam2.1_hiera_large", "mask_rcnn_vitdet_b_100ep", "cascade_mask_rcnn_vitdet_l_100ep",
 ];
 
 // ---- Segment Anything image encoders ---------------------------------------------------------------
@@ -444,3 +445,29 @@ function parseBeit(name: string): VisionModel | undefined {
 }
 
 PARSERS.push(parseBeit);
+
+// ---- SAM 2 image encoders ------------------------------------------------------------------------------
+
+/** sam2_hiera_tiny / sam2.1_hiera_small / sam2.1_hiera_b+ / facebook/sam2.1-hiera-large (the image encoder only). */
+function parseSam2(name: string): VisionModel | undefined {
+  const m = /^(?:facebook\/)?sam2(\.1)?[-_]hiera[-_](tiny|small|base[-_]plus|b\+|large|t|s|l)(?:\.pt)?$/i.exec(name.trim());
+  if (!m) return undefined;
+  const k = m[2].toLowerCase();
+  const size = (k.startsWith("t") ? "t" : k.startsWith("s") ? "s" : k.startsWith("l") ? "l" : "b+") as "t" | "s" | "b+" | "l";
+  const label = { t: "tiny", s: "small", "b+": "base_plus", l: "large" }[size];
+  return {
+    id: `sam2${m[1] ?? ""}_hiera_${label}`,
+    aliases: [],
+    family: "vit",
+    architecture: `SAM 2${m[1] ?? ""} image encoder, Hiera-${size.toUpperCase()} + FPN neck (facebookresearch/sam2 hieradet.py, SDPA)`,
+    build: sam2Encoder(size),
+    default_image: [1024, 1024],
+    classes: 1,
+    published_params: null,
+    params_source: "facebookresearch/sam2 configs/sam2.1/sam2.1_hiera_*.yaml; equals transformers 5.18 Sam2VisionModel with those settings (T 27,219,136 / S 34,316,992 / B+ 69,106,816 / L 212,703,280)",
+    attention: "sdpa",
+    notes: "image encoder only: SAM 2's memory attention, memory encoder, prompt encoder and mask decoder are not counted",
+  };
+}
+
+PARSERS.push(parseSam2);
