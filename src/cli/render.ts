@@ -52,9 +52,16 @@ export function renderEstimate(e: Estimate, opts: { formulas?: boolean; lever?: 
   out.push("");
   const t = e.totals;
   const range = (r?: [number, number]) => (r ? pc.dim(` (${rangeText(r)})`) : "");
-  out.push(`  ${"Tensors allocated".padEnd(labelW)}  ${fmt(t.allocated_bytes).padStart(11)}${range(t.allocated_range)}  ${pc.dim("torch max_memory_allocated")}`);
-  out.push(`  ${"Allocator reserved".padEnd(labelW)}  ${fmt(t.reserved_bytes).padStart(11)}${range(t.reserved_range)}  ${pc.dim("torch max_memory_reserved")}`);
-  out.push(pc.bold(`  ${"Device total".padEnd(labelW)}  ${fmt(t.device_bytes).padStart(11)}`) + `${range(t.device_range)}  ${pc.dim("nvidia-smi, incl. CUDA context")}`);
+  // Totals in the runtime's terms: llama.cpp / Ollama allocate ggml backend buffers, not through PyTorch's allocator.
+  const ggml = w.mode !== "train" && (w.runtime === "llama.cpp" || w.runtime === "ollama");
+  if (ggml) {
+    out.push(`  ${"Buffers allocated".padEnd(labelW)}  ${fmt(t.allocated_bytes).padStart(11)}${range(t.allocated_range)}  ${pc.dim("llama.cpp model + KV + compute buffers on the GPU (llama_memory_breakdown_print)")}`);
+  } else {
+    out.push(`  ${"Tensors allocated".padEnd(labelW)}  ${fmt(t.allocated_bytes).padStart(11)}${range(t.allocated_range)}  ${pc.dim("torch max_memory_allocated")}`);
+    out.push(`  ${"Allocator reserved".padEnd(labelW)}  ${fmt(t.reserved_bytes).padStart(11)}${range(t.reserved_range)}  ${pc.dim("torch max_memory_reserved")}`);
+  }
+  const apple = e.gpu && /^apple/.test(e.gpu.id);
+  out.push(pc.bold(`  ${"Device total".padEnd(labelW)}  ${fmt(t.device_bytes).padStart(11)}`) + `${range(t.device_range)}  ${pc.dim(apple ? "Metal working set (recommendedMaxWorkingSetSize is the limit)" : ggml ? "nvidia-smi, incl. CUDA context" + (w.runtime === "ollama" ? " and Ollama's reserve" : "") : "nvidia-smi, incl. CUDA context")}`);
 
   if (e.gpu) {
     const g = e.gpu;

@@ -121,3 +121,28 @@ describe("GPU facts that software sees (#15.5)", () => {
     expect(estimate("llama-3.1-8b", { gpu: "a800-80gb" }).gpu!.memory_bytes).toBe(79.25 * 2 ** 30);
   });
 });
+
+describe("GPU capabilities decide defaults; requests they cannot honour are refused (#15.5)", () => {
+  it("fp16, not bf16, on T4 and V100; QLoRA on a T4 trains in amp-fp16", () => {
+    const v = estimate("llama-3.1-8b", { gpu: "v100-32gb" });
+    expect(v.workload.dtype).toBe("fp16");
+    expect(v.assumptions.join(" ")).toMatch(/dtype fp16: .*no bf16/);
+    const t = estimate("llama-3.1-8b", { mode: "train", qlora: true, gpu: "t4" });
+    expect(t.workload.precision).toBe("amp-fp16");
+    expect(estimate("llama-3.1-8b", { gpu: "a100-80gb" }).workload.dtype).toBe("bf16");
+    expect(estimate("llama-3.1-8b", { gpu: "t4", dtype: "bf16" }).assumptions.join(" ")).toMatch(/bf16 as asked.*emulates/);
+  });
+  it("FlashAttention 2 on a V100 is refused; vLLM/SGLang on Apple silicon are refused (no CUDA graphs there)", () => {
+    expect(() => estimate("llama-3.1-8b", { gpu: "v100-32gb", attention: "flash" })).toThrow(/FlashAttention 2 does not run/);
+    expect(() => estimate("llama-3.1-8b", { runtime: "vllm", gpu: "apple-m4-max-128gb" })).toThrow(/no Metal backend/);
+    expect(() => estimate("llama-3.1-8b", { runtime: "sglang", gpu: "apple-m4-max-128gb" })).toThrow(/no Metal backend/);
+    const m = estimate("llama-3.1-8b", { runtime: "llama.cpp", quant: "q4_k_m", gpu: "apple-m4-max-128gb" });
+    expect(m.components.map((c) => c.label).join(" ")).toMatch(/MTL0/);
+    expect(m.components.some((c) => /CUDA/.test(c.label))).toBe(false);
+  });
+  it("llama.cpp totals are labelled as llama.cpp buffers, not torch counters", async () => {
+    const r = await cli(["estimate", "llama-3.1-8b", "--runtime", "llama.cpp", "--quant", "q4_k_m", "--gpu", "rtx-4090"]);
+    expect(r.out).toMatch(/llama\.cpp model \+ KV \+ compute buffers/);
+    expect(r.out).not.toMatch(/max_memory_allocated/);
+  });
+});

@@ -11,7 +11,7 @@ import { applyBand, bandFor, widen } from "./uncertainty.js";
 import { VramfitError, closest } from "./errors.js";
 import type { Estimate } from "./estimate-types.js";
 import { gpuFit, totalsOf } from "./fit.js";
-import type { Gpu } from "./gpu.js";
+import { gpuCapabilities, type Gpu } from "./gpu.js";
 import type { ModelDescription, TransformerModel } from "./model.js";
 import { inScope, mergeOptions, type MergedOption, type OptionScope, type OptionSpec } from "./options.js";
 import type { EstimateInput, ModelFamily, PartialEstimate, RuntimeProfile, TrainingProfile } from "./profile.js";
@@ -146,6 +146,7 @@ export function createEstimator(config: EstimatorConfig): Estimator {
       }
     }
     checkStrict(given, train ? "train" : "infer", runtime.id);
+    if (gpu) applyGpuCapabilities(gpu, input, train, inferred);
     const shape = model.transformer;
     const defaultSeq = Math.min(shape.maxPositions || 4096, shape.encoderOnly ? 512 : 4096);
     const w = parseWorkload(schema, { ...input, runtime: runtime.id }, { seq: defaultSeq });
@@ -298,4 +299,29 @@ function scopeText(scope: OptionScope | undefined): string {
   if (scope.modes?.length) parts.push(scope.modes.map((m) => (m === "train" ? "training" : "inference")).join("/"));
   if (scope.families?.length && !(scope.families.length === 1 && scope.families[0] === "transformer")) parts.push(`${scope.families.join("/")} models`);
   return parts.join(" ") || "every model";
+}
+
+/**
+ * Defaults follow what the GPU can do, and an explicit request it cannot honour is refused (issue #15, point 5):
+ * fp16 instead of bf16 before Ampere (T4, V100), no FlashAttention 2 there.
+ */
+function applyGpuCapabilities(gpu: Gpu, input: WorkloadInput, train: boolean, inferred: string[]): void {
+  const cap = gpuCapabilities(gpu);
+  const why = `${gpu.name} (compute capability ${gpu.compute_capability ?? "?"}) has no bf16`;
+  if (!cap.bf16) {
+    if (train && input.precision === undefined) {
+      input.precision = "amp-fp16";
+      inferred.push(`precision amp-fp16: ${why} (Trainer refuses bf16=True there)`);
+    }
+    if (input.dtype === undefined) {
+      input.dtype = "fp16";
+      inferred.push(`dtype fp16: ${why}`);
+    } else if (input.dtype === "bf16" && !train) {
+      // PyTorch runs bf16 there by emulation (same bytes, much slower); transformers' Trainer refuses bf16=True.
+      inferred.push(`dtype bf16 as asked, though ${why}: PyTorch emulates it (same memory, slow); --dtype fp16 is native`);
+    }
+  }
+  if (!cap.flashAttention2 && input.attention === "flash") {
+    throw new VramfitError("does_not_run", `FlashAttention 2 does not run on ${gpu.name}: it needs an Ampere or newer NVIDIA GPU (compute capability 8.0+) or ROCm`, { suggestion: "use --attention sdpa (PyTorch picks its memory-efficient kernel there)", details: { key: "attention" } });
+  }
 }

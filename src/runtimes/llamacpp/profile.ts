@@ -240,7 +240,9 @@ function engine(runtime: "llama.cpp" | "ollama") {
     let hostWeights = mem.host.weights;
     let hostKv = mem.host.kvCache;
     let offloaded = mem.offloadedLayers;
-    let dev = gpu ? "CUDA0" : "GPU";
+    // ggml's backend buffer names: CUDA0, ROCm0, MTL0 (Apple Metal).
+    const backendName = gpu?.vendor === "apple" ? "MTL" : gpu?.vendor === "amd" ? "ROCm" : "CUDA";
+    let dev = gpu ? `${backendName}0` : "GPU";
     let devices: LlamaCppDeviceShare[] | undefined;
     let overriddenBytes = 0;
     if (placed) {
@@ -253,7 +255,7 @@ function engine(runtime: "llama.cpp" | "ollama") {
         const o = overrides.find((x) => x.re.test(t.name));
         let d: number;
         if (o) {
-          const m = /^CUDA(\d+)$/.exec(o.buft);
+          const m = /^(?:CUDA|ROCm|MTL)(\d+)$/.exec(o.buft);
           d = m && Number(m[1]) < nDev ? Number(m[1]) : -1;
           if (d < 0) overriddenBytes += t.bytes;
         } else {
@@ -284,7 +286,7 @@ function engine(runtime: "llama.cpp" | "ollama") {
       devices = perDev.map((p, i) => {
         const used = p.layers > 0 || p.weights > 0;
         const compute = used ? computeEach : 0;
-        return { device: `CUDA${i}`, weights_bytes: p.weights, kv_cache_bytes: p.kv, compute_bytes: compute, layers: p.layers, total_bytes: p.weights + p.kv + compute + context.bytes + reserve };
+        return { device: `${backendName}${i}`, weights_bytes: p.weights, kv_cache_bytes: p.kv, compute_bytes: compute, layers: p.layers, total_bytes: p.weights + p.kv + compute + context.bytes + reserve };
       });
       const fullest = devices.reduce((a, b) => (b.total_bytes > a.total_bytes ? b : a));
       gpuWeights = fullest.weights_bytes;

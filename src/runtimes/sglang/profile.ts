@@ -133,6 +133,7 @@ export function resolveSglang(model: TransformerModel, w: Workload, gpu: Gpu): S
 
 export function sglangEngine(model: TransformerModel, w: Workload, gpu?: Gpu): PartialEstimate {
   if (!gpu) throw new VramfitError("invalid_option", "SGLang sizes its token pool from the GPU's memory: name the GPU", { suggestion: "add --gpu h100-sxm (or another GPU id)" });
+  if (gpu.vendor === "apple") throw new VramfitError("does_not_run", `SGLang has no Metal backend: it cannot use the ${gpu.name}'s GPU`, { suggestion: "use --runtime llama.cpp or --runtime ollama on Apple silicon" });
   if (isGgufQuant(w.quant) || model.source.kind === "gguf") {
     throw new VramfitError("unsupported", `SGLang's GGUF loading is not modelled ('${w.quant ?? model.id}')`, { suggestion: "use --runtime llama.cpp for GGUF files" });
   }

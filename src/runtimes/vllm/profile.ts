@@ -133,6 +133,8 @@ export function vllmOptions(model: ModelDescription, w: Workload, gpu: Gpu): Vll
 
 export function vllmEngine(model: TransformerModel, w: Workload, gpu?: Gpu): PartialEstimate {
   if (!gpu) throw new VramfitError("invalid_option", "vLLM sizes its KV cache from the GPU's memory: name the GPU", { suggestion: "add --gpu a100-80gb (or another GPU id)" });
+  // vLLM's GPU backends are CUDA and ROCm (and others without Metal); on a Mac it runs on the CPU only (docs: installation/cpu).
+  if (gpu.vendor === "apple") throw new VramfitError("does_not_run", `vLLM has no Metal backend: it cannot use the ${gpu.name}'s GPU (on macOS it runs on the CPU)`, { suggestion: "use --runtime llama.cpp or --runtime ollama on Apple silicon" });
   if (isGgufQuant(w.quant) || model.source.kind === "gguf") {
     throw new VramfitError("does_not_run", `vLLM serves safetensors checkpoints (AWQ, GPTQ, fp8, bitsandbytes), not GGUF '${w.quant ?? model.id}'`, { suggestion: "use --runtime llama.cpp for GGUF files" });
   }
