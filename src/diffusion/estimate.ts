@@ -34,6 +34,7 @@ import type { VisionGraph, VisionPrecision } from "../vision/graph.js";
 import { componentParams, decoderGraph, denoiserGraph, denoiserTextLength, encoderGraph, textEncoderGraph, type BuiltGraph } from "./components.js";
 import type { ComponentSpec, PipelineSpec } from "./pipelines.js";
 import { parseDiffusionWorkload, type DiffusionWorkload } from "./workload.js";
+import { CachingAllocatorReplay, graphEvents, replay, type Events } from "./replay.js";
 import { defaultBackend, linearWeightBytes, nodeBytes, summarize, type Storage, type WeightSummary } from "./weights.js";
 import type { EstimateInput } from "../core/profile.js";
 
@@ -54,6 +55,8 @@ interface Phase {
   transientFormula?: string;
   /** cuDNN workspace of the phase's convolutions (approx). */
   workspace: number;
+  /** The phase's allocation sequence (for the caching-allocator replay). */
+  events?: Events;
 }
 
 interface Resident {
@@ -141,6 +144,7 @@ interface LivePeak {
   liveBytes: number[];
   /** cuDNN workspace (approx): the largest feature map of any convolution of the graph. */
   workspace: number;
+  events: Events;
 }
 
 /**
@@ -159,7 +163,7 @@ function liveOf(key: { spec: ComponentSpec; shape: unknown }, build: () => Built
   const g = build().graph;
   const p = inferencePeak(g);
   const workspace = g.nodes.reduce((m, n) => Math.max(m, n.workspaceBytes ?? 0), 0);
-  const r = { allocated: p.allocated, at: p.at, liveBytes: p.live.map((s) => g.storages[s].bytes), workspace: workspace ? allocatedSize(workspace) : 0 };
+  const r = { allocated: p.allocated, at: p.at, liveBytes: p.live.map((s) => g.storages[s].bytes), workspace: workspace ? allocatedSize(workspace) : 0, events: graphEvents(g) };
   if (peakMemo.size > 512) peakMemo.delete(peakMemo.keys().next().value!);
   peakMemo.set(k, r);
   return r;
@@ -209,13 +213,13 @@ function inferencePhases(p: PipelineSpec, w: DiffusionWorkload, all: Resident[])
     const tseq = isT5 ? seq : 77;
     const g = liveOf({ spec: r.spec, shape: ["te", tseq, prec, eager, woFp32] }, () => textEncoderGraph(r.spec, 1, tseq, { precision: prec, eager, woFp32 }));
     const res = residentDuring(all, r, w);
-    phases.push({ phase: "text_encoding", component: r.spec.name, weights: res.bytes, weightsFormula: res.formula, activations: g.allocated, activationsAt: `${r.spec.name} at ${g.at}`, live: g.liveBytes, pipeline: embeds, transient: dequantTransient(r), transientFormula: "one nn.Linear dequantized to 16 bit for its matmul", workspace: g.workspace });
+    phases.push({ phase: "text_encoding", component: r.spec.name, weights: res.bytes, weightsFormula: res.formula, activations: g.allocated, activationsAt: `${r.spec.name} at ${g.at}`, live: g.liveBytes, pipeline: embeds, transient: dequantTransient(r), transientFormula: "one nn.Linear dequantized to 16 bit for its matmul", workspace: g.workspace, events: g.events });
   }
   {
     const shape = { batch: w.batch * cfgBatch, h: lat.h, w: lat.w, frames: lat.frames, txtLen };
     const g = liveOf({ spec: denoiser.spec, shape: ["dn", shape, prec, eager] }, () => denoiserGraph(denoiser.spec, shape, { precision: prec, eager }));
     const res = residentDuring(all, denoiser, w);
-    phases.push({ phase: "denoising", component: denoiser.spec.name, weights: res.bytes, weightsFormula: res.formula, activations: g.allocated, activationsAt: `${denoiser.spec.name} (batch ${w.batch * cfgBatch}) at ${g.at}`, live: g.liveBytes, pipeline: embeds + latents, transient: dequantTransient(denoiser), transientFormula: "one nn.Linear dequantized to 16 bit for its matmul", workspace: g.workspace });
+    phases.push({ phase: "denoising", component: denoiser.spec.name, weights: res.bytes, weightsFormula: res.formula, activations: g.allocated, activationsAt: `${denoiser.spec.name} (batch ${w.batch * cfgBatch}) at ${g.at}`, live: g.liveBytes, pipeline: embeds + latents, transient: dequantTransient(denoiser), transientFormula: "one nn.Linear dequantized to 16 bit for its matmul", workspace: g.workspace, events: g.events });
     if (w.cfg && p.cfg === "batch") assumptions.push(`classifier-free guidance: the ${denoiser.spec.name} runs the negative and positive prompts as one batch of ${w.batch * 2}`);
     else if (w.cfg) assumptions.push(`classifier-free guidance: ${p.pipeline} runs the negative prompt as a second ${denoiser.spec.name} pass (same peak)`);
   }
@@ -239,11 +243,13 @@ function inferencePhases(p: PipelineSpec, w: DiffusionWorkload, all: Resident[])
       }
     }
     let act: LivePeak;
+    let upcastEvents: Events | undefined;
     let vaeWeights = vae.summary.bytes;
     if (upcast && !eager) {
       const mid = liveOf({ spec: vae.spec, shape: ["dec-mid", decodeBatch, h, wd, eager] }, () => decoderGraph(vae.spec, decodeBatch, h, wd, { precision: "fp16", eager, stage: "mid" }));
       const up = liveOf({ spec: vae.spec, shape: ["dec-up", decodeBatch, h, wd, eager] }, () => decoderGraph(vae.spec, decodeBatch, h, wd, { precision: "fp32", eager, stage: "up" }));
       act = up.allocated >= mid.allocated ? up : mid;
+      upcastEvents = [...mid.events, ...up.events.map((e) => (e < 0 ? e - mid.events.length : e))];
       const params = componentParams(vae.spec);
       vaeWeights = (params.total - (params.vaeMid ?? 0)) * 4 + (params.vaeMid ?? 0) * 2;
       assumptions.push("SDXL upcast_vae(): the VAE runs in fp32 except post_quant_conv, conv_in and the mid block (kept fp16 with SDPA)");
@@ -266,7 +272,7 @@ function inferencePhases(p: PipelineSpec, w: DiffusionWorkload, all: Resident[])
       warnings.push("the Wan VAE decode is an approximation: each per-frame call is modelled as a 2-D decoder of the same widths over 4 output frames plus the 2 frames its causal convolutions cache");
     }
     const res = residentDuring(all, vae, w, vaeWeights);
-    phases.push({ phase: "vae_decode", component: "vae", weights: res.bytes, weightsFormula: res.formula, activations: act.allocated + outputs, activationsAt: `vae decode (batch ${decodeBatch}${tiles > 1 ? `, tile ${h * px}×${wd * px}` : ""}, ${vaeDtype}) at ${act.at}`, live: act.liveBytes, pipeline: latents / 3, transient: 0, workspace: act.workspace });
+    phases.push({ phase: "vae_decode", component: "vae", weights: res.bytes, weightsFormula: res.formula, activations: act.allocated + outputs, activationsAt: `vae decode (batch ${decodeBatch}${tiles > 1 ? `, tile ${h * px}×${wd * px}` : ""}, ${vaeDtype}) at ${act.at}`, live: act.liveBytes, pipeline: latents / 3, transient: 0, workspace: act.workspace, events: upcastEvents ?? act.events });
   }
   return { phases, warnings, assumptions };
 }
@@ -322,8 +328,24 @@ function estimateInference(p: PipelineSpec, w: DiffusionWorkload, gpu?: Gpu): Es
     }),
   );
   const persistentExtra = w.offload_mode === "none" ? reservedForPersistent(weightTensors) - weightTensors.reduce((s, t) => s + allocatedSize(t.bytes), 0) : 0;
-  const actExtra = reservedForPersistent(peak.live.map((bytes) => ({ bytes, count: 1 }))) - peak.live.reduce((s, x) => s + allocatedSize(x), 0);
-  components.push(comp("allocator_rounding", "Allocator segments", Math.max(0, persistentExtra + actExtra), "caching-allocator segment rounding (2 MiB / 20 MiB segments, 2 MiB large rounding) of the weights and the peak live set", "reserved"));
+  let actExtra = reservedForPersistent(peak.live.map((bytes) => ({ bytes, count: 1 }))) - peak.live.reduce((s, x) => s + allocatedSize(x), 0);
+  let cached = false;
+  if (w.offload_mode === "none" && peak.phase !== "load") {
+    // The caching allocator replayed over the call's phases in order (replay.ts): segments of earlier phases stay.
+    const a = new CachingAllocatorReplay();
+    for (const ph of phases) {
+      if (ph.phase === "load" || !ph.events) continue;
+      a.transient(ph.transient);
+      if (ph.phase === "denoising") a.alloc(ph.pipeline);
+      replay(a, ph.events);
+    }
+    const peakAllocated = peak.activations + peak.workspace + peak.pipeline + peak.transient;
+    if (a.reserved - peakAllocated > actExtra) {
+      actExtra = a.reserved - peakAllocated;
+      cached = true;
+    }
+  }
+  components.push(comp("allocator_rounding", "Allocator segments", Math.max(0, persistentExtra + actExtra), cached ? "caching-allocator segments: the weights' rounding, plus the segments the call's phases leave cached (replayed in order: text encoding, denoising, VAE decode; no empty_cache between them) beyond the peak's live tensors" : "caching-allocator segment rounding (2 MiB / 20 MiB segments, 2 MiB large rounding) of the weights and the peak live set", "reserved"));
   components.push(cudaContextComponent({ vendor: gpu?.vendor }));
   for (const c of components) if (!Number.isSafeInteger(c.bytes)) throw new VramfitError("invalid_option", `${c.label} of this workload is beyond exact integer range`, { suggestion: "use a smaller batch or image" });
   if (w.offload_mode !== "none") assumptions.push(offloadNote(w));
