@@ -295,6 +295,11 @@ class HubReader {
   /** Bytes [start, end) of a file by a Range request; reads at most end-start bytes even if the server sends more. */
   private async range(url: string, start: number, end: number, what: string): Promise<{ bytes: Uint8Array; total?: number }> {
     const resp = await this.fetchFor(what)(url, { headers: { Range: `bytes=${start}-${end - 1}` } });
+    // An HTTP error is never file content (issue #15): fetchFor lets EntryNotFound 404s through for "file absent" checks.
+    if (!resp.ok && resp.status !== 416) {
+      await resp.body?.cancel().catch(() => {});
+      throw hubHttpError(resp.status, resp.headers, this.s.endpoint, this.repo, what);
+    }
     if (resp.status === 416) {
       await resp.body?.cancel();
       const total = Number(resp.headers.get("content-range")?.split("/").pop());
