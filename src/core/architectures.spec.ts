@@ -60,6 +60,16 @@ describe("encoder-decoder training saves the encoder stack and cross-attention (
   });
 });
 
+describe("attention-free models have no context limit", () => {
+  it("Mamba-2.8B (no position key, no positions) runs 16k tokens in transformers and vLLM; the state does not grow", () => {
+    const at = (seq: number, runtime = "transformers") => estimate("mamba-2.8b", { seq, runtime, gpu: "a100-80gb" } as never);
+    expect(refusal(() => at(16384))).toBe("no error");
+    expect(refusal(() => at(16384, "vllm"))).toBe("no error");
+    const state = (e: ReturnType<typeof at>) => e.components.find((c) => c.id === "state_cache" || /recurrent/i.test(c.label))!.bytes;
+    expect(state(at(16384))).toBe(state(at(1024)));
+  });
+});
+
 describe("vision-language training with --images is refused (not answered for text alone)", () => {
   it("Qwen2-VL LoRA: --images 4 is one unsupported error; without images the text step is estimated", () => {
     const o = { mode: "train", batch: 1, seq: 2048, lora_rank: 16, lora_targets: "all-linear" };

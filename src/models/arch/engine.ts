@@ -72,7 +72,8 @@ export function readDims(spec: ArchSpec, c: ConfigReader): Dims {
     d: c.int([...k.d], Math.floor(h / H)) || Math.floor(h / H),
     V: c.int([...k.V]),
     I: c.int([...k.I], (spec.ffnMult ?? 4) * h) || (spec.ffnMult ?? 4) * h,
-    maxPos: c.int([...k.maxPos], 2048),
+    // An entry that names no position key (Mamba: no positions at all) has no context limit (issue #18 audit).
+    maxPos: k.maxPos.length ? c.int([...k.maxPos], 2048) : 0,
     act: firstString(c, k.act, "silu"),
     tie: firstBool(c, k.tie, false),
   };
