@@ -146,3 +146,13 @@ describe("GPU capabilities decide defaults; requests they cannot honour are refu
     expect(r.out).not.toMatch(/max_memory_allocated/);
   });
 });
+
+describe("pasted commands speak the engine's current defaults (#21.1)", () => {
+  it("ollama run: the flash-attention default shown is the one estimated (auto, on for CUDA), not 0", async () => {
+    const { estimateCommand } = await import("../index.js");
+    const r = await estimateCommand("ollama run qwen2.5:14b", { gpu: "rtx-4090", env: {} });
+    const fa = r.settings.find((s) => /FLASH_ATTENTION/.test(s.text));
+    expect(fa?.text).toBe("OLLAMA_FLASH_ATTENTION=1");
+    expect(r.estimate.assumptions.join(" ")).toMatch(/flash attention on: Ollama/);
+  });
+});

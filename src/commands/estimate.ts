@@ -98,7 +98,8 @@ export function settingsOf(cmd: EngineCommand, w: CommandWorkload, e: Estimate):
       push("parallel", wl.parallel ?? 1, false);
       push("cache_type_k", wl.cache_type_k ?? "f16", false);
       if (cmd.engine === "llama.cpp") push("cache_type_v", wl.cache_type_v ?? "f16", false);
-      push("flash_attn", wl.flash_attn ?? cmd.engine === "llama.cpp", false);
+      // The flash-attention state the estimate used (Ollama's default depends on its version and the GPU: ollama.ts).
+      push("flash_attn", wl.flash_attn ?? / flash attention on/.test(e.components.find((c) => c.id === "compute_buffer")?.formula ?? ""), false);
       if (cmd.engine === "llama.cpp" || wl.n_gpu_layers !== undefined) push("n_gpu_layers", wl.n_gpu_layers ?? -1, false);
       break;
   }

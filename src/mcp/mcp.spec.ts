@@ -42,6 +42,13 @@ describe("vramfit mcp (stdio)", () => {
     expect(r.content[0].text).toMatch(/llama-3\.1-8b: .* GiB per GPU/);
   });
 
+  it("estimate: does_not_fit gives vLLM's reason and the changes that fit (issue #15 audit)", async () => {
+    const r = await call("estimate", { model: "llama-3.1-70b", gpu: "h100-sxm", options: { runtime: "vllm", gpus: 2, seq: 8192 } });
+    expect(r.structuredContent!.gpu.verdict).toBe("does_not_fit");
+    expect(r.content[0].text).toMatch(/does not fit: vLLM will not start/);
+    expect(r.structuredContent!.levers.map((l: { change: string }) => l.change).join(" ")).toMatch(/--max-model-len/);
+  });
+
   it("estimate: a pasted vLLM command", async () => {
     const r = await call("estimate", { command: "vllm serve llama-3.1-8b --max-model-len 16384 -tp 2", gpu: "rtx-4090" });
     expect(r.isError).toBeFalsy();

@@ -59,7 +59,7 @@ function compact(e: Estimate): Record<string, unknown> {
 function verdictLine(e: Estimate): string {
   const total = `${gib(e.totals.device_bytes)} GiB per GPU (range ${e.totals.device_range ? e.totals.device_range.map(gib).join("–") : "?"})`;
   if (!e.gpu) return `${e.model.id}: ${total}; no GPU given, no verdict`;
-  return `${e.model.id}: ${total} on ${e.gpu.name}: ${e.gpu.verdict === "fits" ? "fits" : e.gpu.verdict === "tight" ? "tight (fits at the estimate, not at the high bound)" : "does not fit"}`;
+  return `${e.model.id}: ${total} on ${e.gpu.name}: ${e.gpu.verdict === "fits" ? "fits" : e.gpu.verdict === "tight" ? "tight (fits at the estimate, not at the high bound)" : e.gpu.reason ? `does not fit: ${e.gpu.reason}` : "does not fit"}`;
 }
 
 const options = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).describe("vramfit options (library keys): mode, batch, seq, dtype, quant, kv_dtype, runtime, gpus, and each runtime's own (max_model_len, gpu_memory_utilization, ctx_size, parallel, cache_type_k, mem_fraction_static, ...)");
@@ -106,8 +106,12 @@ export function createVramfitMcpServer(deps: McpDeps = {}): McpServer {
         if (!args.model) throw new (await import("../core/errors.js")).VramfitError("invalid_option", "give `model` (with `options`) or an engine `command`");
         const { defaultEstimator } = await import("../default-estimator.js");
         const model = await resolve(args.model);
-        const e = defaultEstimator.estimate(model, { ...(args.options ?? {}), ...(args.gpu ? { gpu: args.gpu } : {}) } as Record<string, unknown>);
-        return ok(compact(e), verdictLine(e));
+        const opts = { ...(args.options ?? {}), ...(args.gpu ? { gpu: args.gpu } : {}) } as Record<string, unknown>;
+        const e = defaultEstimator.estimate(model, opts);
+        // does_not_fit: the gentlest changes that make it fit, as the CLI prints them (src/fit/levers.ts).
+        if (e.gpu?.verdict !== "does_not_fit") return ok(compact(e), verdictLine(e));
+        const levers = (await import("../fit/levers.js")).leversToFit(defaultEstimator, model, opts).map(({ patch: _p, ...l }) => l);
+        return ok({ ...compact(e), levers }, `${verdictLine(e)}${levers.length ? `; changes that fit: ${levers.map((l) => l.change).join("; ")}` : ""}`);
       }),
   );
 
