@@ -15,6 +15,9 @@ describe("names", () => {
   it.each([
     ["retinanet_r50_fpn_1x_coco", "detector"],
     ["cascade-rcnn_r50_fpn_1x", "detector"],
+    ["cascade-rcnn-r50-fpn", "detector"],
+    ["mask-rcnn-swin-t-p4-w7-fpn-1x-coco", "detector"],
+    ["faster-rcnn-x101-32x4d-fpn", "detector"],
     ["cascade-mask-rcnn_x101-32x4d_fpn_1x", "detector"],
     ["mask_rcnn_R_50_FPN_3x", "detector"],
     ["faster_rcnn_R_101_C4_3x", "detector"],
@@ -94,5 +97,21 @@ describe("framework conventions move memory by their mechanism", () => {
         expect(isVramfitError(e, "invalid_option"), JSON.stringify(o)).toBe(true);
       }
     }
+  });
+});
+
+describe("the all-hyphen MMDetection spelling", () => {
+  it("is the same model as the config name", () => {
+    for (const [typed, config] of [
+      ["cascade-rcnn-r50-fpn", "cascade-rcnn_r50_fpn_1x_coco"],
+      ["mask-rcnn-swin-t-p4-w7-fpn-1x-coco", "mask-rcnn_swin-t-p4-w7_fpn_1x_coco"],
+      ["faster-rcnn-x101-64x4d-fpn-1x-coco", "faster-rcnn_x101-64x4d_fpn_1x_coco"],
+    ]) {
+      const a = estimateVision(getVisionModel(typed), train as never);
+      const b = estimateVision(getVisionModel(config), train as never);
+      expect(a.model.parameters, typed).toBe(b.model.parameters);
+      expect(a.totals.allocated_bytes, typed).toBe(b.totals.allocated_bytes);
+    }
+    expect(isVisionModel("cascade-rcnn-r50-gpn")).toBe(false);
   });
 });

@@ -36,13 +36,6 @@ export function parseVisionName(name: string): VisionModel | undefined {
 }
 
 type Parser = (name: string) => VisionModel | undefined;
-const PARSERS: Parser[] = [];
-
-/** Register another parser (segmenters, Ultralytics tasks, timm/HF models live in their own modules). */
-export function addNameParser(p: Parser): void {
-  PARSERS.push(p);
-  cache.clear();
-}
 
 // ---- detectors -------------------------------------------------------------------------------
 
@@ -99,7 +92,11 @@ function describeBackbone(bb: BackboneSpec): string {
 
 /** MMDetection 3.x / 2.x config names: arch_backbone_neck[_head options][_schedule][_dataset]. */
 function parseMmdet(name: string): VisionModel | undefined {
-  const s = name.toLowerCase();
+  let s = name.toLowerCase();
+  // The all-hyphen spelling people type (cascade-rcnn-r50-fpn, mask-rcnn-swin-t-p4-w7-fpn-1x-coco) → the config
+  // name's underscores between architecture, backbone, neck and the rest.
+  const hy = /^([a-z]+(?:-[a-z]+)*?)-(r\d+(?:-caffe)?|x\d+-\d+x\d+d|swin-[tsbl](?:-p4)?(?:-w\d+)?|convnext-[tsbl](?:-p4)?(?:-w\d+)?)-((?:pa)?fpn)((?:-[\w]+)*)$/.exec(s);
+  if (hy && !s.includes("_")) s = `${hy[1]}_${hy[2]}_${hy[3]}${hy[4].replace(/-/g, "_")}`;
   const parts = s.split("_");
   // 2.x names use underscores inside the architecture (faster_rcnn_r50_fpn_1x_coco): rejoin.
   let archTok = parts[0];
@@ -164,8 +161,6 @@ function parseTorchvisionDet(name: string): VisionModel | undefined {
   return model;
 }
 
-PARSERS.push(parseDetectron2, parseMmdet, parseTorchvisionDet);
-
 // ---- semantic segmenters (MMSegmentation) ---------------------------------------------------------
 
 const SEG_HEAD: Record<string, SegHead> = { fcn: "fcn", "fcn-d6": "fcn", pspnet: "psp", deeplabv3: "aspp", deeplabv3plus: "dsaspp" };
@@ -205,8 +200,6 @@ function parseMmseg(name: string): VisionModel | undefined {
   return undefined;
 }
 
-PARSERS.push(parseMmseg);
-
 // ---- Ultralytics tasks --------------------------------------------------------------------------
 
 const TASKS: Record<string, YoloTask> = { seg: "segment", pose: "pose", obb: "obb", cls: "classify" };
@@ -230,8 +223,6 @@ function parseUltralytics(name: string): VisionModel | undefined {
     notes: task === "segment" ? "the mask loss is sized for top-10 anchors per object (max_boxes in the busiest image)" : undefined,
   };
 }
-
-PARSERS.push(parseUltralytics);
 
 // ---- torchvision and timm classifiers --------------------------------------------------------------
 
@@ -285,8 +276,6 @@ function parseClassifier(name: string): VisionModel | undefined {
   return undefined;
 }
 
-PARSERS.push(parseClassifier);
-
 /** Composed names the pickers list (any other name the parsers understand resolves too). */
 export const VISION_NAME_EXAMPLES: readonly string[] = [
   ...["v8", "11"].flatMap((v) => ["n", "s", "m", "l", "x"].flatMap((s) => ["seg", "pose", "obb", "cls"].map((t) => `yolo${v}${s}-${t}`))),
@@ -329,8 +318,6 @@ function parseSam(name: string): VisionModel | undefined {
   };
 }
 
-PARSERS.push(parseSam);
-
 /**
  * detectron2 projects/ViTDet: mask_rcnn_vitdet_{b,l,h}_*ep and cascade_mask_rcnn_vitdet_* (LayerNorm in the
  * pyramid and in the 4-conv box head and mask head, LSJ 1024² input), cascade_mask_rcnn_swin_{b,l}_in21k_*ep
@@ -347,8 +334,6 @@ function parseVitdet(name: string): VisionModel | undefined {
   model.attention = "eager";
   return model;
 }
-
-PARSERS.push(parseVitdet);
 
 // ---- DETR ------------------------------------------------------------------------------------------
 
@@ -373,8 +358,6 @@ function parseDetr(name: string): VisionModel | undefined {
   };
 }
 
-PARSERS.push(parseDetr);
-
 /** MMDetection configs/detr: detr_r50_8xb2-150e_coco (3.x), detr_r50_8x2_150e_coco (2.x), detr_r101_…. */
 function parseMmdetDetr(name: string): VisionModel | undefined {
   const m = /^detr_r(50|101)_8x(?:b)?\d+[-_]\d+e(?:_coco)?$/i.exec(name.trim());
@@ -394,8 +377,6 @@ function parseMmdetDetr(name: string): VisionModel | undefined {
     notes: "the Hungarian matcher and the losses are sized from --max-boxes and --num-queries",
   };
 }
-
-PARSERS.push(parseMmdetDetr);
 
 // ---- RT-DETR (transformers) -------------------------------------------------------------------------
 
@@ -419,8 +400,6 @@ function parseRtDetr(name: string): VisionModel | undefined {
   };
 }
 
-PARSERS.push(parseRtDetr);
-
 // ---- BEiT (transformers / timm names) --------------------------------------------------------------------
 
 /** beit_base_patch16_224, beit_large_patch16_384, microsoft/beit-base-patch16-224[-pt22k-ft22k]. */
@@ -443,8 +422,6 @@ function parseBeit(name: string): VisionModel | undefined {
     attention: "sdpa",
   };
 }
-
-PARSERS.push(parseBeit);
 
 // ---- SAM 2 image encoders ------------------------------------------------------------------------------
 
@@ -470,4 +447,19 @@ function parseSam2(name: string): VisionModel | undefined {
   };
 }
 
-PARSERS.push(parseSam2);
+/** Every name parser, tried in order (the first that understands a name wins). */
+const PARSERS: readonly Parser[] = [
+  parseDetectron2,
+  parseMmdet,
+  parseTorchvisionDet,
+  parseMmseg,
+  parseUltralytics,
+  parseClassifier,
+  parseSam,
+  parseVitdet,
+  parseDetr,
+  parseMmdetDetr,
+  parseRtDetr,
+  parseBeit,
+  parseSam2,
+];
