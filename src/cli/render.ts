@@ -94,6 +94,13 @@ export function renderEstimate(e: Estimate, opts: { formulas?: boolean; lever?: 
     const sv = e.serving;
     out.push("");
     out.push(`  vLLM pooling runner: no KV cache; each step embeds up to ${sv.max_num_batched_tokens?.toLocaleString("en-US")} tokens (${pc.bold(String(sv.sequences_per_batch))} sequences of ${sv.max_model_len} tokens)`);
+  } else if (e.serving && w.runtime === "sglang") {
+    const sv = e.serving;
+    out.push("");
+    out.push(
+      `  SGLang token pool ${fmt(sv.kv_budget_bytes)} (--mem-fraction-static ${sv.mem_fraction_static}): ${sv.max_total_num_tokens?.toLocaleString("en-US")} tokens; ` +
+        `${pc.bold(String(Math.max(0, sv.max_sequences)))} requests of ${sv.context_length} tokens at once`,
+    );
   } else if (e.serving) {
     const sv = e.serving as Record<string, number>;
     out.push("");

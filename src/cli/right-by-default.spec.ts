@@ -156,3 +156,14 @@ describe("pasted commands speak the engine's current defaults (#21.1)", () => {
     expect(r.estimate.assumptions.join(" ")).toMatch(/flash attention on: Ollama/);
   });
 });
+
+describe("SGLang answers in its own terms (#15.2, #15.3)", () => {
+  it("max-batch is the requests the token pool holds; a pool that cannot start is does_not_fit; the line names SGLang's pool", async () => {
+    const e = estimate("llama-3.1-8b", { runtime: "sglang", gpu: "a100-80gb", seq: 8192 });
+    expect(maxBatch("llama-3.1-8b", { runtime: "sglang", gpu: "a100-80gb", seq: 8192 }).value).toBe(Math.min(e.serving!.max_sequences, e.serving!.max_running_requests));
+    expect(estimate("llama-3.1-70b", { runtime: "sglang", gpu: "a100-80gb" }).gpu!.reason).toMatch(/SGLang will not start/);
+    const r = await cli(["estimate", "llama-3.1-8b", "--runtime", "sglang", "--gpu", "a100-80gb", "--seq", "8192"]);
+    expect(r.out).toMatch(/SGLang token pool .* requests of 8192 tokens at once/);
+    expect(r.out).not.toMatch(/undefined|vLLM KV budget/);
+  });
+});

@@ -171,6 +171,7 @@ export function sglangEngine(model: TransformerModel, w: Workload, gpu?: Gpu): P
   });
   const warnings: string[] = [];
   const starts = m.restBytes > 0 && m.maxTotalNumTokens > 0;
+  let refusal: string | undefined;
   const components: Component[] = [
     { id: "weights", label: "Model weights", bytes: m.weightsBytes, formula: m.weightsFormula, level: "allocated" },
   ];
@@ -185,9 +186,8 @@ export function sglangEngine(model: TransformerModel, w: Workload, gpu?: Gpu): P
   } else {
     const need = r.contextLength * m.cellBytes;
     components.push({ id: "kv_cache", label: "KV cache (one request, the least to serve)", bytes: need, formula: `${r.contextLength} tokens × ${m.cellBytes} B/token`, level: "allocated" });
-    warnings.push(
-      `SGLang will not start ("Not enough memory. Please try to increase --mem-fraction-static"): the weights (${formatBytes(m.weightsBytes)}) leave ${formatBytes(m.restBytes)} of the static share ${r.memFractionStatic} × ${formatBytes(m.freeBeforeBytes)} for the token pool`,
-    );
+    refusal = `SGLang will not start ("Not enough memory. Please try to increase --mem-fraction-static"): the weights (${formatBytes(m.weightsBytes)}) leave ${formatBytes(m.restBytes)} of the static share ${r.memFractionStatic} × ${formatBytes(m.freeBeforeBytes)} for the token pool`;
+    warnings.push(refusal);
   }
   if (m.mambaBytes > 0) components.push({ id: "state_cache", label: "Mamba state pool", bytes: m.mambaBytes, formula: m.mambaFormula, level: "allocated" });
   components.push({ id: "req_to_token", label: "Request pool (req_to_token)", bytes: m.reqToTokenBytes, formula: `${m.maxRunningRequests} requests × (context ${r.contextLength} + 4) × 4 B int32${w.max_running_requests === undefined ? " (max_running_requests: SGLang's default from the pool)" : ""}`, level: "allocated" });
@@ -212,6 +212,8 @@ export function sglangEngine(model: TransformerModel, w: Workload, gpu?: Gpu): P
     peak: { phase: "serving", description: "weights + the token pool + request pool, workspace, CUDA graphs and one prefill chunk" },
     warnings,
     assumptions,
+    ...(refusal ? { refusal } : {}),
+    capacity: { sequences: Math.min(maxConcurrent, m.maxRunningRequests), note: `requests of ${r.contextLength} tokens at once: the token pool holds ${maxConcurrent}, max_running_requests ${m.maxRunningRequests}` },
     extra: {
       serving: {
         mem_fraction_static: r.memFractionStatic,
