@@ -65,9 +65,13 @@ describe("the fallback reads the keys other families use and says what it assume
     expect(moe.warnings.join(" ")).toMatch(/8 experts of moe_intermediate_size \(num_experts\) with shared experts \(n_shared_experts\), layers: after first_k_dense_replace/);
   });
 
-  it("names layer kinds it cannot model instead of hiding them", () => {
-    const m = read({ model_type: "hybridish", hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, vocab_size: 100, intermediate_size: 512, layer_types: ["linear_attention", "linear_attention", "linear_attention", "full_attention"] });
-    expect(m.warnings.join(" ")).toMatch(/3 of 4 layers are linear_attention layers, NOT modelled/);
+  it("refuses layer kinds it cannot lay out (recurrent / linear attention) instead of answering wrong", () => {
+    const base = { model_type: "hybridish", hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, vocab_size: 100, intermediate_size: 512 };
+    expect(() => read({ ...base, layer_types: ["linear_attention", "linear_attention", "linear_attention", "full_attention"] })).toThrow(/3 of 4 layers of kind linear_attention/);
+    // Kimi-Linear's layout key (kimi_linear has no entry yet)
+    expect(() => read({ ...base, model_type: "kimi_linear", linear_attn_config: { kda_layers: [1, 2, 3], full_attn_layers: [4] } })).toThrow(/hybrid layer pattern/);
+    // sliding windows are still read
+    expect(read({ ...base, layer_types: ["sliding_attention", "full_attention", "sliding_attention", "full_attention"], sliding_window: 64 }).transformer).toBeDefined();
   });
 
   it("real configs of types without an entry are labelled, with their assumptions", () => {

@@ -182,18 +182,21 @@ export function inferSpec(mt: string, c: ConfigReader): { spec: ArchSpec; raw: R
     assumed.push(`${experts.value} experts of ${width} (${experts.key})${moe.shared ? ` with shared experts (${sharedW?.key ?? sharedC?.key})` : ""}, layers: ${describeRule(moe.layers)}`);
   }
 
-  // Layer types: sliding windows are read; other kinds are named, as they are not modelled.
+  // Layer types: sliding windows are read. Recurrent / linear-attention layers are refused: counted as attention
+  // they would get a KV cache that grows with the context and no state, a wrong answer rather than a rough one.
   const types = c.array("layer_types") ?? c.array("layers_block_type") ?? c.array("block_types");
+  const refuseHybrid = (what: string) => {
+    throw new VramfitError("unsupported", `${c.where}: model_type "${mt}" has ${what}, which vramfit lays out only for the model types it knows (mamba, jamba, falcon_h1, granitemoehybrid, nemotron_h, qwen3_next, lfm2, ...): read as attention layers its cache would be wrong`, {
+      suggestion: "use a model type vramfit lists (vramfit models), or open an issue with the model's config.json and safetensors index",
+    });
+  };
   if (types && types.length === L) {
     const other = types.map(String).filter((x) => !/sliding|full|global|attention|chunked|local/i.test(x) || /linear|mamba|ssm|conv|recurrent|delta/i.test(x));
-    if (other.length > 0) {
-      const kinds = [...new Set(other)].join(", ");
-      assumed.push(`${other.length} of ${L} layers are ${kinds} layers, NOT modelled: counted as attention layers, so their tensors and state are wrong`);
-    }
+    if (other.length > 0) refuseHybrid(`${other.length} of ${L} layers of kind ${[...new Set(other)].join(", ")}`);
     if (types.some((x) => /sliding|local|chunked/i.test(String(x)))) raw.layer_types = types.map((x) => (/sliding|local|chunked/i.test(String(x)) ? "sliding_attention" : "full_attention"));
     else delete raw.layer_types;
-  } else if (c.has("hybrid_override_pattern") || c.has("attn_layer_indices") || c.has("attn_type_list")) {
-    assumed.push("a hybrid layer pattern (hybrid_override_pattern / attn_layer_indices / attn_type_list) is NOT modelled: every layer counted as attention");
+  } else if (c.has("hybrid_override_pattern") || c.has("attn_layer_indices") || c.has("attn_type_list") || c.has("linear_attn_config")) {
+    refuseHybrid("a hybrid layer pattern (hybrid_override_pattern / attn_layer_indices / attn_type_list / linear_attn_config)");
   }
   const rotary = first(c, ["rotary_dim", "partial_rotary_factor", "rotary_pct", "rotary_emb_fraction"]);
   if (rotary) assumed.push(`rotary on part of each head (${rotary} ${JSON.stringify(c.raw[rotary])}), no parameters`);
