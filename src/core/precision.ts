@@ -3,7 +3,7 @@
  * Sources: docs/research/memory-model.md §4 and docs/research/mechanics.md §6 (bitsandbytes, GPTQ/AWQ).
  * GGUF types are sized by src/ggml/ (the block structs and llama.cpp's quantizer rules).
  */
-import type { TensorGroup } from "./model.js";
+import type { ModelDescription, TensorGroup } from "./model.js";
 import { numel } from "./model.js";
 import { GGUF_FILE_TYPES, isGgufQuant } from "../ggml/file-types.js";
 import { ggmlBlock, ggmlBytes } from "../ggml/types.js";
@@ -23,6 +23,15 @@ export type WeightQuant = (typeof WEIGHT_QUANTS)[number];
 export const KV_DTYPES = ["fp32", "fp16", "bf16", "fp8", "q8_0", "q5_1", "q5_0", "q4_1", "q4_0", "iq4_nl"] as const;
 
 export { isGgufQuant };
+
+/**
+ * The quantization a checkpoint declares (config.json `quantization_config`) when vramfit can size it: the
+ * format every runtime loads it in unless told otherwise (issue #15: the checkpoint as it is stored).
+ */
+export function checkpointQuant(model: ModelDescription): WeightQuant | null {
+  const q = model.storedQuant;
+  return q && (["fp8", "mxfp4", "gptq", "awq", "nf4", "fp4", "int8"] as const).includes(q as never) ? (q as WeightQuant) : null;
+}
 
 /** Bytes per element of a dense dtype. */
 export function dtypeBytes(dtype: string): number {

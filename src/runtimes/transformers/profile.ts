@@ -4,9 +4,11 @@
  */
 import { z } from "zod";
 import { VramfitError } from "../../core/errors.js";
+import type { Gpu } from "../../core/gpu.js";
+import type { TransformerModel } from "../../core/model.js";
 import type { RuntimeProfile } from "../../core/profile.js";
 import { kvAndWeightLevers } from "../levers.js";
-import { isGgufQuant } from "../../core/precision.js";
+import { checkpointQuant, isGgufQuant } from "../../core/precision.js";
 import type { Workload } from "../../core/workload.js";
 import { transformersInference } from "./inference.js";
 import { TASK_OPTION } from "../../core/task.js";
@@ -62,7 +64,34 @@ export const transformersRuntime: RuntimeProfile<{ logits: "last" | "all"; trans
     if (w.gptq_kernel && w.quant !== "gptq") {
       throw new VramfitError("invalid_option", `gptq_kernel '${w.gptq_kernel}' needs --quant gptq`, { details: { key: "gptq_kernel" } });
     }
-    return transformersInference(model, w, gpu);
+    const stored = storedFormat(model, w, gpu);
+    const part = transformersInference(model, stored.quant === w.quant ? w : { ...w, quant: stored.quant }, gpu);
+    return stored.assumption ? { ...part, assumptions: [stored.assumption, ...part.assumptions] } : part;
   },
   levers: kvAndWeightLevers,
 };
+
+/**
+ * The format transformers loads the weights in when --quant is not given: the checkpoint's own
+ * (from_pretrained reads config.json `quantization_config` and picks its HfQuantizer). MXFP4 stays MXFP4 on
+ * GPUs of compute capability ≥ 7.5 with triton ≥ 3.4 and the `kernels` package; otherwise transformers
+ * dequantizes it to bf16 (Mxfp4HfQuantizer.validate_environment, quantizer_mxfp4.py, transformers 4.55+).
+ */
+export function storedFormat(model: TransformerModel, w: TransformersWorkload, gpu?: Gpu): { quant: TransformersWorkload["quant"]; assumption?: string } {
+  if (w.quant != null) return { quant: w.quant };
+  const q = checkpointQuant(model);
+  if (!q) return { quant: w.quant };
+  const cc = gpu?.compute_capability ? Number(gpu.compute_capability) : NaN;
+  if (q === "mxfp4" && cc < 7.5) {
+    return { quant: null, assumption: `the checkpoint's MXFP4 weights dequantized to bf16: transformers keeps MXFP4 only on compute capability ≥ 7.5 (${gpu!.name} is ${gpu!.compute_capability})` };
+  }
+  const how =
+    q === "mxfp4"
+      ? "transformers keeps MXFP4 with triton ≥ 3.4 and the `kernels` package installed; without them it dequantizes to bf16 (about 4× the expert weights)"
+      : q === "nf4" || q === "fp4" || q === "int8"
+        ? "bitsandbytes, as saved"
+        : q === "gptq" || q === "awq"
+          ? `${q.toUpperCase()} kernels, as saved`
+          : "as saved";
+  return { quant: q, assumption: `weights in the checkpoint's own ${q} quantization (config.json quantization_config; ${how})` };
+}

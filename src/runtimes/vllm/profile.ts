@@ -11,7 +11,7 @@ import { gpuUsableBytes, type Gpu } from "../../core/gpu.js";
 import type { ModelDescription, TransformerModel } from "../../core/model.js";
 import type { OptionSpec } from "../../core/options.js";
 import { cudaContextComponent } from "../../core/overheads.js";
-import { isGgufQuant } from "../../core/precision.js";
+import { checkpointQuant, isGgufQuant } from "../../core/precision.js";
 import type { PartialEstimate, RuntimeProfile } from "../../core/profile.js";
 import { kvAndWeightLevers } from "../levers.js";
 import { formatBytes } from "../../core/units.js";
@@ -92,11 +92,8 @@ export function pipelineStage(model: TransformerModel, pp: number): TransformerM
   };
 }
 
-/** The checkpoint's declared quantization when vramfit can size it (fp8, mxfp4, gptq, awq, nf4, int8). */
-export function checkpointQuant(model: ModelDescription): string | null {
-  const q = model.storedQuant;
-  return q && ["fp8", "mxfp4", "gptq", "awq", "nf4", "int8"].includes(q) ? q : null;
-}
+/** The checkpoint's declared quantization (kept here as a re-export for the planner and SGLang). */
+export { checkpointQuant };
 
 export function vllmOptions(model: ModelDescription, w: Workload, gpu: Gpu): VllmOptions & { assumptions: string[] } {
   const assumptions: string[] = [];
