@@ -34,5 +34,6 @@ describe("transformers: the checkpoint as it is stored", () => {
     expect(e.assumptions.join(" ")).toMatch(/checkpoint's own nf4 quantization/);
     const asked = estimate(nf4, { gpu: "rtx-4090", quant: "int8" });
     expect(weights(asked)).toBe(weights(estimate("llama-3.1-8b", { quant: "int8", gpu: "rtx-4090" })));
+    expect(asked.assumptions.join(" ")).toMatch(/--quant int8 on a checkpoint saved in nf4: .*use the base checkpoint/);
   });
 });

@@ -78,8 +78,12 @@ export const transformersRuntime: RuntimeProfile<{ logits: "last" | "all"; trans
  * dequantizes it to bf16 (Mxfp4HfQuantizer.validate_environment, quantizer_mxfp4.py, transformers 4.55+).
  */
 export function storedFormat(model: TransformerModel, w: TransformersWorkload, gpu?: Gpu): { quant: TransformersWorkload["quant"]; assumption?: string } {
-  if (w.quant != null) return { quant: w.quant };
   const q = checkpointQuant(model);
+  if (w.quant != null) {
+    // from_pretrained keeps a pre-quantized checkpoint's own quantization_config over the one passed in
+    // (it warns and overwrites the loading attributes): another format needs another checkpoint.
+    return q && q !== w.quant ? { quant: w.quant, assumption: `--quant ${w.quant} on a checkpoint saved in ${q}: estimated as a ${w.quant} load of the unquantized model (transformers would keep the saved ${q}; use the base checkpoint)` } : { quant: w.quant };
+  }
   if (!q) return { quant: w.quant };
   const cc = gpu?.compute_capability ? Number(gpu.compute_capability) : NaN;
   if (q === "mxfp4" && cc < 7.5) {
