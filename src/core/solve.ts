@@ -131,6 +131,13 @@ export function maxImage(
     try {
       return est.estimate(m, { ...options, gpu, image: sizeAt(k) });
     } catch (e) {
+      // A model that takes one image size only (an ONNX graph with fixed height and width) has no larger image.
+      const fixed = isVramfitError(e, "does_not_run") ? (e.details?.fixed_image as [number, number] | undefined) : undefined;
+      if (fixed) {
+        throw new VramfitError("unsupported", `${m.id} takes only ${fixed[1]}x${fixed[0]} images (fixed height and width): there is no larger image to search for`, {
+          suggestion: "vramfit estimate says whether that size fits; max-batch finds the largest batch",
+        });
+      }
       if (k <= 1 || !isVramfitError(e, "does_not_run")) throw e;
       const small = est.estimate(m, { ...options, gpu, image: sizeAt(1) });
       return { ...small, gpu: { ...small.gpu!, fits: false, verdict: "does_not_fit" } };

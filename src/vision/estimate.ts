@@ -406,6 +406,12 @@ export function visionMaxBatch(model: VisionModel, workload: VisionWorkloadInput
  * of `step` (32: the stride of most detectors). Returns [0, 0] when even `step` pixels do not fit.
  */
 export function visionMaxImage(model: VisionModel, workload: VisionWorkloadInput, gpu: Gpu, step = 32): { image: [number, number]; estimate?: Estimate } {
+  if (model.fixed_image) {
+    const [h, wd] = model.fixed_image;
+    throw new VramfitError("unsupported", `${model.id} takes only ${wd}x${h} images (its ONNX input has fixed height and width): there is no larger image to search for`, {
+      suggestion: "vramfit estimate answers whether that size fits; max-batch finds the largest batch",
+    });
+  }
   const w = parseVisionWorkload(model, workload);
   const [h0, w0] = w.image;
   const ratio = h0 / w0;

@@ -57,3 +57,21 @@ describe("ONNX → layer graph", () => {
     expect(() => estimateVision(onnxVisionModel(bad), {})).toThrow(/NonMaxSuppression/);
   });
 });
+
+describe("fixed input sizes (issue #15 item 4)", () => {
+  it("a graph exported at 28x28 refuses another --image, and max-image says there is nothing to search", async () => {
+    const { estimate, maxImage, resolveModel } = await import("../index.js");
+    const { isVramfitError } = await import("../core/errors.js");
+    const m = await resolveModel(path.join(shared, "mnist-8.onnx"));
+    expect(estimate(m, {}).workload).toMatchObject({ image: [28, 28] });
+    expect(() => estimate(m, { image: 640 })).toThrow(/fixed at 28x28/);
+    try {
+      maxImage(m, { gpu: "rtx-4090" });
+      expect.unreachable();
+    } catch (e) {
+      expect(isVramfitError(e, "unsupported")).toBe(true);
+      expect(String(e)).toMatch(/takes only 28x28 images/);
+    }
+    expect(() => visionMaxBatch(onnxVisionModel(load("mnist-8.onnx")), { image: 28 }, { id: "x", name: "x", memory_bytes: 2 ** 30 } as never)).not.toThrow();
+  });
+});

@@ -47,8 +47,19 @@ export function onnxInputShape(graph: OnnxGraph, w: Pick<VisionWorkload, "batch"
   return inp.dims.map((d, i) => {
     if (typeof d === "string" && opts.dims && d in opts.dims) return opts.dims[d];
     if (i === 0) return w.batch;
-    // Fixed sizes stay as exported: the file's reshapes and dense layers assume them.
-    if (typeof d === "number" && d > 0) return d;
+    // Fixed sizes stay as exported: the file's reshapes and dense layers assume them. Another image size
+    // is refused (ONNX Runtime rejects an input whose fixed dims differ), never estimated at the fixed size.
+    if (typeof d === "number" && d > 0) {
+      const asked = i === hIdx ? w.image[0] : i === hIdx + 1 ? w.image[1] : d;
+      if (asked !== d) {
+        const fixedHW = `${inp.dims[hIdx + 1]}x${inp.dims[hIdx]}`;
+        throw new VramfitError("does_not_run", `the ONNX graph's input '${inp.name}' is fixed at ${fixedHW} (width x height); --image ${w.image[1]}x${w.image[0]} would need a graph exported with dynamic height and width`, {
+          suggestion: `leave --image out (it is ${fixedHW}), or re-export with dynamic_axes for height and width`,
+          details: { key: "image", fixed_image: [inp.dims[hIdx], inp.dims[hIdx + 1]] },
+        });
+      }
+      return d;
+    }
     if (i === hIdx) return w.image[0];
     if (i === hIdx + 1) return w.image[1];
     throw new VramfitError("unsupported", `the ONNX input dim ${i} ('${d}') is symbolic`, { suggestion: `set it with dims: { "${d}": N }` });
@@ -429,6 +440,7 @@ export function onnxVisionModel(graph: OnnxGraph, opts: OnnxShapeOptions & { id?
     build: (b, x, ctx) => buildOnnx(graph, b, x, ctx),
     inputShape: (w) => onnxInputShape(graph, w, opts),
     default_image: layout === "other" ? [1, 1] : [fixed(hIdx), fixed(hIdx + 1)],
+    ...(layout !== "other" && typeof inp.dims[hIdx] === "number" && typeof inp.dims[hIdx + 1] === "number" && (inp.dims[hIdx] as number) > 0 ? { fixed_image: [inp.dims[hIdx] as number, inp.dims[hIdx + 1] as number] as [number, number] } : {}),
     classes: 1,
     published_params: null,
     params_source: "ONNX initializers",

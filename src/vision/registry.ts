@@ -28,6 +28,8 @@ export interface VisionModel {
   inputShape?: (w: { batch: number; image: [number, number] }) => number[];
   /** Image size the published checkpoint uses ([h, w]). */
   default_image: [number, number];
+  /** The only image size the model takes ([h, w]): ONNX graphs exported with fixed height and width. */
+  fixed_image?: [number, number];
   /** Classes of the published checkpoint (the head size the parameter count refers to). */
   classes: number;
   /** Published parameter count, or null where no exact published figure was found. */
