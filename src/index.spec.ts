@@ -39,4 +39,9 @@ describe("public API (package root)", () => {
     expect(r.rows.find((x) => x.component === "kv_cache")!.diff).toBe(0);
     await expect(api.checkLog("hello world")).rejects.toSatisfy((e: unknown) => isVramfitError(e, "invalid_file"));
   });
+
+  it("says whether a GPU's memory is a measured total or the box label", () => {
+    expect(api.estimate("llama-3.1-8b", { gpu: "l40" }).gpu).toMatchObject({ memory_source: "measured", memory_bytes: 47674136986 });
+    expect(api.estimate("llama-3.1-8b", { gpu: "l40s" }).gpu).toMatchObject({ memory_source: "label", memory_bytes: 48 * GiB });
+  });
 });

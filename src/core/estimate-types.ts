@@ -41,6 +41,8 @@ export interface GpuFit {
   name: string;
   /** Memory of one device in bytes (what the driver reports as total). */
   memory_bytes: number;
+  /** Where memory_bytes comes from: a measured total (PyTorch / nvidia-smi) or the box label until one is measured. */
+  memory_source?: "measured" | "label";
   count: number;
   /** The central estimate fits. */
   fits: boolean;

@@ -23,6 +23,7 @@ export function gpuFit(gpu: Gpu, count: number, totals: Totals): GpuFit {
     id: gpu.id,
     name: gpu.name,
     memory_bytes: usable,
+    memory_source: gpu.usable_bytes !== undefined ? "measured" : "label",
     count,
     fits,
     verdict: !fits ? "does_not_fit" : high <= usable ? "fits" : "tight",
