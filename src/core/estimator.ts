@@ -72,7 +72,19 @@ export function createEstimator(config: EstimatorConfig): Estimator {
     ...families.flatMap((f) => f.options),
   ];
   const options = mergeOptions(all);
-  const schema = workloadSchema(all);
+  // One schema per mode and runtime, of the options in scope there: zod's parse time grows with the keys, and
+  // checkStrict has already refused a given key that is out of scope.
+  const schemas = new Map<string, ReturnType<typeof workloadSchema>>();
+  const schemaFor = (mode: "infer" | "train", runtime: string) => {
+    const key = `${mode}|${runtime}`;
+    let sc = schemas.get(key);
+    if (!sc) {
+      const ctx = { family: "transformer", mode, runtime };
+      sc = workloadSchema(all.filter((s) => inScope(s.scope, ctx)));
+      schemas.set(key, sc);
+    }
+    return sc;
+  };
 
   const resolveModel = (spec: string | ModelDescription): ModelDescription => {
     if (typeof spec !== "string") return spec;
@@ -149,7 +161,7 @@ export function createEstimator(config: EstimatorConfig): Estimator {
     if (gpu) applyGpuCapabilities(gpu, input, train, inferred);
     const shape = model.transformer;
     const defaultSeq = Math.min(shape.maxPositions || 4096, shape.encoderOnly ? 512 : 4096);
-    const w = parseWorkload(schema, { ...input, runtime: runtime.id }, { seq: defaultSeq });
+    const w = parseWorkload(schemaFor(train ? "train" : "infer", runtime.id), { ...input, runtime: runtime.id }, { seq: defaultSeq });
     checkContext(model, w, train ? undefined : runtime);
 
     let part: PartialEstimate;
