@@ -303,7 +303,7 @@ export function buildReport(ev: Evaluation, cals: CategoryCalibration[]): { repo
       .map((p) => `${p.key} ${p.cases}`)
       .join(", ")}). ‡ fewer than 3 sources: a wide default band, labelled in the output.`,
     "",
-    "Training answers per framework profile (`--framework`), on that framework's own measurements:",
+    "Training answers by the framework each measurement was made with (scored with that framework's `--framework` profile where vramfit has one; PEFT, ms-swift and accelerate FSDP runs use the transformers profile):",
     "",
     ...frameworkTable(ev, cals),
   ].join("\n");
