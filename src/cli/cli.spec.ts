@@ -5,23 +5,8 @@ import { describe, expect, it } from "vitest";
 import { estimate } from "../index.js";
 import { catalogModel } from "../catalog/models.js";
 import { REPO_ROOT } from "../test-support/paths.js";
-import { runCli } from "./main.js";
+import { cli } from "../test-support/cli.js";
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const errWrite = process.stderr.write.bind(process.stderr);
-  let err = "";
-  process.stderr.write = ((s: string) => {
-    err += s;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await runCli(args, (s) => out.push(s));
-    return { code, out: out.join("\n"), err };
-  } finally {
-    process.stderr.write = errWrite;
-  }
-}
 
 describe("vramfit estimate", () => {
   it("with --json an error is one JSON object carrying its code", async () => {

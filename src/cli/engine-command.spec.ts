@@ -1,21 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { runCli } from "./main.js";
+import { cli } from "../test-support/cli.js";
 
-export async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const errWrite = process.stderr.write.bind(process.stderr);
-  let err = "";
-  process.stderr.write = ((s: string) => {
-    err += s;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await runCli(args, (s) => out.push(s));
-    return { code, out: out.join("\n"), err };
-  } finally {
-    process.stderr.write = errWrite;
-  }
-}
 
 describe("vramfit estimate -- <engine command>", () => {
   it("reads a pasted vLLM command and answers in its flags", async () => {

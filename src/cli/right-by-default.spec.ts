@@ -3,23 +3,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { estimate, maxBatch, maxSeq } from "../index.js";
-import { runCli } from "./main.js";
+import { cli } from "../test-support/cli.js";
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const errWrite = process.stderr.write.bind(process.stderr);
-  let err = "";
-  process.stderr.write = ((s: string) => {
-    err += s;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    const code = await runCli(args, (s) => out.push(s));
-    return { code, out: out.join("\n"), err };
-  } finally {
-    process.stderr.write = errWrite;
-  }
-}
 
 describe("the verdict agrees with the engine (#15.3)", () => {
   it("vLLM without one sequence's KV blocks is does_not_fit, with the reason, in JSON and text", async () => {
