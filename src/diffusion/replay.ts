@@ -15,6 +15,7 @@
 import { allocatedSize, LARGE_BUFFER, MIN_BLOCK, MIN_LARGE_ALLOC, ROUND_LARGE, SMALL_BUFFER, SMALL_SIZE } from "../core/allocator.js";
 import { roundUp } from "../core/units.js";
 import type { VisionGraph } from "../vision/graph.js";
+import { isOpLocalOutput, storageSpans } from "../vision/analysis.js";
 
 interface Block {
   size: number;
@@ -87,22 +88,10 @@ export type Events = number[];
  */
 export function graphEvents(g: VisionGraph): Events {
   const n = g.nodes.length;
-  const birth = new Map<number, number>();
-  const death = new Map<number, number>();
   const transientOut = new Set<number>();
-  for (const node of g.nodes) {
-    for (const t of node.inputs) {
-      const s = g.tensors[t].storage;
-      death.set(s, Math.max(death.get(s) ?? node.id, node.id));
-    }
-    node.outputs.forEach((t, k) => {
-      const s = g.tensors[t].storage;
-      if (!birth.has(s)) birth.set(s, node.id);
-      if (!death.has(s)) death.set(s, node.id);
-      if (k > 0 && (node.op === "batch_norm" || node.op === "layer_norm" || node.op === "group_norm" || node.op === "dropout" || node.op === "sdpa")) transientOut.add(s);
-    });
-  }
-  for (const [s, until] of g.holds) if (death.has(s)) death.set(s, Math.max(death.get(s)!, until));
+  const { birth, death } = storageSpans(g, (node, k, s) => {
+    if (isOpLocalOutput(node.op, k)) transientOut.add(s);
+  });
   const inputStorage = g.tensors[g.input]?.storage;
   const outputs = new Set(g.outputs.map((t) => g.tensors[t].storage));
   const bornAt: number[][] = Array.from({ length: n }, () => []);

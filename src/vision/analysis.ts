@@ -143,11 +143,14 @@ export function trainingForwardPeak(g: VisionGraph): LivePeak {
   return livePeak(g, "cuda", true);
 }
 
-function livePeak(g: VisionGraph, device: "cuda" | "cpu", training: boolean): LivePeak {
-  const n = g.nodes.length;
+/**
+ * Each storage's life in node order: born at the node that first outputs it, dead after the last node that
+ * reads it or holds it (g.holds: Python locals, module arguments). `onOutput` sees every output (its position
+ * k in the node's outputs) so a caller can mark the ones that live only inside their op.
+ */
+export function storageSpans(g: VisionGraph, onOutput?: (node: VisionGraph["nodes"][number], k: number, storage: number) => void): { birth: Map<number, number>; death: Map<number, number> } {
   const birth = new Map<number, number>();
   const death = new Map<number, number>();
-  const dropped = new Set<number>();
   for (const node of g.nodes) {
     for (const t of node.inputs) {
       const s = g.tensors[t].storage;
@@ -157,15 +160,26 @@ function livePeak(g: VisionGraph, device: "cuda" | "cpu", training: boolean): Li
       const s = g.tensors[t].storage;
       if (!birth.has(s)) birth.set(s, node.id);
       if (!death.has(s)) death.set(s, node.id);
-      // Outputs after the first that nothing consumes are training-only byproducts (BN batch statistics,
-      // max-pool indices): in no_grad they are not produced (BN eval) or only live during the op.
-      if (k > 0 && device === "cpu" && node.op === "max_pool2d") dropped.add(s);
-      if (device === "cpu" && node.internal?.includes(s)) dropped.add(s);
-      if (k > 0 && (node.op === "batch_norm" || node.op === "layer_norm" || node.op === "group_norm" || node.op === "dropout" || node.op === "sdpa"))
-        dropped.add(s);
+      onOutput?.(node, k, s);
     });
   }
   for (const [s, until] of g.holds) if (death.has(s)) death.set(s, Math.max(death.get(s)!, until));
+  return { birth, death };
+}
+
+/** Secondary outputs of norms, dropout and SDPA (batch statistics, masks, log-sum-exp) live only in their op without grad. */
+export const isOpLocalOutput = (op: string, k: number): boolean => k > 0 && (op === "batch_norm" || op === "layer_norm" || op === "group_norm" || op === "dropout" || op === "sdpa");
+
+function livePeak(g: VisionGraph, device: "cuda" | "cpu", training: boolean): LivePeak {
+  const n = g.nodes.length;
+  const dropped = new Set<number>();
+  const { birth, death } = storageSpans(g, (node, k, s) => {
+    // Outputs after the first that nothing consumes are training-only byproducts (BN batch statistics,
+    // max-pool indices): in no_grad they are not produced (BN eval) or only live during the op.
+    if (k > 0 && device === "cpu" && node.op === "max_pool2d") dropped.add(s);
+    if (device === "cpu" && node.internal?.includes(s)) dropped.add(s);
+    if (isOpLocalOutput(node.op, k)) dropped.add(s);
+  });
   if (training) {
     dropped.clear();
     for (const node of g.nodes)
