@@ -17,6 +17,7 @@ import { detr } from "./models/detr.js";
 import { beit } from "./models/beit.js";
 import { RTDETR_SPECS, rtdetr } from "./models/rtdetr.js";
 import { swin, swinSpec } from "./models/swin.js";
+import { mask2former } from "./models/mask2former.js";
 import { defaultClasses, type YoloTask, yolo11, yolov8 } from "./models/yolo.js";
 import type { VisionModel } from "./registry.js";
 
@@ -447,6 +448,59 @@ function parseSam2(name: string): VisionModel | undefined {
   };
 }
 
+// ---- Mask2Former (transformers facebook/mask2former-* checkpoints, MMDetection configs/mask2former) ----------
+
+/** Labels of the Mask2Former datasets: COCO instance 80 / panoptic 133, ADE20K 150, Cityscapes semantic and
+ * panoptic 19 / instance 8, Mapillary Vistas 65 (facebookresearch/Mask2Former configs, NUM_CLASSES). */
+const M2F_LABELS: Record<string, number> = { "coco-instance": 80, "coco-panoptic": 133, "ade-semantic": 150, "ade-panoptic": 150, "cityscapes-semantic": 19, "cityscapes-panoptic": 19, "cityscapes-instance": 8, "mapillary-vistas-semantic": 65, "mapillary-vistas-panoptic": 65 };
+
+/** facebook/mask2former-swin-tiny-coco-instance, mask2former_swin_large_ade_semantic, mask2former_r50_8xb2-lsj-50e_coco, mask2former_swin-t-p4-w7-224_8xb2-lsj-50e_coco-panoptic. */
+function parseMask2Former(name: string): VisionModel | undefined {
+  const raw = name.trim();
+  const hf = /^(?:facebook\/)?mask2former[-_]swin[-_](tiny|small|base|large)(?:[-_](?:in21k|IN21k))?[-_](coco[-_](?:instance|panoptic)|ade[-_](?:semantic|panoptic)|cityscapes[-_](?:semantic|panoptic|instance)|mapillary[-_]vistas[-_](?:semantic|panoptic))$/i.exec(raw);
+  if (hf) {
+    const size = hf[1].toLowerCase() as "tiny" | "small" | "base" | "large";
+    const task = hf[2].toLowerCase().replace(/_/g, "-");
+    const [dataset, kind] = [task.replace(/-(instance|panoptic|semantic)$/, ""), task.replace(/^.*-/, "")];
+    const window = size === "base" || size === "large" ? 12 : 7;
+    // Mask2Former's Swin-L configs use 200 queries for instance and panoptic segmentation, 100 otherwise.
+    const queries = size === "large" && kind !== "semantic" ? 200 : 100;
+    const image: [number, number] = dataset === "coco" ? [1024, 1024] : dataset === "cityscapes" ? [512, 1024] : size === "large" ? [640, 640] : [512, 512];
+    return {
+      id: `mask2former_swin_${size}_${task.replace(/-/g, "_")}`,
+      aliases: [],
+      family: "segmentation",
+      architecture: `Mask2Former Swin-${size[0].toUpperCase()} ${task} (transformers Mask2FormerForUniversalSegmentation: 6-layer deformable pixel decoder, 9 masked-attention layers, ${queries} queries)`,
+      build: mask2former({ backbone: { kind: "swin", spec: swinSpec(size[0], window) }, queries }),
+      default_image: image,
+      classes: M2F_LABELS[task],
+      published_params: null,
+      params_source: "transformers 5.18 Mask2FormerForUniversalSegmentation with the checkpoints' Swin settings (bench/vision/mask2former_params.py: Swin-T COCO instance 47,423,179; S 68,741,083; B 106,906,249; L 200 queries 215,525,061); model card / paper: Swin-T 47M",
+      attention: "eager",
+      notes: "mask labels, the Hungarian matcher on 12544 sampled points and the point-sampled mask losses are labelled approximations sized from --max-boxes (masks per image) and --num-queries; the Swin backbone follows torchvision's window attention",
+    };
+  }
+  const mm = /^mask2former_(r50|r101|swin-([tsbl])-p4-w(7|12)(?:-(?:224|384))?(?:-in21k)?)_(\d+xb\d+)-lsj-(\d+e)_(coco(?:-panoptic)?)$/i.exec(raw);
+  if (!mm) return undefined;
+  const panoptic = mm[6].toLowerCase() === "coco-panoptic";
+  const resnetDepth = mm[1].toLowerCase() === "r50" ? 50 : mm[1].toLowerCase() === "r101" ? 101 : undefined;
+  const swinSize = mm[2]?.toLowerCase();
+  const queries = swinSize === "l" ? 200 : 100;
+  return {
+    id: raw.toLowerCase(),
+    aliases: [],
+    family: "segmentation",
+    architecture: `MMDetection Mask2Former ${resnetDepth ? `ResNet-${resnetDepth} (BN frozen, norm_eval)` : `Swin-${swinSize!.toUpperCase()}`} COCO ${panoptic ? "panoptic" : "instance"} (${queries} queries, LSJ 1024)`,
+    build: mask2former({ backbone: resnetDepth ? { kind: "resnet", depth: resnetDepth as 50 | 101 } : { kind: "swin", spec: swinSpec(swinSize!, Number(mm[3])), hfLayernorm: false }, queries }),
+    default_image: [1024, 1024],
+    classes: panoptic ? 133 : 80,
+    published_params: null,
+    params_source: "composed in transformers' Mask2Former layout with MMDetection's backbone (configs/mask2former); MMDetection's own module count not checked",
+    attention: "eager",
+    notes: "mmcv's CUDA multi-scale deformable attention is modelled by the PyTorch grid_sample path (approx); loss-side tensors are labelled approximations sized from --max-boxes and --num-queries",
+  };
+}
+
 /** Every name parser, tried in order (the first that understands a name wins). */
 const PARSERS: readonly Parser[] = [
   parseDetectron2,
@@ -462,4 +516,5 @@ const PARSERS: readonly Parser[] = [
   parseRtDetr,
   parseBeit,
   parseSam2,
+  parseMask2Former,
 ];

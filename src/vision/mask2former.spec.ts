@@ -1,0 +1,63 @@
+/**
+ * Mask2Former (src/vision/models/mask2former.ts) against transformers 5.18 Mask2FormerForUniversalSegmentation:
+ * parameter counts from bench/vision/mask2former_params.py (meta device, torch 2.13 CPU) recorded in
+ * bench/vision/mask2former-params.jsonl; facebook/mask2former-swin-tiny-coco-instance's model card and the paper
+ * give Swin-T 47M. Memory is not checked against a measurement yet: only its mechanisms (queries, image size).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { inferencePeak } from "./analysis.js";
+import { GraphBuilder } from "./builder.js";
+import { estimateVision } from "./estimate.js";
+import { graphParams } from "./graph.js";
+import { mask2former } from "./models/mask2former.js";
+import { swinSpec } from "./models/swin.js";
+import { getVisionModel } from "./registry.js";
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const truth: { backbone: string; num_labels: number; num_queries: number; params: number }[] = fs
+  .readFileSync(path.join(repo, "bench/vision/mask2former-params.jsonl"), "utf8")
+  .split("\n")
+  .filter((l) => l.trim())
+  .map((l) => JSON.parse(l));
+
+describe("Mask2Former vs transformers 5.18", () => {
+  it.each(truth.map((r) => [r.backbone, r.num_labels, r.num_queries, r.params] as const))("%s, %i labels, %i queries: the exact parameter count", (bb, labels, queries, params) => {
+    const size = bb.replace("swin-", "")[0];
+    const b = new GraphBuilder("fp32", { device: "cpu" });
+    const build = mask2former({ backbone: { kind: "swin", spec: swinSpec(size, size === "t" || size === "s" ? 7 : 12) }, queries });
+    const g = b.finish(build(b, b.input([1, 3, 128, 128]), { training: false, attention: "eager", classes: labels }));
+    expect(graphParams(g)).toBe(params);
+  });
+
+  it("the checkpoint names resolve, with their labels, queries and image sizes", () => {
+    const tiny = getVisionModel("facebook/mask2former-swin-tiny-coco-instance");
+    expect(tiny.id).toBe("mask2former_swin_tiny_coco_instance");
+    expect(getVisionModel("mask2former_swin_tiny_coco_instance").id).toBe(tiny.id);
+    expect(tiny.default_image).toEqual([1024, 1024]);
+    expect(estimateVision(tiny, {}).model.parameters).toBe(47_423_179); // model card: 47.4M
+    expect(getVisionModel("facebook/mask2former-swin-small-ade-semantic")).toMatchObject({ classes: 150, default_image: [512, 512] });
+    expect(getVisionModel("facebook/mask2former-swin-base-coco-panoptic").classes).toBe(133);
+    expect(getVisionModel("facebook/mask2former-swin-large-cityscapes-semantic")).toMatchObject({ classes: 19, default_image: [512, 1024] });
+    expect(getVisionModel("facebook/mask2former-swin-base-IN21k-coco-instance").id).toBe("mask2former_swin_base_coco_instance");
+    // Swin-L instance/panoptic: 200 queries (the transformers count with 200 queries and 80 labels).
+    expect(estimateVision(getVisionModel("facebook/mask2former-swin-large-coco-instance"), {}).model.parameters).toBe(215_525_061);
+    expect(getVisionModel("mask2former_r50_8xb2-lsj-50e_coco").classes).toBe(80);
+    expect(getVisionModel("mask2former_swin-t-p4-w7-224_8xb2-lsj-50e_coco-panoptic").classes).toBe(133);
+    expect(() => getVisionModel("mask2former_swin_huge_coco_instance")).toThrow();
+  });
+
+  it("training memory grows with the queries and the image; inference has a positive peak", () => {
+    const m = getVisionModel("mask2former_swin_tiny_coco_instance");
+    const train = (o: Record<string, unknown>) => estimateVision(m, { mode: "train", batch: 1, max_boxes: 20, ...o } as never).totals.allocated_bytes;
+    expect(train({ image: 512, num_queries: 200 })).toBeGreaterThan(train({ image: 512, num_queries: 100 }));
+    expect(train({ image: 1024 })).toBeGreaterThan(train({ image: 512 }) * 2);
+    expect(train({ image: 512, max_boxes: 100 })).toBeGreaterThan(train({ image: 512 }));
+    const b = new GraphBuilder("fp32", { device: "cuda" });
+    const g = b.finish(m.build(b, b.input([1, 3, 512, 512]), { training: false, attention: "eager", classes: 80 }));
+    expect(inferencePeak(g).bytes).toBeGreaterThan(0);
+    expect(estimateVision(m, { mode: "infer", batch: 1 } as never).totals.allocated_bytes).toBeGreaterThan(47_423_179 * 4);
+  });
+});
