@@ -15,13 +15,14 @@ import { timmVit } from "./models/classifiers.js";
 import { convnext } from "./models/convnext.js";
 import { detr } from "./models/detr.js";
 import { beit } from "./models/beit.js";
+import { mask2former } from "./models/mask2former.js";
 import { rtdetr } from "./models/rtdetr.js";
 import { segmenter } from "./models/mmseg.js";
 import { swin } from "./models/swin.js";
 import type { BuildFn } from "./models/types.js";
 import type { VisionModel } from "./registry.js";
 
-export const HF_VISION_TYPES = ["vit", "deit", "dinov2", "convnext", "convnextv2", "swin", "segformer", "detr", "rt_detr", "beit"] as const;
+export const HF_VISION_TYPES = ["vit", "deit", "dinov2", "convnext", "convnextv2", "swin", "segformer", "detr", "rt_detr", "beit", "mask2former"] as const;
 
 function int(c: Record<string, unknown>, k: string, def: number, max = 1 << 20): number {
   const v = c[k] ?? def;
@@ -139,6 +140,23 @@ export function visionModelFromHfConfig(raw: unknown, id = "config.json"): Visio
       classes = labels(c, 80);
       build = rtdetr({ depth, encHidden: int(c, "encoder_hidden_dim", 256, 16384), encFfn: int(c, "encoder_ffn_dim", 1024), expansion: Number(c.hidden_expansion ?? 1) > 0 && Number(c.hidden_expansion ?? 1) <= 8 ? Number(c.hidden_expansion ?? 1) : 1, decLayers: int(c, "decoder_layers", 6, 1024), dModel: int(c, "d_model", 256, 16384), heads: int(c, "decoder_attention_heads", 8, 1024), decFfn: int(c, "decoder_ffn_dim", 1024), points: int(c, "decoder_n_points", 4, 64), queries: int(c, "num_queries", 300, 100_000), numDenoising: typeof c.num_denoising === "number" && c.num_denoising >= 0 && c.num_denoising <= 100_000 ? Math.floor(c.num_denoising) : 100 });
       family = "detector";
+      break;
+    }
+    case "mask2former": {
+      // Mask2FormerConfig with a SwinConfig backbone (the facebook/mask2former-swin-* checkpoints).
+      const bc = (c.backbone_config ?? {}) as Record<string, unknown>;
+      if (bc.model_type !== undefined && bc.model_type !== "swin") throw new VramfitError("unsupported", `config.json: Mask2Former backbone ${JSON.stringify(bc.model_type)} is not Swin`);
+      const d = int(c, "hidden_dim", 256, 16384);
+      const heads = int(c, "num_attention_heads", 8, 1024);
+      if (d % heads || int(c, "feature_size", 256, 16384) !== d || int(c, "mask_feature_size", 256, 16384) !== d || c.pre_norm === true || c.enforce_input_projection === true) throw new VramfitError("unsupported", "config.json: Mask2Former with feature_size/mask_feature_size other than hidden_dim, pre_norm or enforce_input_projection");
+      if (d % 32) throw new VramfitError("unsupported", `config.json: Mask2Former hidden_dim ${d} is not a multiple of GroupNorm's 32 groups`);
+      const spec = { embed: int(bc, "embed_dim", 96, 4096), depths: ints(bc, "depths", [2, 2, 18, 2], 4), heads: ints(bc, "num_heads", [3, 6, 12, 24], 4), window: int(bc, "window_size", 7, 256), sd: Number(bc.drop_path_rate ?? 0.3) || 0 };
+      classes = labels(c, 150);
+      // LSJ 1024 for the COCO label sets (80 instance, 133 panoptic), 512 otherwise (ADE20K, Cityscapes crops).
+      image = classes === 80 || classes === 133 ? 1024 : 512;
+      build = mask2former({ backbone: { kind: "swin", spec }, queries: int(c, "num_queries", 100, 100_000), hidden: d, heads, encLayers: int(c, "encoder_layers", 6, 1024), encFfn: int(c, "encoder_feedforward_dim", 1024), decLayers: int(c, "decoder_layers", 10, 1024) - 1, decFfn: int(c, "dim_feedforward", 2048), points: int(c, "train_num_points", 12544, 1 << 24) });
+      family = "segmentation";
+      attention = "eager";
       break;
     }
     default:

@@ -12,6 +12,7 @@ import { inferencePeak } from "./analysis.js";
 import { GraphBuilder } from "./builder.js";
 import { estimateVision } from "./estimate.js";
 import { graphParams } from "./graph.js";
+import { visionModelFromHfConfig } from "./hf-config.js";
 import { mask2former } from "./models/mask2former.js";
 import { swinSpec } from "./models/swin.js";
 import { getVisionModel } from "./registry.js";
@@ -47,6 +48,22 @@ describe("Mask2Former vs transformers 5.18", () => {
     expect(getVisionModel("mask2former_r50_8xb2-lsj-50e_coco").classes).toBe(80);
     expect(getVisionModel("mask2former_swin-t-p4-w7-224_8xb2-lsj-50e_coco-panoptic").classes).toBe(133);
     expect(() => getVisionModel("mask2former_swin_huge_coco_instance")).toThrow();
+  });
+
+  it("a Mask2Former config.json builds the same model", () => {
+    // Mask2FormerConfig(backbone_config=SwinConfig(embed_dim=96, depths=[2, 2, 6, 2], num_heads=[3, 6, 12, 24],
+    // window_size=7, out_features=stage1–4), num_labels=80).to_dict(), transformers 5.18 (the keys read here).
+    const cfg = {
+      model_type: "mask2former", hidden_dim: 256, feature_size: 256, mask_feature_size: 256, num_attention_heads: 8, encoder_layers: 6, decoder_layers: 10,
+      encoder_feedforward_dim: 1024, dim_feedforward: 2048, num_queries: 100, train_num_points: 12544, pre_norm: false, enforce_input_projection: false,
+      backbone_config: { model_type: "swin", embed_dim: 96, depths: [2, 2, 6, 2], num_heads: [3, 6, 12, 24], window_size: 7, drop_path_rate: 0.1 },
+      num_labels: 80,
+    };
+    const m = visionModelFromHfConfig(cfg)!;
+    expect(m).toMatchObject({ family: "segmentation", classes: 80, default_image: [1024, 1024] });
+    expect(estimateVision(m, {}).model.parameters).toBe(47_423_179);
+    expect(() => visionModelFromHfConfig({ ...cfg, backbone_config: { model_type: "resnet" } })).toThrow(/not Swin/);
+    expect(() => visionModelFromHfConfig({ ...cfg, pre_norm: true })).toThrow(/pre_norm/);
   });
 
   it("training memory grows with the queries and the image; inference has a positive peak", () => {
