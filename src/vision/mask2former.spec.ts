@@ -2,13 +2,16 @@
  * Mask2Former (src/vision/models/mask2former.ts) against transformers 5.18 Mask2FormerForUniversalSegmentation:
  * parameter counts from bench/vision/mask2former_params.py (meta device, torch 2.13 CPU) recorded in
  * bench/vision/mask2former-params.jsonl; facebook/mask2former-swin-tiny-coco-instance's model card and the paper
- * give Swin-T 47M. Memory is not checked against a measurement yet: only its mechanisms (queries, image size).
+ * give Swin-T 47M. Memory against the same model on torch 2.13 CPU (bench/vision/mask2former_truth.py →
+ * bench/vision/mask2former-cpu-torch2.jsonl): saved bytes of a train-mode forward without labels (so no matcher and
+ * no loss: the loss nodes are left out here) within 2 %, the eval peak (inside the pixel decoder's deformable
+ * attention) within 5 %. The loss side (mask labels, matcher, point-sampled losses) is not measured.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { inferencePeak } from "./analysis.js";
+import { inferencePeak, savedActivations } from "./analysis.js";
 import { GraphBuilder } from "./builder.js";
 import { estimateVision } from "./estimate.js";
 import { graphParams } from "./graph.js";
@@ -32,6 +35,28 @@ describe("Mask2Former vs transformers 5.18", () => {
     const g = b.finish(build(b, b.input([1, 3, 128, 128]), { training: false, attention: "eager", classes: labels }));
     expect(graphParams(g)).toBe(params);
   });
+
+  const cpu: { batch: number; image: [number, number]; params: number; saved_bytes: number; infer_peak_bytes: number }[] = fs
+    .readFileSync(path.join(repo, "bench/vision/mask2former-cpu-torch2.jsonl"), "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
+  for (const r of cpu) {
+    it(`Swin-T b${r.batch} ${r.image.join("x")}: saved bytes and eval peak vs torch 2.13 CPU`, () => {
+      const build = mask2former({ backbone: { kind: "swin", spec: swinSpec("t", 7) }, queries: 100 });
+      const mk = (training: boolean) => {
+        const b = new GraphBuilder("fp32", { device: "cpu" });
+        return b.finish(build(b, b.input([r.batch, 3, ...r.image]), { training, attention: "eager", classes: 80 }));
+      };
+      const g = mk(true);
+      expect(graphParams(g)).toBe(r.params);
+      const lossOps = /^(loss_|mask_labels|hungarian|padded_mask|uncertainty)/;
+      const loss = new Set(g.nodes.filter((n) => lossOps.test(n.op)).flatMap((n) => n.saved));
+      const saved = savedActivations(g).bytes - [...loss].reduce((s, id) => s + g.storages[id].bytes, 0);
+      expect(Math.abs(saved / r.saved_bytes - 1)).toBeLessThan(0.02);
+      expect(Math.abs(inferencePeak(mk(false), "cpu").bytes / r.infer_peak_bytes - 1)).toBeLessThan(0.05);
+    });
+  }
 
   it("the checkpoint names resolve, with their labels, queries and image sizes", () => {
     const tiny = getVisionModel("facebook/mask2former-swin-tiny-coco-instance");

@@ -51,13 +51,18 @@ function deformableSelfAttention(b: GraphBuilder, q: T, mem: T, shapes: [number,
   const [n, nq, d] = q.shape;
   const L = shapes.length;
   const dh = d / heads;
-  const value = b.retain(b.scope("value_proj", () => b.linear(mem, d)));
-  const off = b.scope("sampling_offsets", () => b.linear(q, heads * L * P * 2));
-  const aw = b.softmax(b.view(b.scope("attention_weights", () => b.linear(q, heads * L * P)), [n, nq, heads, L * P]));
+  // value.masked_fill(attention_mask[..., None], 0): the pixel decoder always passes a (all-False) mask, so the
+  // projected values are copied once; the copy is what the function keeps.
+  const value = b.retain(b.copy(b.scope("value_proj", () => b.linear(mem, d)), [n, mem.shape[1], d], "masked_fill"));
+  // The module's locals (the position-added queries, offsets, weights, sampling locations and grids) stay referenced
+  // until it returns (the eval peak, measured in bench/vision/mask2former-cpu-torch2.jsonl, falls inside this call).
+  b.retain(q);
+  const off = b.retain(b.scope("sampling_offsets", () => b.linear(q, heads * L * P * 2)));
+  const aw = b.retain(b.softmax(b.view(b.scope("attention_weights", () => b.linear(q, heads * L * P)), [n, nq, heads, L * P])));
   // sampling_locations = reference_points[:, :, None, :, None, :] + offsets / offset_normalizer; grid = 2·loc − 1.
   const scaled = b.mul(b.view(off, [n, nq, heads, L, P, 2]), b.approx("offset_normalizer", [], [1, 1, 1, L, 1, 2], off.dtype, "1 / (w, h) per level"));
-  const loc = b.add(scaled, b.approx("reference_points", [], [n, nq, 1, L, 1, 2], off.dtype, "pixel-centre reference points (no grad)"));
-  const grid = b.scale(loc);
+  const loc = b.retain(b.add(scaled, b.approx("reference_points", [], [n, nq, 1, L, 1, 2], off.dtype, "pixel-centre reference points (no grad)")));
+  const grid = b.retain(b.scale(loc));
   const samples = shapes.map(([hh, ww], l) => {
     const vl = b.copy(value, [n * heads, dh, hh, ww], "level_values_transpose_reshape");
     const gl = b.copy(grid, [n * heads, nq, P, 2], "level_grid_transpose_flatten");
@@ -102,6 +107,8 @@ export function mask2former(spec: Mask2FormerSpec): BuildFn {
     const D = spec.decLayers ?? 9;
     const P = spec.points ?? 12544;
     const [n, , H, W] = x.shape;
+    // Mask2FormerModel.forward: pixel_mask = torch.ones((N, H, W)) (fp32) when none is given; referenced to the end.
+    const pixelMask = b.approx("pixel_mask", [], [n, H, W], "f32", "pixel_mask = torch.ones(N, H, W)");
     const feats = b.scope("model.pixel_level_module.encoder", () => backboneFeatures(b, x, spec.backbone, ctx));
     // ---- pixel decoder ----
     const pd = "model.pixel_level_module.decoder";
@@ -113,7 +120,11 @@ export function mask2former(spec: Mask2FormerSpec): BuildFn {
     const flat = b.cat(proj.map((p) => b.view(p, [n, p.shape[2] * p.shape[3], d])), 1);
     const pos = b.approx("position_embedding_sine", [], [n, S, d], flat.dtype, "sine position embeddings + level_embed of the three levels (no grad)");
     let hs = flat;
+    // Mask2FormerModel runs with output_hidden_states = use_auxiliary_loss (true by default, in eval too): the
+    // encoder keeps every layer's input (all_hidden_states) until the pixel decoder returns.
+    const encInputs: T[] = [];
     for (let i = 0; i < (spec.encLayers ?? 6); i++) {
+      encInputs.push(hs);
       hs = b.block(`${pd}.encoder.layers.${i}`, hs, () => {
         const inp = hs;
         const a = b.block("self_attn", inp, () => deformableSelfAttention(b, b.add(inp, pos), inp, shapes, heads, 4));
@@ -132,6 +143,7 @@ export function mask2former(spec: Mask2FormerSpec): BuildFn {
       return b.act(b.scope("layer_1", () => b.groupNorm(b.conv(sum, { out: d, k: 3, p: 1 }), 32)), "relu");
     });
     const maskFeatures = b.scope(`${pd}.mask_projection`, () => b.conv(fpn, { out: d, k: 1, p: 0, bias: true }));
+    for (const t of encInputs) b.holds.push([t.storage, b.nodes.length - 1]);
     const [, , h4, w4] = maskFeatures.shape;
     const pixel = b.view(maskFeatures, [n, d, h4 * w4]);
     // ---- transformer module ----
@@ -189,7 +201,7 @@ export function mask2former(spec: Mask2FormerSpec): BuildFn {
     // The pixel decoder's outputs, the memory, the intermediate states and every layer's [N, Q, H/4, W/4] masks stay
     // referenced until the forward returns (they are returned: masks_queries_logits and the auxiliary predictions).
     const end = b.nodes.length - 1;
-    for (const t of [...feats, ...proj, hs, fpn, maskFeatures, ...memory, ...inter, ...masks, ...logits]) b.holds.push([t.storage, end]);
+    for (const t of [pixelMask, ...feats, ...proj, hs, fpn, maskFeatures, ...memory, ...inter, ...masks, ...logits]) b.holds.push([t.storage, end]);
     if (ctx.training) mask2formerLosses(b, masks, logits, n, Q, labels, H, W, P, ctx.maxBoxes ?? 100);
     return [logits[logits.length - 1], masks[masks.length - 1]];
   };
