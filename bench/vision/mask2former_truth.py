@@ -3,7 +3,10 @@
 Mask2FormerForUniversalSegmentation (torch 2.13 CPU, the PyTorch grid_sample deformable attention) with the
 facebook/mask2former-swin-tiny-coco-instance settings (Swin-T backbone, 80 labels, 100 queries). Measured: parameter
 count; autograd's saved bytes of a train-mode forward without labels (no matcher, no loss), distinct storages,
-parameters and buffers excluded; the live peak of an eval forward under no_grad (bench/torch2/memtrack.py).
+parameters and buffers excluded; the live peak of an eval forward under no_grad (bench/torch2/memtrack.py). Rows with
+"masks": a train-mode forward with that many random binary mask labels per image (and class labels): saved bytes
+including the loss (Hungarian matcher on 12544 points, point-sampled mask losses, cross-entropy) and the live peak of
+that forward (labels and inputs included).
 
 Run: /work/tmp/h18a-venv/bin/python bench/vision/mask2former_truth.py > bench/vision/mask2former-cpu-torch2.jsonl
 """
@@ -55,4 +58,21 @@ if __name__ == "__main__":
         print(json.dumps(dict(model="mask2former_swin_tiny_coco_instance", params=params, batch=shape[0], image=list(shape[2:]), dtype="fp32",
                               attention=model.config._attn_implementation, saved_bytes=sb, infer_peak_bytes=peak, torch=torch.__version__,
                               transformers=transformers.__version__, threads=torch.get_num_threads(),
+                              command="/work/tmp/h18a-venv/bin/python bench/vision/mask2former_truth.py > bench/vision/mask2former-cpu-torch2.jsonl")), flush=True)
+    for n, s, masks in [(1, 256, 10), (2, 384, 20)]:
+        model.train()
+        ex = module_storages(model)
+        tr = LiveTracker(ex, model.parameters())
+        with tr:
+            x = torch.randn(n, 3, s, s)
+            ml = [(torch.rand(masks, s, s) > 0.5).float() for _ in range(n)]
+            cl = [torch.randint(0, 80, (masks,)) for _ in range(n)]
+            with saved(tr, ex) as seen:
+                out = model(pixel_values=x, mask_labels=ml, class_labels=cl)
+            peak = tr.peak
+            del out
+        sb = sum(nb for nb, _ in seen.values())
+        print(json.dumps(dict(model="mask2former_swin_tiny_coco_instance", params=params, batch=n, image=[s, s], masks=masks, dtype="fp32",
+                              saved_bytes=sb, train_forward_peak_bytes=peak, torch=torch.__version__, transformers=transformers.__version__,
+                              threads=torch.get_num_threads(),
                               command="/work/tmp/h18a-venv/bin/python bench/vision/mask2former_truth.py > bench/vision/mask2former-cpu-torch2.jsonl")), flush=True)

@@ -223,7 +223,10 @@ function mask2formerLosses(b: GraphBuilder, masks: T[], logits: T[], n: number, 
     // candidates (no grad), the [matched, P] point logits and labels saved by the BCE-with-logits and dice losses.
     const src = b.approx("loss_masks_src", [m], [matched, 1, h4, w4], m.dtype, "matched mask logits gathered for point_sample (saved)", true);
     b.approx("uncertainty_points", [src], [matched, 3 * P, 3], "f32", "oversampled point logits and coordinates (no grad, transient)");
-    b.approx("loss_masks_points", [src], [3, matched, P], "f32", `point logits, sigmoid and labels of ${matched} matched masks × ${P} points (saved; approx)`, true);
+    // Saved per matched mask and point: the grid (2·coords − 1, two floats) kept by grid_sample, the point logits and
+    // labels kept by the BCE-with-logits, the sigmoid kept by the dice loss: five fp32 planes (measured: the labelled
+    // rows of bench/vision/mask2former-cpu-torch2.jsonl).
+    b.approx("loss_masks_points", [src], [5, matched, P], "f32", `point grid, logits, labels and sigmoid of ${matched} matched masks × ${P} points (saved)`, true);
     b.approx("loss_ce", [logits[i]], [n, Q, labels + 1], "f32", "cross-entropy log-softmax over labels + 1 (saved)", true);
   });
   b.holds.push([gt.storage, b.nodes.length - 1]);
