@@ -224,3 +224,28 @@ def breakdown_by_saver(seen, saver_map):
         k = f"{by} <- {op}{'(param)' if from_param else ''} {dt} {'x'.join(map(str, shape))}"
         out[k] = out.get(k, 0) + nb
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+def saved_and_infer_peak(model, shape, call=lambda m, x: m(x)):
+    """Autograd's saved bytes of one train-mode forward (distinct storages, parameters and buffers excluded)
+    and the live peak of an eval forward under no_grad, for an input of `shape`; `call` runs the model
+    (transformers models take `pixel_values=`)."""
+    import torch
+
+    model.train()
+    ex = module_storages(model)
+    tr = LiveTracker(ex, model.parameters())
+    with tr:
+        x = torch.randn(*shape)
+        with saved(tr, ex) as seen:
+            out = call(model, x)
+        del out
+    sb = sum(nb for nb, _ in seen.values())
+    model.eval()
+    with torch.no_grad():
+        tr = LiveTracker(ex)
+        with tr:
+            x = torch.randn(*shape)
+            out = call(model, x)
+            del x, out
+    return sb, tr.peak

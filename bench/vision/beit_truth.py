@@ -22,27 +22,11 @@ import torch  # noqa: E402
 from transformers import BeitConfig, BeitForImageClassification  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "torch2"))
-from memtrack import LiveTracker, module_storages, saved  # noqa: E402
+from memtrack import saved_and_infer_peak  # noqa: E402
 
 
 def measure(model, shape):
-    model.train()
-    ex = module_storages(model)
-    tr = LiveTracker(ex, model.parameters())
-    with tr:
-        x = torch.randn(*shape)
-        with saved(tr, ex) as seen:
-            out = model(pixel_values=x)
-        del out
-    sb = sum(nb for nb, _ in seen.values())
-    model.eval()
-    with torch.no_grad():
-        tr = LiveTracker(ex)
-        with tr:
-            x = torch.randn(*shape)
-            out = model(pixel_values=x)
-            del x, out
-    return sb, tr.peak
+    return saved_and_infer_peak(model, shape, lambda m, x: m(pixel_values=x))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ import torchvision  # noqa: E402
 from torchvision.ops.misc import FrozenBatchNorm2d  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "torch2"))
-from memtrack import LiveTracker, module_storages, saved  # noqa: E402
+from memtrack import saved_and_infer_peak  # noqa: E402
 
 
 class Enc(nn.Module):
@@ -125,23 +125,7 @@ class Detr(nn.Module):
 
 
 def measure(model, shape):
-    model.train()
-    ex = module_storages(model)
-    tr = LiveTracker(ex, model.parameters())
-    with tr:
-        x = torch.randn(*shape)
-        with saved(tr, ex) as seen:
-            out = model(x)
-        del out
-    sb = sum(nb for nb, _ in seen.values())
-    model.eval()
-    with torch.no_grad():
-        tr = LiveTracker(ex)
-        with tr:
-            x = torch.randn(*shape)
-            out = model(x)
-            del x, out
-    return sb, tr.peak
+    return saved_and_infer_peak(model, shape)
 
 
 CASES = [("detr_resnet50", 50, False, [(1, 256, 320), (2, 320, 320)]), ("detr_resnet50_dc5", 50, True, [(1, 256, 256)]), ("detr_resnet101", 101, False, [(1, 256, 320)])]

@@ -25,7 +25,7 @@ import torch  # noqa: E402
 from transformers import RTDetrConfig, RTDetrForObjectDetection, RTDetrResNetConfig  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "torch2"))
-from memtrack import LiveTracker, module_storages, saved  # noqa: E402
+from memtrack import saved_and_infer_peak  # noqa: E402
 
 SPECS = {
     "rtdetr_r18vd": dict(bb=dict(layer_type="basic", depths=[2, 2, 2, 2], hidden_sizes=[64, 128, 256, 512]), enc_in=[128, 256, 512], hid=256, ffn=1024, exp=0.5, dec=3),
@@ -41,23 +41,7 @@ def build(v):
 
 
 def measure(model, shape):
-    model.train()
-    ex = module_storages(model)
-    tr = LiveTracker(ex, model.parameters())
-    with tr:
-        x = torch.randn(*shape)
-        with saved(tr, ex) as seen:
-            out = model(pixel_values=x)
-        del out
-    sb = sum(nb for nb, _ in seen.values())
-    model.eval()
-    with torch.no_grad():
-        tr = LiveTracker(ex)
-        with tr:
-            x = torch.randn(*shape)
-            out = model(pixel_values=x)
-            del x, out
-    return sb, tr.peak
+    return saved_and_infer_peak(model, shape, lambda m, x: m(pixel_values=x))
 
 
 if __name__ == "__main__":
