@@ -112,3 +112,15 @@ describe("transformers' state caches, byte for byte against transformers 5.18.0'
     expect(transformersStateBytes(m.transformer, { batch: 2, dtype: "bf16" }).bytes).toBe(bytes[t]);
   });
 });
+
+describe("encoder-decoder inference is described as it runs", () => {
+  it("the decoder starts from one token: no 'prefill processes all N tokens' line, the peak names the decoding step", () => {
+    const e = estimate("t5-base", { gpu: "a100-80gb", seq: 512 });
+    expect(e.assumptions.join(" ")).not.toMatch(/prefill processes all/);
+    expect(e.assumptions.join(" ")).toMatch(/the decoder generates 512 tokens one per step/);
+    expect(e.components.find((c) => c.id === "activations")!.label).toMatch(/decoding step|encoder forward/);
+    expect(e.peak.phase).not.toMatch(/^prefill/);
+    // a decoder-only model keeps its prefill wording
+    expect(estimate("llama-3.2-1b", { seq: 512 }).assumptions.join(" ")).toMatch(/prefill processes all 512 tokens/);
+  });
+});

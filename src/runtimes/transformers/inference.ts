@@ -78,7 +78,10 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
   }
   const task = resolveTask(shape, w.task);
   const mech = transformersMechanisms(w.transformers_version ?? TRANSFORMERS_DEFAULT_VERSION, model.architecture);
-  assumptions.push(task === "generate" ? `prefill processes all ${w.seq} tokens at once (the activation peak of generate's first step)` : `${task}: one forward of the batch (${w.batch} × ${w.seq} tokens), no generation`);
+  // An encoder-decoder's decoder starts from one token: its peak is the encoder's forward or one decoding step.
+  if (task !== "generate") assumptions.push(`${task}: one forward of the batch (${w.batch} × ${w.seq} tokens), no generation`);
+  else if (!enc) assumptions.push(`prefill processes all ${w.seq} tokens at once (the activation peak of generate's first step)`);
+  const activationsLabel = enc ? `Activations (${encoderPhase && peak.phase === encoderPhase.phase ? "encoder forward" : "decoding step"} peak)` : "Activations (prefill peak)";
   if (w.attention !== "eager") assumptions.push(`attention via ${w.attention === "flash" ? "flash-attention 2" : "PyTorch SDPA (flash / memory-efficient kernels)"}: no seq² score matrix`);
   else if (mech.eagerByDefault && w.transformers_version) assumptions.push(`transformers ${mech.version} has no SDPA path (added in 4.36): eager attention`);
 
@@ -118,7 +121,8 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
 
   const generating = !shape.encoderOnly && attentionLayerCount(shape) > 0 && task === "generate";
   let transient = peak.bytes + logitsBytes;
-  let peakPhase = `prefill (${peak.phase} of the last layer)`;
+  const encoderPeak = !!encoderPhase && peak.phase === encoderPhase.phase;
+  let peakPhase = !enc ? `prefill (${peak.phase} of the last layer)` : encoderPeak ? `the encoder's forward (${peak.phase})` : `a decoding step (${peak.phase} of the last layer)`;
   let peakDescription = "weights + full KV cache + one layer's largest live set + logits";
   let phases: { phase: string; allocated_bytes: number }[] | undefined;
   let legacyPhases: { prefill: number; decode: number } | undefined;
@@ -149,10 +153,10 @@ export function transformersInference(model: TransformerModel, w: Workload, gpu?
         { id: "logits", label: "Logits", bytes: stepLogits, formula: `batch ${w.batch} × vocab ${V} × (${e} B + 4 B fp32) for this step + the previous step's fp32 logits still referenced`, level: "allocated" },
       );
     } else {
-      components.push({ id: "activations", label: "Activations (prefill peak)", bytes: peak.bytes, formula: peak.formula, level: "allocated" }, logitsComponent);
+      components.push({ id: "activations", label: activationsLabel, bytes: peak.bytes, formula: peak.formula, level: "allocated" }, logitsComponent);
     }
   } else {
-    components.push({ id: "activations", label: "Activations (prefill peak)", bytes: peak.bytes, formula: peak.formula, level: "allocated" }, logitsComponent);
+    components.push({ id: "activations", label: activationsLabel, bytes: peak.bytes, formula: peak.formula, level: "allocated" }, logitsComponent);
     // While generating, transformers' DynamicCache grows each layer with torch.cat: one layer's K or V
     // exists twice for a moment.
     if (generating) {
