@@ -38,6 +38,40 @@ function layerNorm2d(b: GraphBuilder, x: T): T {
   return b.view(b.layerNorm(b.view(x, [n, h, w, c])), [n, c, h, w]);
 }
 
+/**
+ * The blocks SAM's image encoder and ViTDet share (segment_anything/modeling/image_encoder.py Block, detectron2
+ * vit.py Block): pre-norm attention, windowed (padded to `win`) or global at `s.global`, with decomposed relative
+ * positions; pre-norm MLP; drop path rising linearly to `dropPath` over the depth (0: none, as in SAM).
+ * `y` is N×H×W×C; the module names of the MLP differ (lin1/lin2 in SAM, fc1/fc2 in ViTDet).
+ */
+function windowedBlocks(b: GraphBuilder, y: T, s: (typeof SAM_SIZES)[string], win: number, o: { mlp: [string, string]; dropPath: number; training: boolean }): T {
+  const [n, gh, gw] = y.shape;
+  for (let i = 0; i < s.depth; i++) {
+    const global = s.global.includes(i);
+    const dp = (o.dropPath * i) / Math.max(1, s.depth - 1);
+    y = b.block(`blocks.${i}`, y, () => {
+      const inp = y;
+      const ln = b.layerNorm(inp);
+      let a: T;
+      if (global) a = b.block("attn", ln, () => relPosAttention(b, ln, s.heads, gh));
+      else {
+        const ph = Math.ceil(gh / win) * win;
+        const pw = Math.ceil(gw / win) * win;
+        const wins = b.copy(ln, [n * (ph / win) * (pw / win), win, win, s.dim], "window_partition");
+        const att = b.block("attn", wins, () => relPosAttention(b, wins, s.heads, win));
+        a = b.copy(att, [n, gh, gw, s.dim], "window_unpartition");
+      }
+      const r = b.add(inp, b.stochasticDepth(a, dp, o.training));
+      const m = b.block("mlp", r, () => {
+        const t = b.act(b.scope(o.mlp[0], () => b.linear(b.layerNorm(r), 4 * s.dim)), "gelu");
+        return b.scope(o.mlp[1], () => b.linear(t, s.dim));
+      });
+      return b.add(r, b.stochasticDepth(m, dp, o.training));
+    });
+  }
+  return y;
+}
+
 export function samEncoder(size: "b" | "l" | "h"): BuildFn {
   const s = SAM_SIZES[size];
   const win = 14;
@@ -46,29 +80,7 @@ export function samEncoder(size: "b" | "l" | "h"): BuildFn {
     const [n, , gh, gw] = pe.shape;
     let y = b.copy(pe, [n, gh, gw, s.dim], "permute");
     y = b.add(y, b.parameter([1, gh, gw, s.dim]));
-    for (let i = 0; i < s.depth; i++) {
-      const global = s.global.includes(i);
-      y = b.block(`blocks.${i}`, y, () => {
-        const inp = y;
-        const ln = b.layerNorm(inp);
-        let a: T;
-        if (global) a = b.block("attn", ln, () => relPosAttention(b, ln, s.heads, gh));
-        else {
-          const ph = Math.ceil(gh / win) * win;
-          const pw = Math.ceil(gw / win) * win;
-          const nw = (ph / win) * (pw / win);
-          const wins = b.copy(ln, [n * nw, win, win, s.dim], "window_partition");
-          const o = b.block("attn", wins, () => relPosAttention(b, wins, s.heads, win));
-          a = b.copy(o, [n, gh, gw, s.dim], "window_unpartition");
-        }
-        const r = b.add(inp, a);
-        const m = b.block("mlp", r, () => {
-          const t = b.act(b.scope("lin1", () => b.linear(b.layerNorm(r), 4 * s.dim)), "gelu");
-          return b.scope("lin2", () => b.linear(t, s.dim));
-        });
-        return b.add(r, m);
-      });
-    }
+    y = windowedBlocks(b, y, s, win, { mlp: ["lin1", "lin2"], dropPath: 0, training: false });
     const nchw = b.copy(y, [n, s.dim, gh, gw], "permute");
     return [b.block("neck", nchw, () => {
       let z = layerNorm2d(b, b.conv(nchw, { out: 256, k: 1, p: 0 }));
@@ -92,28 +104,6 @@ export function vitdetTrunk(b: GraphBuilder, x: T, size: "b" | "l" | "h", traini
   let y = b.copy(pe, [n, gh, gw, s.dim], "permute");
   const pos = b.parameter([1, 197, s.dim]);
   y = b.add(y, b.copy(pos, [1, gh, gw, s.dim], "interpolate_pos_embed"));
-  for (let i = 0; i < s.depth; i++) {
-    const global = s.global.includes(i);
-    const dp = (sd * i) / Math.max(1, s.depth - 1);
-    y = b.block(`blocks.${i}`, y, () => {
-      const inp = y;
-      const ln = b.layerNorm(inp);
-      let a: T;
-      if (global) a = b.block("attn", ln, () => relPosAttention(b, ln, s.heads, gh));
-      else {
-        const ph = Math.ceil(gh / win) * win;
-        const pw = Math.ceil(gw / win) * win;
-        const wins = b.copy(ln, [n * (ph / win) * (pw / win), win, win, s.dim], "window_partition");
-        const o = b.block("attn", wins, () => relPosAttention(b, wins, s.heads, win));
-        a = b.copy(o, [n, gh, gw, s.dim], "window_unpartition");
-      }
-      const r = b.add(inp, b.stochasticDepth(a, dp, training));
-      const m = b.block("mlp", r, () => {
-        const t = b.act(b.scope("fc1", () => b.linear(b.layerNorm(r), 4 * s.dim)), "gelu");
-        return b.scope("fc2", () => b.linear(t, s.dim));
-      });
-      return b.add(r, b.stochasticDepth(m, dp, training));
-    });
-  }
+  y = windowedBlocks(b, y, s, win, { mlp: ["fc1", "fc2"], dropPath: sd, training });
   return b.copy(y, [n, s.dim, gh, gw], "permute");
 }
