@@ -24,6 +24,7 @@
  */
 import type { GraphBuilder, T } from "../builder.js";
 import { detrAttention } from "./detr.js";
+import { sampleLevels } from "./rtdetr.js";
 import { type Norm, resnetSpec, resnetTrunk } from "./resnet.js";
 import { type SwinSpec, swinTrunk } from "./swin.js";
 import type { BuildContext, BuildFn } from "./types.js";
@@ -50,7 +51,6 @@ export interface Mask2FormerSpec {
 function deformableSelfAttention(b: GraphBuilder, q: T, mem: T, shapes: [number, number][], heads: number, P: number): T {
   const [n, nq, d] = q.shape;
   const L = shapes.length;
-  const dh = d / heads;
   // value.masked_fill(attention_mask[..., None], 0): the pixel decoder always passes a (all-False) mask, so the
   // projected values are copied once; the copy is what the function keeps.
   const value = b.retain(b.copy(b.scope("value_proj", () => b.linear(mem, d)), [n, mem.shape[1], d], "masked_fill"));
@@ -63,18 +63,7 @@ function deformableSelfAttention(b: GraphBuilder, q: T, mem: T, shapes: [number,
   const scaled = b.mul(b.view(off, [n, nq, heads, L, P, 2]), b.approx("offset_normalizer", [], [1, 1, 1, L, 1, 2], off.dtype, "1 / (w, h) per level"));
   const loc = b.retain(b.add(scaled, b.approx("reference_points", [], [n, nq, 1, L, 1, 2], off.dtype, "pixel-centre reference points (no grad)")));
   const grid = b.retain(b.scale(loc));
-  const samples = shapes.map(([hh, ww], l) => {
-    const vl = b.copy(value, [n * heads, dh, hh, ww], "level_values_transpose_reshape");
-    const gl = b.copy(grid, [n * heads, nq, P, 2], "level_grid_transpose_flatten");
-    if (l === L - 1) b.retain(vl), b.retain(gl);
-    return b.retain(b.custom("grid_sample", [vl, gl], [n * heads, dh, nq, P], value.dtype, [vl, gl]));
-  });
-  const stacked = b.cat(samples.map((s) => b.view(s, [n * heads, dh, nq, 1, P])), 3);
-  const w = b.copy(aw, [n * heads, 1, nq, L * P], "weights_transpose_reshape");
-  const prod = b.mul(b.view(stacked, [n * heads, dh, nq, L * P]), w);
-  const summed = b.custom("sum", [prod], [n * heads, dh, nq], prod.dtype, []);
-  const out = b.copy(summed, [n, nq, d], "transpose_contiguous");
-  return b.scope("output_proj", () => b.linear(out, d));
+  return sampleLevels(b, value, grid, aw, shapes, heads, P);
 }
 
 function mlp(b: GraphBuilder, x: T, dims: number[], contiguous = true): T {

@@ -212,7 +212,6 @@ export function rtdetr(spec: RtDetrSpec): BuildFn {
  */
 function deformableAttention(b: GraphBuilder, q: T, mem: T, shapes: [number, number][], heads: number, L: number, P: number): T {
   const [n, nq, d] = q.shape;
-  const dh = d / heads;
   // Locals of the Python functions (value, the list of sampled values, the last level's copies) stay referenced
   // until the module returns.
   const value = b.retain(b.scope("value_proj", () => b.linear(mem, d)));
@@ -223,10 +222,24 @@ function deformableAttention(b: GraphBuilder, q: T, mem: T, shapes: [number, num
   const scaled = b.mul(b.view(off, [n, nq, heads, L, P, 2]), b.approx("ref_wh", [], [n, nq, 1, L, 1, 2], off.dtype, "reference size / P · 0.5"));
   const loc = b.add(scaled, b.approx("ref_xy", [], [n, nq, 1, L, 1, 2], off.dtype, "reference centre"));
   const grid = b.scale(loc);
+  return sampleLevels(b, value, grid, aw, shapes, heads, P);
+}
+
+/**
+ * The sampling half of PyTorch's multi_scale_deformable_attention (shared with Mask2Former's pixel decoder): one
+ * grid_sample per level on a [N·heads, d/heads, H, W] copy of that level's values, the samples stacked and
+ * weighted by `aw` [N, Q, heads, L·P], summed over points, then output_proj. The last level's copies and every
+ * sample stay referenced until the function returns.
+ */
+export function sampleLevels(b: GraphBuilder, value: T, grid: T, aw: T, shapes: [number, number][], heads: number, P: number): T {
+  const [n, nq] = aw.shape;
+  const d = value.shape[2];
+  const dh = d / heads;
+  const L = shapes.length;
   const samples = shapes.map(([hh, ww], l) => {
     const vl = b.copy(value, [n * heads, dh, hh, ww], "level_values_transpose_reshape");
     const gl = b.copy(grid, [n * heads, nq, P, 2], "level_grid_transpose_flatten");
-    if (l === shapes.length - 1) b.retain(vl), b.retain(gl);
+    if (l === L - 1) b.retain(vl), b.retain(gl);
     return b.retain(b.custom("grid_sample", [vl, gl], [n * heads, dh, nq, P], value.dtype, [vl, gl]));
   });
   const stacked = b.cat(samples.map((s) => b.view(s, [n * heads, dh, nq, 1, P])), 3);
