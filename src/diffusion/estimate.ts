@@ -488,7 +488,6 @@ function estimateTraining(p: PipelineSpec, w: DiffusionWorkload, gpu?: Gpu): Est
   }
   const gradBytes = loraTensors.reduce((s, t) => s + allocatedSize(t.numel * t.bytes), 0);
   const opt = optimizerMemory(w.optimizer, "foreach", loraTensors);
-  const masterExtra = 0;
   // Saved activations: whole graph, or with checkpointing the inputs of each checkpointed call plus one call recomputed.
   let saved: number;
   let backwardExtra: number;
@@ -531,7 +530,6 @@ function estimateTraining(p: PipelineSpec, w: DiffusionWorkload, gpu?: Gpu): Est
   components.push(cublasWorkspaceComponent(gpu?.arch));
   components.push(comp("allocator_rounding", "Allocator segments", 0, "not modelled for training steps (fragmentation typically 0–15 %)", "reserved"));
   components.push(cudaContextComponent({ vendor: gpu?.vendor }));
-  void masterExtra;
   if (w.qlora) assumptions.push("QLoRA: the denoiser's nn.Linear weights in NF4 (bitsandbytes), adapters in fp32");
   if (w.precomputed_text_embeddings) assumptions.push("prompt embeddings precomputed: the text encoders are not on the GPU");
   if (w.cache_latents) assumptions.push("latents cached: the VAE is not on the GPU during the step");
