@@ -72,18 +72,25 @@ export function createEstimator(config: EstimatorConfig): Estimator {
     ...families.flatMap((f) => f.options),
   ];
   const options = mergeOptions(all);
-  // One schema per mode and runtime, of the options in scope there: zod's parse time grows with the keys, and
-  // checkStrict has already refused a given key that is out of scope.
-  const schemas = new Map<string, ReturnType<typeof workloadSchema>>();
-  const schemaFor = (mode: "infer" | "train", runtime: string) => {
+  const optionByKey = new Map(options.map((o) => [o.key, o]));
+  /**
+   * What a transformer workload of one mode and runtime may carry, computed once per pair: the option keys in
+   * scope there (checkStrict refuses the others, echo drops them) and the zod schema of those options alone
+   * (zod's parse time grows with the keys).
+   */
+  const contexts = new Map<string, { inScope: Set<string>; schema: ReturnType<typeof workloadSchema> }>();
+  const contextFor = (mode: "infer" | "train", runtime: string) => {
     const key = `${mode}|${runtime}`;
-    let sc = schemas.get(key);
-    if (!sc) {
+    let c = contexts.get(key);
+    if (!c) {
       const ctx = { family: "transformer", mode, runtime };
-      sc = workloadSchema(all.filter((s) => inScope(s.scope, ctx)));
-      schemas.set(key, sc);
+      c = {
+        inScope: new Set(options.filter((o) => o.variants.some((v) => inScope(v.scope, ctx))).map((o) => o.key)),
+        schema: workloadSchema(all.filter((spec) => inScope(spec.scope, ctx))),
+      };
+      contexts.set(key, c);
     }
-    return sc;
+    return c;
   };
 
   const resolveModel = (spec: string | ModelDescription): ModelDescription => {
@@ -161,7 +168,7 @@ export function createEstimator(config: EstimatorConfig): Estimator {
     if (gpu) applyGpuCapabilities(gpu, input, train, inferred);
     const shape = model.transformer;
     const defaultSeq = Math.min(shape.maxPositions || 4096, shape.encoderOnly ? 512 : 4096);
-    const w = parseWorkload(schemaFor(train ? "train" : "infer", runtime.id), { ...input, runtime: runtime.id }, { seq: defaultSeq });
+    const w = parseWorkload(contextFor(train ? "train" : "infer", runtime.id).schema, { ...input, runtime: runtime.id }, { seq: defaultSeq });
     checkContext(model, w, train ? undefined : runtime);
 
     let part: PartialEstimate;
@@ -201,34 +208,26 @@ export function createEstimator(config: EstimatorConfig): Estimator {
    * declared only for another runtime, mode or family (llama.cpp's flags under vLLM, --image on a language model)
    * is an error naming where it applies — never silently dropped.
    */
-  const optionKeys = options.map((o) => o.key);
   function checkStrict(given: Record<string, unknown>, mode: "infer" | "train", runtime: string): void {
-    const ctx = { family: "transformer", mode, runtime };
+    const allowed = contextFor(mode, runtime).inScope;
     for (const [k, v] of Object.entries(given)) {
-      if (v === undefined || k === "gpu") continue;
-      const o = options.find((x) => x.key === k);
+      if (v === undefined || k === "gpu" || allowed.has(k)) continue;
+      const o = optionByKey.get(k);
       if (!o) {
-        const hint = closest(k, optionKeys);
+        const hint = closest(k, [...optionByKey.keys()]);
         throw new VramfitError("invalid_option", `unknown option '${k}'`, { suggestion: hint.length ? `did you mean ${hint[0]}?` : "see estimator.options for the keys", details: { key: k } });
       }
-      if (o.variants.some((x) => inScope(x.scope, ctx))) continue;
       const where = o.variants.map((x) => scopeText(x.scope)).filter((x, i, a) => a.indexOf(x) === i).join("; ");
       throw new VramfitError("invalid_option", `${k} does not apply to ${mode === "train" ? "training" : `${runtime} inference`} of a language model (it is an option of ${where})`, { suggestion: mode === "infer" && o.variants.some((x) => x.scope?.runtimes?.length) ? `add --runtime ${o.variants.find((x) => x.scope?.runtimes?.length)!.scope!.runtimes![0]}, or leave it out` : "leave it out", details: { key: k } });
     }
   }
 
   /** The validated workload as echoed: the options that mean something for this mode and runtime. */
-  const echoKeys = new Map<string, Set<string>>();
   function echo(w: Workload, mode: "infer" | "train", runtime: string): Workload {
-    const ctxKey = `${mode}|${runtime}`;
-    let dropped = echoKeys.get(ctxKey);
-    if (!dropped) {
-      const ctx = { family: "transformer", mode, runtime };
-      dropped = new Set(options.filter((o) => o.key !== "runtime" && !o.variants.some((v) => inScope(v.scope, ctx))).map((o) => o.key));
-      echoKeys.set(ctxKey, dropped);
-    }
+    const kept = contextFor(mode, runtime).inScope;
     const out: Record<string, unknown> = {};
-    for (const k in w) if (!dropped.has(k)) out[k] = w[k];
+    // Keys no option declares (derived values such as effective_batch) pass through; another scope's options do not.
+    for (const k in w) if (k === "runtime" || kept.has(k) || !optionByKey.has(k)) out[k] = w[k];
     return out as Workload;
   }
 
