@@ -14,17 +14,12 @@ import json
 import os
 import sys
 
-import transformers.utils.import_utils as iu
-
-iu.is_torchvision_available = lambda: False
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "torch2"))
+import transformers_cpu  # noqa: E402,F401  (before transformers)
 import transformers  # noqa: E402
-import transformers.utils as tu  # noqa: E402
-
-tu.is_torchvision_available = lambda: False
 import torch  # noqa: E402
 from transformers import RTDetrConfig, RTDetrForObjectDetection, RTDetrResNetConfig  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "torch2"))
 from memtrack import saved_and_infer_peak  # noqa: E402
 
 SPECS = {

@@ -11,18 +11,13 @@ import json
 import os
 import sys
 
-import transformers.utils.import_utils as iu
-
-iu.is_torchvision_available = lambda: False
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "torch2"))
+import transformers_cpu  # noqa: E402,F401  (before transformers)
 import transformers  # noqa: E402
-import transformers.utils as tu  # noqa: E402
-
-tu.is_torchvision_available = lambda: False
 import torch  # noqa: E402
 from transformers.models.sam2.configuration_sam2 import Sam2HieraDetConfig, Sam2VisionConfig  # noqa: E402
 from transformers.models.sam2.modeling_sam2 import Sam2VisionModel  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "torch2"))
 from memtrack import LiveTracker, module_storages, saved  # noqa: E402
 
 SIZES = {"t": (96, 1, [1, 2, 7, 2], [5, 7, 9], [8, 4, 14, 7], [7, 7]), "s": (96, 1, [1, 2, 11, 2], [7, 10, 13], [8, 4, 14, 7], [7, 7])}
